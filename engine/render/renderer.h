@@ -1,0 +1,80 @@
+// The Vulkan renderer: draws a PictureView letterboxed into a window's swapchain or into an
+// offscreen image (--headless) with the same render pass and pipeline, converts YUV to RGB in
+// a shader (BT.601/709/2020, limited/full, 8-16 bit), draws the ImGui overlay in the same
+// frame, and can read the result back as RGBA.
+//
+// Thread-safety: a Renderer is used from one thread (the render thread) only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <vulkan/vulkan.h>
+
+#include "core/result.h"
+#include "media/picture.h"
+
+struct ImDrawData;
+
+namespace lockstep {
+
+/// How a window hands the renderer a surface, without render/ knowing the window system.
+struct SurfaceSource {
+  std::vector<std::string> instance_extensions;  // e.g. from glfwGetRequiredInstanceExtensions
+  std::function<VkResult(VkInstance, VkSurfaceKHR*)> create_surface;
+  std::function<void(int* width, int* height)> framebuffer_size;  // pixels
+};
+
+struct RendererParams {
+  /// Size of the offscreen target in headless mode (ignored with a surface).
+  int width = 1280;
+  int height = 720;
+  /// Present into a window; std::nullopt renders offscreen (headless).
+  std::optional<SurfaceSource> surface;
+  /// Enables VK_LAYER_KHRONOS_validation when installed (also LOCKSTEP_VK_VALIDATION=1);
+  /// validation errors are logged and counted (validation_errors()).
+  bool validation = false;
+  /// Initialises the ImGui Vulkan backend; an ImGui context must exist already.
+  bool overlay = false;
+  /// Prefer FIFO (vsync) presentation; when false, MAILBOX or IMMEDIATE if offered.
+  bool vsync = false;
+};
+
+struct DrawRequest {
+  const PictureView* picture = nullptr;  // null: clear to black
+  ImDrawData* overlay = nullptr;         // ImGui::GetDrawData(), or null
+  bool read_back = false;                // fill DrawResult::rgba (waits for the GPU)
+};
+
+struct DrawResult {
+  /// Monotonic ns right after vkQueuePresentKHR returned (window), or when the GPU
+  /// finished the frame (headless).
+  int64_t present_ns = 0;
+  /// Tightly packed RGBA8 of the whole target, when read_back was asked.
+  std::vector<uint8_t> rgba;
+  int width = 0;
+  int height = 0;
+};
+
+class Renderer {
+ public:
+  static Result<std::unique_ptr<Renderer>> create(const RendererParams& params);
+  virtual ~Renderer() = default;
+
+  /// Uploads, draws and presents one frame. Recreates the swapchain when the window was
+  /// resized or the swapchain went out of date.
+  virtual Result<DrawResult> draw(const DrawRequest& request) = 0;
+
+  /// "llvmpipe (LLVM 15.0.6, 256 bits) [cpu]" — the chosen device and its type.
+  virtual std::string device_description() const = 0;
+  /// Number of validation-layer errors seen so far (0 when validation is off).
+  virtual int validation_errors() const = 0;
+  /// Waits until the GPU is idle (before destroying things the GPU may still use).
+  virtual void wait_idle() = 0;
+};
+
+}  // namespace lockstep

@@ -1,0 +1,97 @@
+#include "support/test_media.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "core/time.h"
+
+namespace fs = std::filesystem;
+
+namespace lockstep::test {
+
+std::string player_path() { return LOCKSTEP_PLAYER; }
+std::string mkclip_path() { return LOCKSTEP_MKCLIP; }
+std::string source_dir() { return LOCKSTEP_SOURCE_DIR; }
+
+std::string scratch_dir(const std::string& test_name) {
+  fs::path dir = fs::path(LOCKSTEP_TEST_MEDIA) / "scratch" / test_name;
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+std::string clip(const std::string& name, const std::vector<std::string>& mkclip_args) {
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  fs::create_directories(LOCKSTEP_TEST_MEDIA);
+  const fs::path out = fs::path(LOCKSTEP_TEST_MEDIA) / name;
+  if (fs::exists(out) && fs::file_size(out) > 0) return out.string();
+  // Write to a temporary name first so that an interrupted run never leaves half a clip
+  // (ctest may run test binaries in parallel: the rename is atomic).
+  const fs::path tmp = out.string() + ".tmp." + std::to_string(getpid()) + out.extension().string();
+  std::vector<std::string> argv{mkclip_path(), "-o", tmp.string()};
+  argv.insert(argv.end(), mkclip_args.begin(), mkclip_args.end());
+  const ProcessResult r = run_process(argv, 300);
+  if (r.exit_code != 0) {
+    ADD_FAILURE() << "lockstep-mkclip failed for " << name << ":\n" << r.output;
+    return "";
+  }
+  fs::rename(tmp, out);
+  return out.string();
+}
+
+ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s,
+                          const std::vector<std::string>& env) {
+  ProcessResult result;
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return result;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    dup2(pipe_fds[1], STDERR_FILENO);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  const int64_t deadline = monotonic_ns() + int64_t(timeout_s * 1e9);
+  char buf[4096];
+  bool timed_out = false;
+  for (;;) {
+    const int64_t left_ms = (deadline - monotonic_ns()) / 1'000'000;
+    if (left_ms <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    const int n = poll(&p, 1, int(std::min<int64_t>(left_ms, 1000)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) continue;
+    const ssize_t got = read(pipe_fds[0], buf, sizeof buf);
+    if (got <= 0) break;
+    result.output.append(buf, size_t(got));
+  }
+  close(pipe_fds[0]);
+  if (timed_out) {
+    kill(pid, SIGKILL);
+    result.output += "\n[test] process killed after timeout\n";
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+}  // namespace lockstep::test
