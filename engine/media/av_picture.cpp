@@ -74,9 +74,14 @@ PictureView picture_view(const AVFrame& f) {
 }
 
 Result<std::vector<uint8_t>> ffmpeg_rgba(const AVFrame& f) {
+  // SWS_BICUBIC, not SWS_POINT or SWS_BILINEAR: luma is at 1:1 either way (bicubic keeps it
+  // exact), but subsampled chroma must be interpolated for a fair reference of the renderer,
+  // which interpolates it at the same (centred) siting. SWS_POINT repeats chroma samples, and
+  // SWS_BILINEAR takes swscale's unscaled-luma shortcut that rounds the vertical chroma
+  // weights to 1/0 or 1/2 (yuv2packed1), about half a row off; bicubic runs the full filter.
   SwsContextPtr sws(sws_getContext(f.width, f.height, static_cast<AVPixelFormat>(f.format),
                                    f.width, f.height, AV_PIX_FMT_RGBA,
-                                   SWS_POINT | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT |
+                                   SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT |
                                        SWS_FULL_CHR_H_INP,
                                    nullptr, nullptr, nullptr));
   if (!sws) return make_error("swscale cannot convert this frame format to RGBA");

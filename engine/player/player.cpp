@@ -1,0 +1,205 @@
+#include "player/player.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/log.h"
+#include "core/time.h"
+#include "player/audio_feeder.h"
+
+namespace lockstep {
+
+Result<std::unique_ptr<Player>> Player::open(const PlayerParams& params) {
+  auto player = std::unique_ptr<Player>(new Player());
+  player->params_ = params;
+  const bool want_audio = params.audio_device != "none";
+
+  if (want_audio) {
+    AudioOutputParams ap;
+    ap.device = params.audio_device;
+    ap.latency_s = params.audio_latency_s;
+    auto out = AudioOutput::open(ap);
+    if (out) {
+      player->audio_ = std::move(out.value());
+    } else {
+      LS_WARN("{}; video plays on without sound", out.error());
+    }
+  }
+
+  MediaReaderParams rp;
+  rp.path = params.path;
+  rp.hwdec = params.hwdec;
+  rp.threads = params.decoder_threads;
+  rp.decode_audio = player->audio_ != nullptr;
+  if (player->audio_) {
+    rp.audio_rate = player->audio_->sample_rate();
+    rp.audio_channels = player->audio_->channels();
+  }
+  auto reader = MediaReader::open(rp);
+  if (!reader) return make_error(reader.error());
+  player->reader_ = std::move(reader.value());
+  if (player->audio_ && player->reader_->info().has_audio) {
+    player->feeder_ = std::make_unique<AudioFeeder>(*player->reader_, *player->audio_,
+                                                    player->transport_);
+  }
+  player->transport_.set_loop(params.loop);
+  player->reader_->set_loop(params.loop);
+  if (params.rate != 1.0) player->transport_.set_rate(params.rate, monotonic_ns());
+  return player;
+}
+
+Player::~Player() {
+  feeder_.reset();  // stops its thread before the reader and the device go
+  if (audio_) (void)audio_->stop();
+  reader_.reset();
+}
+
+void Player::start(bool paused, int lead_ms, int timeout_ms) {
+  const MediaInfo& mi = info();
+  const int64_t first = std::clamp<int64_t>(params_.start_frame, 0, mi.frame_count - 1);
+  const int serial = transport_.seek(mi.frame_time_ns(first), monotonic_ns());
+  reader_->start(first);
+  if (serial != 0) reader_->seek(first, serial);
+  // Pre-roll: the first frame decoded, so that playback starts on time.
+  const int64_t deadline = monotonic_ns() + int64_t(timeout_ms) * kNsPerMs;
+  while (!next_ && monotonic_ns() < deadline) {
+    auto f = reader_->video().pop(std::chrono::milliseconds(10));
+    if (f && f->serial == serial) next_ = std::move(f);
+  }
+  if (audio_) {
+    if (auto s = audio_->start(); !s) LS_WARN("audio output: {}", s.error());
+  }
+  if (feeder_) feeder_->start();
+  if (!paused) transport_.play(monotonic_ns() + int64_t(lead_ms) * kNsPerMs);
+}
+
+int64_t Player::clamp_position(int64_t p_ns) const {
+  const MediaInfo& mi = info();
+  const int64_t dur = mi.frame_time_ns(mi.frame_count);
+  if (transport_.state().loop) {
+    p_ns %= dur;
+    return p_ns < 0 ? p_ns + dur : p_ns;
+  }
+  return std::clamp<int64_t>(p_ns, 0, mi.frame_time_ns(mi.frame_count - 1));
+}
+
+void Player::jump_to(int64_t p_ns) {
+  p_ns = clamp_position(p_ns);
+  const int serial = transport_.seek(p_ns, monotonic_ns());
+  reader_->seek(info().frame_at_ns(p_ns), serial);
+  ended_ = false;
+}
+
+void Player::play() {
+  if (ended_ && !transport_.state().loop) jump_to(0);
+  transport_.play(monotonic_ns());
+}
+
+void Player::play_at(int64_t at_ns) { transport_.play(at_ns); }
+
+void Player::pause() { transport_.pause(monotonic_ns()); }
+
+void Player::toggle_pause() {
+  if (transport_.state().paused) play(); else pause();
+}
+
+void Player::seek_frame(int64_t index) {
+  const MediaInfo& mi = info();
+  jump_to(mi.frame_time_ns(std::clamp<int64_t>(index, 0, mi.frame_count - 1)));
+}
+
+void Player::seek_relative(double seconds) {
+  const int64_t now_pos = transport_.state().position_at(monotonic_ns());
+  const int64_t in_file = clamp_position(now_pos);
+  jump_to(in_file + int64_t(seconds * 1e9));
+}
+
+void Player::step(int frames) {
+  pause();
+  const MediaInfo& mi = info();
+  const int64_t shown = shown_index_.load();
+  const int64_t from =
+      shown >= 0 ? shown : mi.frame_at_ns(clamp_position(transport_.state().position_ns));
+  int64_t to = from + frames;
+  if (transport_.state().loop) {
+    to %= mi.frame_count;
+    if (to < 0) to += mi.frame_count;
+  }
+  seek_frame(to);
+}
+
+void Player::set_rate(double rate) {
+  if (!(rate > 0.0) || !std::isfinite(rate)) return;
+  transport_.set_rate(std::clamp(rate, 1.0 / 16, 16.0), monotonic_ns());
+}
+
+void Player::set_loop(bool loop) {
+  transport_.set_loop(loop);
+  reader_->set_loop(loop);
+}
+
+FramePick Player::pick_frame(int64_t display_ns, int wait_ms) {
+  const MediaInfo& mi = info();
+  const TransportState st = transport_.state();
+  int64_t pos = std::max<int64_t>(st.position_at(display_ns), 0);
+  if (!st.loop) pos = std::min(pos, mi.frame_time_ns(mi.frame_count) - 1);
+  const int64_t due = mi.frame_at_ns(pos);  // unwrapped
+
+  for (;;) {
+    if (!next_) {
+      const bool must_wait = !current_ || current_->serial != st.serial;
+      auto f = reader_->video().pop(std::chrono::milliseconds(must_wait ? wait_ms : 0));
+      if (!f) break;
+      if (f->serial != st.serial) continue;  // decoded before the latest seek
+      next_ = std::move(f);
+    }
+    const bool current_stale = !current_ || current_->serial != st.serial;
+    if (next_->unwrapped > due && !current_stale) break;
+    // A frame of this generation that was due but is replaced before any refresh showed it.
+    if (!current_stale && !current_shown_) ++dropped_;
+    current_ = std::move(next_);
+    next_.reset();
+    current_shown_ = false;
+  }
+  if (!st.loop && reader_->video_ended() && !next_ && current_ &&
+      current_->index >= mi.frame_count - 1 - 1 && pos >= mi.frame_time_ns(mi.frame_count) - 1)
+    ended_ = true;
+  FramePick pick;
+  pick.frame = current_ ? &*current_ : nullptr;
+  pick.due_index = st.loop ? due % mi.frame_count : std::min(due, mi.frame_count - 1);
+  if (current_ && current_->unwrapped < due && !st.paused) ++repeated_;
+  return pick;
+}
+
+void Player::mark_presented() {
+  if (!current_) return;
+  current_shown_ = true;
+  shown_index_ = current_->index;
+  ++presented_;
+}
+
+PlayerSnapshot Player::snapshot() const {
+  const MediaInfo& mi = info();
+  const TransportState st = transport_.state();
+  PlayerSnapshot s;
+  s.path = mi.path;
+  s.width = mi.width;
+  s.height = mi.height;
+  s.fps = mi.fps();
+  s.frame_count = mi.frame_count;
+  s.position_ns = clamp_position(st.position_at(monotonic_ns()));
+  s.frame_index = shown_index_.load();
+  s.paused = st.paused;
+  s.loop = st.loop;
+  s.rate = st.rate;
+  s.ended = ended_.load();
+  s.presented = presented_.load();
+  s.dropped = dropped_.load();
+  s.repeated = repeated_.load();
+  s.decoder = reader_->decoder_description();
+  s.audio = audio_ ? audio_->device_name() : "none";
+  s.audio_underruns = audio_ ? audio_->underruns() : 0;
+  return s;
+}
+
+}  // namespace lockstep

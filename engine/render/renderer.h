@@ -53,11 +53,16 @@ struct DrawRequest {
 struct DrawResult {
   /// Monotonic ns right after vkQueuePresentKHR returned (window), or when the GPU
   /// finished the frame (headless).
+  /// Headless without read_back, draw() does not wait for the GPU: then it is the time the
+  /// frame was submitted (the GPU finishes it later). 0 when the frame was skipped.
   int64_t present_ns = 0;
   /// Tightly packed RGBA8 of the whole target, when read_back was asked.
   std::vector<uint8_t> rgba;
   int width = 0;
   int height = 0;
+  /// True when nothing was drawn: the window is minimised (0x0) or its swapchain could not
+  /// be recreated yet. Draw again later.
+  bool skipped = false;
 };
 
 class Renderer {
@@ -76,5 +81,9 @@ class Renderer {
   /// Waits until the GPU is idle (before destroying things the GPU may still use).
   virtual void wait_idle() = 0;
 };
+
+/// True when VK_LAYER_KHRONOS_validation is installed, so RendererParams::validation has an
+/// effect (Debian package vulkan-validationlayers). Thread-safe.
+bool vulkan_validation_available();
 
 }  // namespace lockstep

@@ -1,0 +1,257 @@
+#include "media/media_reader.h"
+
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+
+extern "C" {
+#include <libavutil/channel_layout.h>
+#include <libavutil/hwcontext.h>
+#include <libavutil/pixdesc.h>
+}
+
+#include "core/log.h"
+#include "media/av_picture.h"
+#include "media/stream_decoders.h"
+
+namespace lockstep {
+
+int64_t MediaInfo::frame_time_ns(int64_t index) const {
+  // index * den / num seconds, in ns, without overflow for any realistic index.
+  return int64_t(std::llround(double(index) * double(fps_den) * 1e9 / double(fps_num)));
+}
+
+int64_t MediaInfo::frame_at_ns(int64_t t_ns) const {
+  // A tiny epsilon so that a time exactly at a frame boundary picks that frame.
+  return int64_t(std::floor(double(t_ns) * double(fps_num) / (double(fps_den) * 1e9) + 1e-6));
+}
+
+PictureView VideoFrame::view() const { return picture_view(*frame); }
+
+struct MediaReader::Impl {
+  MediaReaderParams params;
+  AVFormatInputPtr format;  // demux thread only (after open)
+  int video_stream = -1;
+  int audio_stream = -1;
+  std::unique_ptr<VideoStreamDecoder> video;
+  std::unique_ptr<AudioStreamDecoder> audio;
+  BoundedQueue<PacketItem> video_packets{256};
+  BoundedQueue<PacketItem> audio_packets{512};
+
+  std::mutex seek_mutex;
+  // Protected by seek_mutex:
+  bool seek_pending = false;
+  int64_t seek_index = 0;
+  int seek_serial = 0;
+
+  std::atomic<bool> stopping{false};
+  std::thread demux_thread;
+  std::thread video_thread;
+  std::thread audio_thread;
+};
+
+namespace {
+
+std::string open_error(const std::string& path, int err) {
+  std::string why = av_error_text(err);
+  std::string msg = "cannot play '" + path + "': ";
+  if (err == AVERROR(ENOENT)) return msg + "file not found";
+  if (err == AVERROR_INVALIDDATA)
+    return msg + "not a media file FFmpeg can read, or the file is truncated (" + why + ")";
+  return msg + why;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<MediaReader>> MediaReader::open(const MediaReaderParams& params) {
+  const std::string& path = params.path;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return make_error("cannot play '" + path + "': file not found");
+  if (std::filesystem::is_directory(path, ec))
+    return make_error("cannot play '" + path + "': it is a folder, not a media file");
+
+  auto impl = std::make_unique<Impl>();
+  impl->params = params;
+  AVFormatContext* fmt = nullptr;
+  // FFmpeg logs its own detail at error level; our message says it once, in one line.
+  av_log_set_level(AV_LOG_FATAL);
+  int err = avformat_open_input(&fmt, path.c_str(), nullptr, nullptr);
+  if (err < 0) {
+    // "moov atom not found" is how an unfinished/truncated MP4 shows up.
+    return make_error(open_error(path, err));
+  }
+  impl->format.reset(fmt);
+  err = avformat_find_stream_info(fmt, nullptr);
+  if (err < 0) return make_error(open_error(path, err));
+
+  impl->video_stream = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  if (impl->video_stream < 0 ||
+      (fmt->streams[impl->video_stream]->disposition & AV_DISPOSITION_ATTACHED_PIC))
+    return make_error("cannot play '" + path +
+                      "': it has no video stream (lockstep plays video files, with or without "
+                      "audio)");
+  if (params.decode_audio)
+    impl->audio_stream = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1,
+                                             impl->video_stream, nullptr, 0);
+
+  AVStream* vs = fmt->streams[impl->video_stream];
+  auto video = VideoStreamDecoder::open(path, vs, params.hwdec, params.threads);
+  if (!video) return make_error(video.error());
+  impl->video = std::move(video.value());
+
+  MediaInfo info;
+  info.path = path;
+  info.width = vs->codecpar->width;
+  info.height = vs->codecpar->height;
+  AVRational fr = vs->avg_frame_rate.num > 0 ? vs->avg_frame_rate : vs->r_frame_rate;
+  if (fr.num <= 0 || fr.den <= 0) fr = AVRational{25, 1};
+  info.fps_num = fr.num;
+  info.fps_den = fr.den;
+  if (vs->nb_frames > 0) {
+    info.frame_count = vs->nb_frames;
+  } else {
+    const double dur = vs->duration > 0 ? double(vs->duration) * av_q2d(vs->time_base)
+                                        : double(fmt->duration) / AV_TIME_BASE;
+    info.frame_count = std::max<int64_t>(1, std::llround(dur * info.fps()));
+  }
+  info.duration_s = double(info.frame_count) / info.fps();
+  info.video_codec = avcodec_get_name(vs->codecpar->codec_id);
+  const char* pf = av_get_pix_fmt_name(static_cast<AVPixelFormat>(vs->codecpar->format));
+  info.pixel_format = pf ? pf : "unknown";
+  impl->video->set_timing(info);
+
+  if (impl->audio_stream >= 0) {
+    AVStream* as = fmt->streams[impl->audio_stream];
+    auto audio = AudioStreamDecoder::open(path, as, vs, info, params.audio_rate,
+                                          params.audio_channels);
+    if (audio) {
+      impl->audio = std::move(audio.value());
+      info.has_audio = true;
+      info.audio_rate = as->codecpar->sample_rate;
+      info.audio_channels = as->codecpar->ch_layout.nb_channels;
+      info.audio_codec = avcodec_get_name(as->codecpar->codec_id);
+    } else {
+      LS_WARN("{}; playing without sound", audio.error());
+      impl->audio_stream = -1;
+    }
+  }
+  auto reader = std::unique_ptr<MediaReader>(new MediaReader(std::move(impl)));
+  reader->info_ = info;
+  return reader;
+}
+
+MediaReader::MediaReader(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)),
+      video_frames_(impl_->params.frame_queue),
+      audio_chunks_(64) {}
+
+MediaReader::~MediaReader() {
+  impl_->stopping = true;
+  impl_->video_packets.abort();
+  impl_->audio_packets.abort();
+  video_frames_.abort();
+  audio_chunks_.abort();
+  for (std::thread* t : {&impl_->demux_thread, &impl_->video_thread, &impl_->audio_thread})
+    if (t->joinable()) t->join();
+}
+
+std::string MediaReader::decoder_description() const { return impl_->video->description(); }
+
+std::string MediaReader::stream_error() const { return impl_->video->error(); }
+
+void MediaReader::seek(int64_t index, int serial) {
+  {
+    std::lock_guard lock(impl_->seek_mutex);
+    impl_->seek_pending = true;
+    impl_->seek_index = index;
+    impl_->seek_serial = serial;
+  }
+  // Unblock a demuxer waiting on a full queue, and decoders waiting on full outputs.
+  impl_->video_packets.clear();
+  impl_->audio_packets.clear();
+  video_frames_.clear();
+  audio_chunks_.clear();
+  video_ended_ = false;
+}
+
+void MediaReader::start(int64_t start_index) {
+  Impl& m = *impl_;
+  seek(start_index, 0);
+  m.video_thread = std::thread([this] {
+    impl_->video->run(impl_->video_packets, video_frames_, video_ended_, impl_->stopping);
+  });
+  if (m.audio) {
+    m.audio_thread = std::thread([this] {
+      impl_->audio->run(impl_->audio_packets, audio_chunks_, impl_->stopping);
+    });
+  }
+  m.demux_thread = std::thread([this] { demux_loop(*this); });
+}
+
+void demux_loop(MediaReader& reader) {
+  MediaReader::Impl& m = *reader.impl_;
+  AVFormatContext* fmt = m.format.get();
+  AVStream* vs = fmt->streams[m.video_stream];
+  const bool has_audio = m.audio != nullptr;
+  int serial = 0;
+  int loop = 0;
+  bool at_end = false;
+  AVPacketPtr pkt = make_packet();
+  auto broadcast = [&](PacketItem::Kind kind, int64_t target) {
+    m.video_packets.push(PacketItem{kind, serial, target, loop, nullptr});
+    if (has_audio) m.audio_packets.push(PacketItem{kind, serial, target, loop, nullptr});
+  };
+  auto seek_to_time = [&](int64_t t_ns) {
+    const int64_t start = vs->start_time == AV_NOPTS_VALUE ? 0 : vs->start_time;
+    const int64_t ts = start + av_rescale_q(t_ns, AVRational{1, 1'000'000'000}, vs->time_base);
+    avformat_seek_file(fmt, m.video_stream, INT64_MIN, ts, ts, AVSEEK_FLAG_BACKWARD);
+  };
+  while (!m.stopping) {
+    bool pending = false;
+    int64_t index = 0;
+    {
+      std::lock_guard lock(m.seek_mutex);
+      if (m.seek_pending) {
+        pending = true;
+        index = m.seek_index;
+        serial = m.seek_serial;
+        m.seek_pending = false;
+      }
+    }
+    if (pending) {
+      seek_to_time(reader.info_.frame_time_ns(index));
+      loop = 0;
+      at_end = false;
+      broadcast(PacketItem::Kind::Flush, index);
+      continue;
+    }
+    if (at_end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    const int err = av_read_frame(fmt, pkt.get());
+    if (err < 0) {
+      if (err != AVERROR_EOF) LS_DEBUG("read stopped: {}", av_error_text(err));
+      if (reader.loop_.load()) {
+        broadcast(PacketItem::Kind::Drain, 0);
+        seek_to_time(0);
+        ++loop;
+        broadcast(PacketItem::Kind::Wrap, 0);
+      } else {
+        broadcast(PacketItem::Kind::Eof, 0);
+        at_end = true;
+      }
+      continue;
+    }
+    AVPacketPtr owned = make_packet();
+    av_packet_move_ref(owned.get(), pkt.get());
+    if (owned->stream_index == m.video_stream) {
+      m.video_packets.push(PacketItem{PacketItem::Kind::Data, serial, 0, loop, std::move(owned)});
+    } else if (has_audio && owned->stream_index == m.audio_stream) {
+      m.audio_packets.push(PacketItem{PacketItem::Kind::Data, serial, 0, loop, std::move(owned)});
+    }
+  }
+}
+
+}  // namespace lockstep

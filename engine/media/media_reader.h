@@ -1,0 +1,112 @@
+// Reads one media file: a demux thread feeds bounded packet queues; a video decode thread
+// (FFmpeg frame threads, optional hardware decode) and an audio decode thread (resampled to
+// the output's rate and channels) fill the frame and audio queues the player pulls from.
+// Seeks are frame-accurate: decoding restarts at the keyframe before the target and frames
+// before it are dropped. Looping continues the stream with "unwrapped" positions so that
+// time only ever moves forward for the player.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/result.h"
+#include "media/av_ptr.h"
+#include "media/bounded_queue.h"
+#include "media/hwdec.h"
+#include "media/picture.h"
+
+namespace lockstep {
+
+struct MediaInfo {
+  std::string path;
+  int width = 0;
+  int height = 0;
+  int fps_num = 0;  // frame rate as a rational (30000/1001)
+  int fps_den = 1;
+  int64_t frame_count = 0;   // frames in the file (from the container, or duration * fps)
+  double duration_s = 0.0;   // frame_count / fps
+  std::string video_codec;   // "h264"
+  std::string pixel_format;  // "yuv420p"
+  bool has_audio = false;
+  int audio_rate = 0;
+  int audio_channels = 0;
+  std::string audio_codec;
+
+  double fps() const { return double(fps_num) / double(fps_den); }
+  /// Start time of frame `index`, ns from the media's start.
+  int64_t frame_time_ns(int64_t index) const;
+  /// The frame whose presentation interval covers media time `t_ns` (floor).
+  int64_t frame_at_ns(int64_t t_ns) const;
+};
+
+/// One decoded picture, in a format the renderer draws directly.
+struct VideoFrame {
+  AVFramePtr frame;
+  int serial = 0;           // seek generation this frame belongs to
+  int64_t index = 0;        // frame index within the file
+  int64_t unwrapped = 0;    // index + loops * frame_count
+  PictureView view() const;
+};
+
+/// Decoded, resampled audio: interleaved float at the output rate and channel count.
+struct AudioChunk {
+  int serial = 0;
+  int64_t first_sample = 0;  // unwrapped position at the output rate, from the media's start
+  std::vector<float> samples;
+};
+
+struct MediaReaderParams {
+  std::string path;
+  HwDecode hwdec = HwDecode::Auto;
+  int threads = 0;           // decoder threads, 0 = one per core
+  bool decode_audio = true;  // false ignores the audio stream
+  int audio_rate = 48000;    // output format of AudioChunk
+  int audio_channels = 2;
+  size_t frame_queue = 6;    // decoded pictures buffered ahead
+};
+
+class MediaReader {
+ public:
+  /// Opens and probes the file (no threads yet). Errors name the file and the problem:
+  /// missing, not a media file, truncated, no video stream, unsupported codec.
+  static Result<std::unique_ptr<MediaReader>> open(const MediaReaderParams& params);
+  ~MediaReader();
+  MediaReader(const MediaReader&) = delete;
+  MediaReader& operator=(const MediaReader&) = delete;
+
+  const MediaInfo& info() const { return info_; }
+  /// "cuda" or "software" — what the video decoder really uses.
+  std::string decoder_description() const;
+
+  /// Starts the threads, decoding from frame `start_index`. Call once.
+  void start(int64_t start_index = 0);
+  /// Thread-safe. Restarts output at frame `index` (frame-accurate); everything produced
+  /// afterwards carries `serial`. Queued output of older serials should be dropped by the caller.
+  void seek(int64_t index, int serial);
+  /// Thread-safe. When on, reaching the end continues at frame 0 (unwrapped positions grow).
+  void set_loop(bool loop) { loop_.store(loop); }
+
+  BoundedQueue<VideoFrame>& video() { return video_frames_; }
+  BoundedQueue<AudioChunk>& audio() { return audio_chunks_; }
+  /// Thread-safe. True once the last frame of a non-looping file has been queued.
+  bool video_ended() const { return video_ended_.load(); }
+  /// Thread-safe. A decode error that stopped the stream (empty when none).
+  std::string stream_error() const;
+
+ private:
+  struct Impl;
+  friend void demux_loop(MediaReader& reader);
+  explicit MediaReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  MediaInfo info_;
+  BoundedQueue<VideoFrame> video_frames_;
+  BoundedQueue<AudioChunk> audio_chunks_;
+  std::atomic<bool> loop_{false};
+  std::atomic<bool> video_ended_{false};
+};
+
+}  // namespace lockstep

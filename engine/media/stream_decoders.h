@@ -1,0 +1,101 @@
+// Private to media/: the per-stream decode loops run by MediaReader's threads.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/result.h"
+#include "media/av_ptr.h"
+#include "media/bounded_queue.h"
+#include "media/hwdec.h"
+#include "media/media_reader.h"
+
+namespace lockstep {
+
+/// What the demux thread sends a decoder: a packet, or an event in the stream.
+struct PacketItem {
+  enum class Kind {
+    Data,   // a packet of this stream
+    Flush,  // a seek: restart at frame `target` (serial changes)
+    Drain,  // end of the file before a loop: output what the decoder holds
+    Wrap,   // the file starts again (loop number `loop`)
+    Eof,    // end of the file, no loop
+  };
+  Kind kind = Kind::Data;
+  int serial = 0;
+  int64_t target = 0;  // Flush: frame index to start at
+  int loop = 0;        // loops completed when this item was read
+  AVPacketPtr packet;
+};
+
+/// Video: decode (frame threads, optional hardware), transfer hardware frames to memory,
+/// convert formats the renderer cannot draw, drop frames before a seek target.
+/// Thread ownership: everything below is used by the video thread only, except error().
+class VideoStreamDecoder {
+ public:
+  static Result<std::unique_ptr<VideoStreamDecoder>> open(const std::string& path,
+                                                           AVStream* stream, HwDecode hwdec,
+                                                           int threads);
+  void set_timing(const MediaInfo& info) { info_ = info; }
+  void run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFrame>& out,
+           std::atomic<bool>& ended, const std::atomic<bool>& stopping);
+  std::string description() const { return description_; }
+  std::string error() const;
+
+ private:
+  void receive_all(BoundedQueue<VideoFrame>& out);
+  AVFramePtr to_drawable(AVFramePtr frame);
+  void set_error(std::string message);
+
+  std::string path_;
+  AVStream* stream_ = nullptr;
+  AVCodecContextPtr ctx_;
+  AVPixelFormat hw_format_ = AV_PIX_FMT_NONE;
+  AVBufferRefPtr hw_device_;
+  std::string description_ = "software";
+  MediaInfo info_;
+  SwsContextPtr sws_;
+  // Decode state, reset by Flush:
+  int serial_ = 0;
+  int64_t target_ = 0;
+  int loop_ = 0;
+  int64_t last_index_ = -1;
+  mutable std::mutex error_mutex_;
+  std::string error_;  // protected by error_mutex_
+};
+
+/// Audio: decode and resample to interleaved float at the output rate and channel count;
+/// positions are measured from the video stream's start so both share one time line.
+class AudioStreamDecoder {
+ public:
+  static Result<std::unique_ptr<AudioStreamDecoder>> open(const std::string& path,
+                                                           AVStream* stream,
+                                                           AVStream* video_stream,
+                                                           const MediaInfo& info, int out_rate,
+                                                           int out_channels);
+  void run(BoundedQueue<PacketItem>& in, BoundedQueue<AudioChunk>& out,
+           const std::atomic<bool>& stopping);
+
+ private:
+  void receive_all(BoundedQueue<AudioChunk>& out);
+  Status reset_resampler();
+
+  AVStream* stream_ = nullptr;
+  AVCodecContextPtr ctx_;
+  SwrContextPtr swr_;
+  int out_rate_ = 48000;
+  int out_channels_ = 2;
+  double media_start_s_ = 0.0;  // the video stream's start time
+  int64_t loop_samples_ = 0;    // length of one loop at the output rate
+  int fps_num_ = 30;            // video frame rate, to place seek targets
+  int fps_den_ = 1;
+  // Decode state, reset by Flush/Wrap:
+  int serial_ = 0;
+  int loop_ = 0;
+  int64_t target_sample_ = 0;
+  int64_t next_sample_ = -1;  // position of the next output sample, -1 = take from pts
+};
+
+}  // namespace lockstep

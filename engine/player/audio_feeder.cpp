@@ -1,0 +1,120 @@
+#include "player/audio_feeder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "core/time.h"
+
+namespace lockstep {
+
+AudioFeeder::AudioFeeder(MediaReader& reader, AudioOutput& output, Transport& transport,
+                         AudioSyncSettings settings)
+    : reader_(reader), output_(output), transport_(transport), settings_(settings) {}
+
+AudioFeeder::~AudioFeeder() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void AudioFeeder::start() { thread_ = std::thread([this] { run(); }); }
+
+int64_t AudioFeeder::next_write_heard_ns() const {
+  const AudioClock clk = output_.clock();
+  const int64_t queued = output_.frames_written() - (clk.valid ? clk.frames_consumed : 0);
+  const int64_t base = clk.valid ? clk.dac_ns : monotonic_ns() + 50 * kNsPerMs;
+  return base + queued * kNsPerSec / output_.sample_rate();
+}
+
+void AudioFeeder::run() {
+  const int rate = output_.sample_rate();
+  const int channels = output_.channels();
+  const std::vector<float> silence(size_t(rate / 100) * size_t(channels), 0.0f);  // 10 ms
+  std::optional<AudioChunk> pending;
+  size_t offset = 0;  // frames of `pending` already written
+  int serial = -1;
+  bool was_playing = false;
+  int64_t last_check_ns = 0;
+  int64_t last_resync_ns = 0;
+
+  auto realign = [&] {
+    output_.flush();
+    aligned_ = false;
+  };
+
+  while (!stopping_) {
+    const TransportState st = transport_.state();
+    const bool playing = !st.paused && std::abs(st.rate - 1.0) < 1e-9;
+    if (st.serial != serial) {
+      serial = st.serial;
+      pending.reset();
+      realign();
+    }
+    if (!playing) {
+      if (was_playing) realign();  // pause: silence at once
+      was_playing = false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    was_playing = true;
+    if (!pending) {
+      auto chunk = reader_.audio().pop(std::chrono::milliseconds(10));
+      if (!chunk || chunk->serial != serial) continue;
+      pending = std::move(chunk);
+      offset = 0;
+    }
+    const int64_t frames = int64_t(pending->samples.size()) / channels;
+    if (aligned_) {
+      // A gap in the decoded stream (damaged packets): realign rather than drift.
+      const int64_t expected = base_sample_ + (output_.frames_written() - base_written_);
+      if (std::llabs(pending->first_sample + int64_t(offset) - expected) > rate / 1000) aligned_ = false;
+    }
+    if (!aligned_) {
+      const int64_t heard_ns = next_write_heard_ns();
+      const int64_t want = int64_t(std::llround(double(st.position_at(heard_ns)) * rate / 1e9));
+      const int64_t first = pending->first_sample + int64_t(offset);
+      if (pending->first_sample + frames <= want) {
+        pending.reset();  // entirely in the past
+        continue;
+      }
+      if (first < want) offset += size_t(want - first);
+      int64_t gap = std::max<int64_t>(0, first - want);
+      while (gap > 0 && !stopping_) {
+        const size_t n = output_.write(silence.data(),
+                                       size_t(std::min<int64_t>(gap, int64_t(silence.size()) / channels)));
+        gap -= int64_t(n);
+        if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      base_written_ = output_.frames_written();
+      base_sample_ = pending->first_sample + int64_t(offset);
+      aligned_ = true;
+    }
+    const size_t n = output_.write(pending->samples.data() + offset * size_t(channels),
+                                   size_t(frames) - offset);
+    offset += n;
+    if (offset >= size_t(frames)) pending.reset();
+
+    const int64_t now = monotonic_ns();
+    if (now - last_check_ns >= 5 * kNsPerMs) {
+      last_check_ns = now;
+      const AudioClock clk = output_.clock();
+      if (clk.valid && clk.frames_consumed > base_written_) {
+        const int64_t heard = base_sample_ + (clk.frames_consumed - base_written_);
+        const int64_t err_ns = heard * kNsPerSec / rate - st.position_at(clk.dac_ns);
+        if (std::llabs(err_ns) > settings_.hard_resync_ns) {
+          if (now - last_resync_ns > 500 * kNsPerMs) {
+            last_resync_ns = now;
+            realign();
+          }
+        } else if (std::llabs(err_ns) > settings_.deadband_ns && settings_.audio_master) {
+          const int64_t step = std::clamp<int64_t>(int64_t(double(err_ns) * settings_.slew_gain),
+                                                   -settings_.max_slew_ns, settings_.max_slew_ns);
+          transport_.slew(step);
+        }
+      }
+    }
+    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+}  // namespace lockstep

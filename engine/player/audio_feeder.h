@@ -1,0 +1,52 @@
+// Private to player/: the thread that moves decoded audio into the output ring on schedule.
+// It aligns the first sample after every start, seek and resume to the transport (silence
+// or trimming), and then keeps audio the master clock: the small difference between what
+// the device is heard playing and what the transport says is slewed into the transport;
+// a large one (a device hiccup) triggers a hard re-sync.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "audio/audio_output.h"
+#include "clock/transport.h"
+#include "media/media_reader.h"
+
+namespace lockstep {
+
+struct AudioSyncSettings {
+  int64_t hard_resync_ns = 40 * 1'000'000;  // above this error: flush and realign
+  int64_t deadband_ns = 500'000;            // below this error: no correction
+  double slew_gain = 0.05;                  // share of the error corrected per check
+  int64_t max_slew_ns = 200'000;            // per check (checks every ~5 ms)
+  /// Local playback: the transport follows the audio device. Off when a session clock
+  /// is the master (then only hard re-syncs keep audio on schedule).
+  bool audio_master = true;
+};
+
+class AudioFeeder {
+ public:
+  AudioFeeder(MediaReader& reader, AudioOutput& output, Transport& transport,
+              AudioSyncSettings settings = {});
+  ~AudioFeeder();
+  void start();
+
+ private:
+  void run();
+  int64_t next_write_heard_ns() const;
+
+  MediaReader& reader_;
+  AudioOutput& output_;
+  Transport& transport_;
+  AudioSyncSettings settings_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  // Feeder thread only:
+  bool aligned_ = false;
+  int64_t base_written_ = 0;   // output frame count at which `base_sample_` was written
+  int64_t base_sample_ = 0;    // unwrapped media sample position written there
+};
+
+}  // namespace lockstep

@@ -1,0 +1,184 @@
+#include "player/playback_loop.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "core/log.h"
+#include "core/time.h"
+#include "framecode/framecode.h"
+
+namespace lockstep {
+
+namespace {
+
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+
+/// How long a draw takes, so that it starts early enough to present at the tick.
+class DrawCostEstimate {
+ public:
+  int64_t lead_ns() const { return int64_t(mean_ + 3.0 * dev_) + 200 * kNsPerUs; }
+  void add(int64_t cost_ns) {
+    const double c = double(cost_ns);
+    dev_ += 0.1 * (std::abs(c - mean_) - dev_);
+    mean_ += 0.1 * (c - mean_);
+  }
+
+ private:
+  double mean_ = 2e6;
+  double dev_ = 0.5e6;
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5));
+  return v[i];
+}
+
+/// Next refresh tick after `now_ns`.
+int64_t next_tick(const Player& player, const TransportState& st, double refresh_hz,
+                  int64_t now_ns) {
+  if (st.paused) return now_ns + 33 * kNsPerMs;  // redraws for the overlay only
+  if (refresh_hz > 0.0) {
+    const int64_t period = int64_t(1e9 / refresh_hz);
+    return (now_ns / period + 1) * period;
+  }
+  // One tick per frame, at its presentation time.
+  const MediaInfo& mi = player.info();
+  const int64_t due = mi.frame_at_ns(std::max<int64_t>(st.position_at(now_ns), 0));
+  int64_t k = st.position_at(now_ns) < 0 ? 0 : due + 1;
+  int64_t t = st.time_of(mi.frame_time_ns(k));
+  if (t <= now_ns) t = st.time_of(mi.frame_time_ns(++k));
+  return t;
+}
+
+}  // namespace
+
+Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
+                                    const PlaybackLoopParams& params, const LoopHooks& hooks) {
+  std::unique_ptr<FILE, FileCloser> log;
+  if (!params.present_log.empty()) {
+    log.reset(std::fopen(params.present_log.c_str(), "w"));
+    if (!log)
+      return make_error("cannot write the present log '" + params.present_log +
+                        "': " + std::strerror(errno));
+  }
+  PlaybackReport report;
+  std::vector<double> errors_ms;
+  DrawCostEstimate cost;
+  int64_t last_index = -1;
+  int64_t last_tick = 0;
+
+  // Warm-up: the first draws create textures and pipelines; time them out of the schedule,
+  // and learn how long a draw takes so that later ones start early enough.
+  for (int i = 0; i < 4; ++i) {
+    const FramePick pick = player.pick_frame(monotonic_ns(), 2000);
+    DrawRequest req;
+    PictureView view;
+    if (pick.frame) {
+      view = pick.frame->view();
+      req.picture = &view;
+    }
+    req.read_back = params.verify_frames && pick.frame;
+    const int64_t t0 = monotonic_ns();
+    auto drawn = renderer.draw(req);
+    if (!drawn) return make_error(drawn.error());
+    if (i > 0) cost.add(drawn->present_ns - t0);
+  }
+  if (params.start_playing) player.play_at(monotonic_ns() + 50 * kNsPerMs);
+  const int64_t start_ns = monotonic_ns();
+
+  for (;;) {
+    if (hooks.poll && !hooks.poll()) break;
+    const int64_t now = monotonic_ns();
+    if (params.max_seconds > 0 && now - start_ns >= int64_t(params.max_seconds * 1e9)) break;
+    if (params.exit_at_end && player.ended()) break;
+
+    const TransportState st = player.transport().state();
+    const int64_t tick = next_tick(player, st, params.refresh_hz, std::max(now, last_tick));
+    last_tick = tick;
+    const int64_t draw_at = tick - cost.lead_ns();
+    sleep_until_ns(draw_at);
+    const int64_t draw_start = monotonic_ns();
+
+    const FramePick pick = player.pick_frame(tick, st.paused ? 50 : 0);
+    DrawRequest req;
+    PictureView view;
+    if (pick.frame) {
+      view = pick.frame->view();
+      req.picture = &view;
+    }
+    req.overlay = hooks.overlay ? hooks.overlay() : nullptr;
+    req.read_back = params.verify_frames && pick.frame;
+    auto drawn = renderer.draw(req);
+    if (!drawn) return make_error(drawn.error());
+    cost.add(drawn->present_ns - draw_start);
+    int64_t present_ns = drawn->present_ns;
+    if (params.visible_at_tick && present_ns < tick) {
+      sleep_until_ns(tick);
+      present_ns = monotonic_ns();
+    }
+    player.mark_presented();
+
+    std::optional<int64_t> readback;
+    if (req.read_back && !drawn->rgba.empty()) {
+      readback = framecode::read_frame_index(drawn->rgba.data(), drawn->width, drawn->height,
+                                             drawn->width * 4);
+      ++report.verified;
+      if (!readback) ++report.verify_unreadable;
+      else if (*readback != pick.frame->index) ++report.verify_mismatches;
+    }
+    const PlayerSnapshot snap = player.snapshot();
+    if (!st.paused && pick.frame) {
+      ++report.ticks;
+      if (pick.frame->index != last_index) ++report.frames_shown;
+      errors_ms.push_back(std::abs(double(present_ns - tick)) / 1e6);
+    }
+    if (pick.frame) last_index = pick.frame->index;
+    if (log && pick.frame) {
+      nlohmann::json line = {
+          {"frame", pick.frame->index},     {"due", pick.due_index},
+          {"t_ns", present_ns},             {"sched_ns", tick},
+          {"dropped", snap.dropped},        {"repeated", snap.repeated},
+          {"paused", st.paused},
+      };
+      line["readback"] = readback ? nlohmann::json(*readback) : nlohmann::json(nullptr);
+      const std::string text = line.dump() + "\n";
+      std::fwrite(text.data(), 1, text.size(), log.get());
+      std::fflush(log.get());
+    }
+  }
+  renderer.wait_idle();
+  const PlayerSnapshot snap = player.snapshot();
+  report.seconds = double(monotonic_ns() - start_ns) / 1e9;
+  report.dropped = snap.dropped;
+  report.repeated = snap.repeated;
+  report.present_error_p50_ms = percentile(errors_ms, 0.50);
+  report.present_error_p99_ms = percentile(errors_ms, 0.99);
+  report.present_error_max_ms = errors_ms.empty() ? 0.0 : *std::max_element(errors_ms.begin(), errors_ms.end());
+  report.stream_error = player.stream_error();
+  return report;
+}
+
+std::string format_report(const PlaybackReport& r, const PlayerSnapshot& s) {
+  std::string out = fmt::format(
+      "played {:.2f} s of '{}' ({}x{} @ {:.3f} fps, {} decode, audio: {})\n"
+      "  refreshes {}  distinct frames {}  dropped {}  repeated {}\n"
+      "  present vs schedule: p50 {:.3f} ms  p99 {:.3f} ms  max {:.3f} ms\n",
+      r.seconds, s.path, s.width, s.height, s.fps, s.decoder, s.audio, r.ticks, r.frames_shown,
+      r.dropped, r.repeated, r.present_error_p50_ms, r.present_error_p99_ms,
+      r.present_error_max_ms);
+  if (r.verified > 0)
+    out += fmt::format("  frames verified from pixels: {}  wrong {}  unreadable {}\n", r.verified,
+                       r.verify_mismatches, r.verify_unreadable);
+  if (!r.stream_error.empty()) out += "  problem: " + r.stream_error + "\n";
+  return out;
+}
+
+}  // namespace lockstep

@@ -1,0 +1,66 @@
+// The render loop of a node: for each refresh tick it picks the frame due at that tick,
+// draws it (with the overlay) and presents it at the tick, paces itself when the display
+// does not (Xvfb, headless), and records what it presented (--present-log, --verify-frames).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/result.h"
+#include "player/player.h"
+#include "render/renderer.h"
+
+struct ImDrawData;
+
+namespace lockstep {
+
+struct PlaybackLoopParams {
+  /// Read the frame index back from every rendered image (framecode) and log it.
+  bool verify_frames = false;
+  /// One JSON line per presented refresh; "" for none.
+  std::string present_log;
+  /// Refresh ticks per second; 0 = one tick at each frame's presentation time.
+  double refresh_hz = 0.0;
+  /// Stop after this many seconds (0 = no limit).
+  double max_seconds = 0.0;
+  /// Stop when a non-looping file has played to its end.
+  bool exit_at_end = true;
+  /// Start playing after the warm-up draws (the player was started paused).
+  bool start_playing = true;
+  /// Headless: a rendered frame becomes visible at its tick, as a display scans out at
+  /// vsync; the logged present time is the later of the tick and the end of rendering.
+  bool visible_at_tick = false;
+};
+
+struct LoopHooks {
+  /// Called once per tick before drawing: handle window events; false quits.
+  std::function<bool()> poll;
+  /// Builds the overlay for this tick (ImGui::Render()'s draw data), or null.
+  std::function<ImDrawData*()> overlay;
+};
+
+struct PlaybackReport {
+  double seconds = 0.0;
+  int64_t ticks = 0;              // refreshes presented while playing
+  int64_t frames_shown = 0;       // distinct frames presented
+  int64_t dropped = 0;
+  int64_t repeated = 0;
+  int64_t verified = 0;           // frames whose index was read back
+  int64_t verify_mismatches = 0;  // read back a different index than intended
+  int64_t verify_unreadable = 0;  // no index could be read
+  double present_error_p50_ms = 0.0;  // |present - scheduled| while playing
+  double present_error_p99_ms = 0.0;
+  double present_error_max_ms = 0.0;
+  std::string stream_error;
+};
+
+/// Runs until quit, the time limit or the end. Errors: the present log cannot be written,
+/// or the renderer fails.
+Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
+                                    const PlaybackLoopParams& params, const LoopHooks& hooks);
+
+/// A short human-readable summary (the headless report).
+std::string format_report(const PlaybackReport& report, const PlayerSnapshot& snapshot);
+
+}  // namespace lockstep

@@ -1,0 +1,136 @@
+// A local playback node: one media file, its transport, the audio output and the choice of
+// the frame to show at each refresh. The window, the overlay and (later) the network drive
+// it through PlayerCommands and read it through PlayerSnapshot.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "audio/audio_output.h"
+#include "clock/transport.h"
+#include "core/result.h"
+#include "media/media_reader.h"
+
+namespace lockstep {
+
+struct PlayerParams {
+  std::string path;
+  HwDecode hwdec = HwDecode::Auto;
+  int decoder_threads = 0;
+  /// Audio output device name, "" for the default device, "none" for no audio.
+  std::string audio_device;
+  double audio_latency_s = 0.05;
+  bool loop = false;
+  double rate = 1.0;
+  int64_t start_frame = 0;
+};
+
+/// What the overlay and reports show. A copy: reading it never blocks playback.
+struct PlayerSnapshot {
+  std::string path;
+  int width = 0;
+  int height = 0;
+  double fps = 0.0;
+  int64_t frame_count = 0;
+  int64_t position_ns = 0;    // media position within the file
+  int64_t frame_index = -1;   // the frame on screen
+  bool paused = true;
+  bool loop = false;
+  bool ended = false;
+  double rate = 1.0;
+  int64_t presented = 0;
+  int64_t dropped = 0;        // decoded frames that were due but never shown (late)
+  int64_t repeated = 0;       // refreshes that showed an older frame than the one due
+  std::string decoder;        // "software", "cuda"
+  std::string audio;          // device name or "none"
+  int64_t audio_underruns = 0;
+};
+
+/// Commands a person or a peer can give. Thread-safe; each takes effect at once locally.
+class PlayerCommands {
+ public:
+  virtual ~PlayerCommands() = default;
+  virtual void play() = 0;
+  virtual void pause() = 0;
+  virtual void toggle_pause() = 0;
+  virtual void seek_frame(int64_t index) = 0;
+  virtual void seek_relative(double seconds) = 0;
+  virtual void step(int frames) = 0;  // pauses, then moves by `frames` (±)
+  virtual void set_rate(double rate) = 0;
+  virtual void set_loop(bool loop) = 0;
+};
+
+/// The frame chosen for one refresh.
+struct FramePick {
+  const VideoFrame* frame = nullptr;  // null before the first frame arrives
+  int64_t due_index = 0;              // the frame the transport asks for (within the file)
+};
+
+class AudioFeeder;
+
+class Player final : public PlayerCommands {
+ public:
+  /// Opens the file and the audio device (a missing device is logged, video plays on).
+  static Result<std::unique_ptr<Player>> open(const PlayerParams& params);
+  ~Player() override;
+
+  const MediaInfo& info() const { return reader_->info(); }
+  Transport& transport() { return transport_; }
+
+  /// Waits (up to `timeout_ms`) until the first frame is decoded, then starts playing
+  /// `lead_ms` from now so the first frame is shown on time.
+  void start(bool paused, int lead_ms = 60, int timeout_ms = 5000);
+
+  void play() override;
+  /// Starts playing at clock time `at_ns` (the first frame is shown then).
+  void play_at(int64_t at_ns);
+  void pause() override;
+  void toggle_pause() override;
+  void seek_frame(int64_t index) override;
+  void seek_relative(double seconds) override;
+  void step(int frames) override;
+  void set_rate(double rate) override;
+  void set_loop(bool loop) override;
+
+  /// Render thread only. The frame to show for a refresh visible at clock time `display_ns`.
+  /// Drops frames that are already late and counts them. With `wait_ms` > 0 it waits that
+  /// long for a frame of the current seek generation (used while paused and by tests).
+  FramePick pick_frame(int64_t display_ns, int wait_ms = 0);
+  /// Render thread only. Records that the picked frame was presented.
+  void mark_presented();
+  /// True when a non-looping file has been shown to its end.
+  bool ended() const { return ended_.load(); }
+  /// A problem found while playing (a truncated file), empty when none.
+  std::string stream_error() const { return reader_->stream_error(); }
+
+  /// Thread-safe.
+  PlayerSnapshot snapshot() const;
+
+ private:
+  Player() = default;
+  int64_t clamp_position(int64_t p_ns) const;
+  void jump_to(int64_t p_ns);
+
+  PlayerParams params_;
+  std::unique_ptr<MediaReader> reader_;
+  std::unique_ptr<AudioOutput> audio_;
+  std::unique_ptr<AudioFeeder> feeder_;
+  Transport transport_;
+
+  // Render thread only:
+  std::optional<VideoFrame> current_;
+  std::optional<VideoFrame> next_;
+  bool current_shown_ = false;
+  // Written by the render thread, read by snapshot():
+  std::atomic<int64_t> shown_index_{-1};
+  std::atomic<int64_t> presented_{0};
+  std::atomic<int64_t> dropped_{0};
+  std::atomic<int64_t> repeated_{0};
+  std::atomic<bool> ended_{false};
+};
+
+}  // namespace lockstep

@@ -1,0 +1,41 @@
+// CPU side of the picture shader: the YUV→RGB matrix for a picture's matrix, range and sample
+// encoding, and the letterboxed rectangle it is drawn into. Pure functions, no Vulkan, so they
+// are tested without a device.
+#pragma once
+
+#include "media/picture.h"
+
+namespace lockstep {
+
+/// rgb[i] = sum_j matrix[i][j] * s[j] + offset[i], where s = (Y, Cb, Cr) as the shader samples
+/// them: each texel normalised by its texture format (R8_UNORM: code / 255, R16_UNORM:
+/// word / 65535). Bit depth, alignment in the 16-bit word, range and matrix are all folded in.
+struct YuvToRgb {
+  float matrix[3][3] = {};
+  float offset[3] = {};
+};
+
+YuvToRgb yuv_to_rgb(ColorMatrix matrix, ColorRange range, int bit_depth, bool msb_aligned);
+inline YuvToRgb yuv_to_rgb(const PictureView& p) {
+  return yuv_to_rgb(p.matrix, p.range, p.bit_depth, p.msb_aligned);
+}
+
+/// A rectangle in target pixels, origin top-left.
+struct PixelRect {
+  int x = 0;
+  int y = 0;
+  int width = 0;
+  int height = 0;
+  friend bool operator==(const PixelRect&, const PixelRect&) = default;
+};
+
+/// The largest rectangle centred in a target of `target_width` x `target_height` pixels that
+/// shows the picture with its display aspect ratio (width * sar / height); the rest of the
+/// target is black bars. Whole pixels, so the bars have sharp edges.
+PixelRect letterbox(int target_width, int target_height, int picture_width, int picture_height,
+                    int sar_num = 1, int sar_den = 1);
+inline PixelRect letterbox(int target_width, int target_height, const PictureView& p) {
+  return letterbox(target_width, target_height, p.width, p.height, p.sar_num, p.sar_den);
+}
+
+}  // namespace lockstep
