@@ -410,7 +410,16 @@ class ClipWriter {
       return make_error("cannot write " + plan_.path + ": " + av_error_text(err) +
                         "; choose a writable output path");
     opened_file_ = true;
-    return check(avformat_write_header(out_.get(), nullptr), "writing the header of " + plan_.path);
+    // B-frames give the first packets negative decode timestamps. By default Matroska
+    // shifts the whole clip later to avoid them, so frame 0 would not be at time 0;
+    // Matroska stores presentation timestamps only, so nothing needs shifting. (MP4/MOV
+    // keep time 0 with an edit list.)
+    AVDictionary* opts = nullptr;
+    av_dict_set(&opts, "avoid_negative_ts", "disabled", 0);
+    const Status s = check(avformat_write_header(out_.get(), &opts),
+                           "writing the header of " + plan_.path);
+    av_dict_free(&opts);
+    return s;
   }
 
   Status write_all() {

@@ -40,9 +40,8 @@ std::string quoted_list(const std::vector<OutputDevice>& devices) {
 Result<OutputDevice> choose_device(const std::string& wanted,
                                    const std::vector<OutputDevice>& devices) {
   if (devices.empty()) {
-    const std::string what =
-        wanted.empty() ? std::string("no audio output device found")
-                       : "no audio output device named '" + wanted + "'";
+    const std::string what = wanted.empty() ? std::string("no audio output device found")
+                                            : "no audio output device named '" + wanted + "'";
     return make_error(what +
                       ": PortAudio sees no output device at all (no sound card, and no ALSA "
                       "or PulseAudio device configured); use --audio-device none to run "
@@ -63,15 +62,15 @@ Result<OutputDevice> choose_device(const std::string& wanted,
     if (lowercase(device.label).find(needle) != std::string::npos) return device;
   }
   return make_error("no audio output device named '" + wanted + "'; available: " +
-                    quoted_list(devices) +
-                    "; use --audio-device NAME or --audio-device none");
+                    quoted_list(devices) + "; use --audio-device NAME or --audio-device none");
 }
 
 std::string pa_error_text(PaError err) {
   std::string text = Pa_GetErrorText(err);
   if (err == paUnanticipatedHostError) {
     const PaHostErrorInfo* host = Pa_GetLastHostErrorInfo();
-    if (host != nullptr && host->errorText != nullptr) text += std::string(" (") + host->errorText + ")";
+    if (host != nullptr && host->errorText != nullptr)
+      text += std::string(" (") + host->errorText + ")";
   }
   return text;
 }
@@ -240,11 +239,11 @@ Result<std::unique_ptr<AudioOutput>> AudioOutput::open(const AudioOutputParams& 
   auto device = choose_device(params.device, devices);
   if (!device) return make_error(device.error());
   if (device->max_channels < params.channels) {
-    return make_error("audio device '" + device->label + "' has " +
-                      std::to_string(device->max_channels) + " output channels, " +
-                      std::to_string(params.channels) +
-                      " are needed; choose another with --audio-device NAME (available: " +
-                      quoted_list(devices) + ") or --audio-device none");
+    return make_error(
+        "audio device '" + device->label + "' has " + std::to_string(device->max_channels) +
+        " output channels, " + std::to_string(params.channels) +
+        " are needed; choose another with --audio-device NAME (available: " + quoted_list(devices) +
+        ") or --audio-device none");
   }
   auto output = std::make_unique<PortAudioOutput>(std::move(library.value()), params,
                                                   std::move(device.value()));

@@ -38,6 +38,9 @@ class AudioOutput {
  public:
   /// Opens (but does not start) the stream. Fails with a message naming the device and
   /// listing the available ones when no such device exists or none exists at all.
+  /// Thread-safe. PortAudio is initialised while any AudioOutput exists (or during
+  /// list_devices()); initialising it redirects the process's stderr for ~0.1 s to keep the
+  /// ALSA/JACK probing chatter off the terminal (it goes to the debug log instead).
   static Result<std::unique_ptr<AudioOutput>> open(const AudioOutputParams& params);
   /// Names of the output devices PortAudio sees ("name (host API)").
   static std::vector<std::string> list_devices();
@@ -56,9 +59,15 @@ class AudioOutput {
   virtual int64_t frames_written() const = 0;
   /// Producer thread only. Drops everything queued (seek); the callback skips to the write
   /// position at its next run, so frames_consumed catches up with frames_written.
+  /// (While the stream is stopped the space is given back at once.)
   virtual void flush() = 0;
 
+  /// Producer thread only (or one synchronised with it). Starts the callback; frames already
+  /// queued play first. Does nothing when already started.
   virtual Status start() = 0;
+  /// Producer thread only (or one synchronised with it). Returns once PortAudio has played
+  /// what it had buffered and the callback has stopped; frames still in the ring stay queued
+  /// for the next start(). Does nothing when already stopped.
   virtual Status stop() = 0;
 
   /// Thread-safe. Latest timing published by the callback.

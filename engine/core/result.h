@@ -29,7 +29,9 @@ class [[nodiscard]] Result {
   const T& value() const& { assert(ok()); return *value_; }
   T&& value() && { assert(ok()); return std::move(*value_); }
   T* operator->() { assert(ok()); return &*value_; }
+  const T* operator->() const { assert(ok()); return &*value_; }
   T& operator*() { assert(ok()); return *value_; }
+  const T& operator*() const { assert(ok()); return *value_; }
 
  private:
   std::optional<T> value_;

@@ -21,7 +21,7 @@ struct Rgb {
 
 constexpr Rgb kWhite{255, 255, 255};
 constexpr Rgb kBlack{0, 0, 0};
-constexpr Rgb kDigitPanel{64, 64, 64};
+constexpr Rgb kDigitPanel{80, 80, 80};
 constexpr Rgb kDigit{240, 240, 240};
 
 class Canvas {
@@ -69,7 +69,7 @@ Rgb hue_colour(double hue /* 0..1 */) {
 }
 
 // Below the tag strip, top to bottom: 75% colour bars (half of the area), a hue sweep, a
-// grey ramp, and a two-axis gradient. Nothing is darker than 57 in its brightest channel,
+// grey ramp, and a two-axis gradient. Nothing is darker than 80 in its brightest channel,
 // so decoded colours can be compared everywhere and the picture never looks like border.
 void draw_background(const Canvas& canvas, int top) {
   constexpr Rgb kBars[] = {{191, 191, 191}, {191, 191, 0}, {0, 191, 191}, {0, 191, 0},
@@ -87,7 +87,7 @@ void draw_background(const Canvas& canvas, int top) {
       } else if (y < ramp_top) {
         c = hue_colour(fx);
       } else if (y < gradient_top) {
-        const uint8_t grey = to_byte(64 + 176 * fx);
+        const uint8_t grey = to_byte(80 + 160 * fx);
         c = {grey, grey, grey};
       } else {
         const double fy = (y - gradient_top + 0.5) / std::max(1, h - gradient_top);
@@ -164,11 +164,11 @@ void draw_test_frame(uint8_t* rgba, int width, int height, int stride_bytes, int
 // ---------------------------------------------------------------------------------------
 namespace {
 
-// A pixel at or below this in all of R, G, B counts as letterbox border. The picture never
-// comes this close to black except inside the tag's black blocks (the background's darkest
-// channel maximum is 64, the digit panel is 64 grey), and the tag's white quiet zone rims
-// the picture's top, left and right edges.
-constexpr int kBorderMax = 24;
+// A pixel at or below this in all of R, G, B counts as letterbox border. Below the tag the
+// picture's brightest channel is at least 80 everywhere (background and digit panel), so
+// noise of +-35 on both still tells them apart; the tag's white quiet zones rim the
+// picture's top, left and right edges.
+constexpr int kBorderMax = 44;
 // Light/dark split while locating the tag, before its own black and white are measured.
 constexpr int kLightLuma = 128;
 
@@ -227,28 +227,44 @@ struct Span {
 };
 
 // The picture's left and right edges: walk outwards from a point inside the picture on a
-// few rows just below its top. Tag rows stop early at black blocks, so the widest span
-// wins. Rows of the bottom 35% (where a GUI panel may lie over the picture) are used only
-// when the picture starts there, since its tag would be hidden otherwise anyway.
+// few rows just below its top. Most rows cross the colour bars and give the true edges;
+// tag rows stop early at black blocks, and a row under a GUI panel may run wider, so the
+// span most rows agree on wins (the wider on a tie). Rows of the bottom 35% (where such a
+// panel may lie) are used only when the picture starts there, since its tag would be
+// hidden otherwise anyway.
 std::optional<Span> find_picture_span(const ImageView& img, const PictureTop& top) {
   const int x_seed = (top.x_first + top.x_last) / 2;
   const int approx_width = top.x_last - top.x_first + 1;
   int y_end = std::min(img.height() - 1, top.row + approx_width / 4);
-  const int overlay_top = int(img.height() * 0.65);
+  const int overlay_top = int(img.height() * 0.64) - 1;
   if (top.row < overlay_top) y_end = std::min(y_end, overlay_top);
   constexpr int kRows = 12;
-  std::optional<Span> span;
+  std::array<Span, kRows + 1> spans;
+  int count = 0;
   for (int i = 0; i <= kRows; ++i) {
     const int y = top.row + (y_end - top.row) * i / kRows;
     if (img.border(x_seed, y)) continue;
-    int left = x_seed, right = x_seed;
-    while (left > 0 && !img.border(left - 1, y)) --left;
-    while (right + 1 < img.width() && !img.border(right + 1, y)) ++right;
-    if (!span) span = Span{left, right};
-    span->first = std::min(span->first, left);
-    span->last = std::max(span->last, right);
+    Span s{x_seed, x_seed};
+    while (s.first > 0 && !img.border(s.first - 1, y)) --s.first;
+    while (s.last + 1 < img.width() && !img.border(s.last + 1, y)) ++s.last;
+    spans[size_t(count++)] = s;
   }
-  return span;
+  std::optional<Span> best;
+  int best_votes = 0;
+  for (int i = 0; i < count; ++i) {
+    const Span& s = spans[size_t(i)];
+    int votes = 0;
+    for (int j = 0; j < count; ++j) {
+      const Span& o = spans[size_t(j)];
+      votes += std::abs(o.first - s.first) <= 2 && std::abs(o.last - s.last) <= 2 ? 1 : 0;
+    }
+    if (votes > best_votes ||
+        (votes == best_votes && s.last - s.first > best->last - best->first)) {
+      best = s;
+      best_votes = votes;
+    }
+  }
+  return best;
 }
 
 struct Band {

@@ -86,6 +86,7 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
       req.picture = &view;
     }
     req.read_back = params.verify_frames && pick.frame;
+    req.wait_rendered = params.visible_at_tick;
     const int64_t t0 = monotonic_ns();
     auto drawn = renderer.draw(req);
     if (!drawn) return make_error(drawn.error());
@@ -116,8 +117,10 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
     }
     req.overlay = hooks.overlay ? hooks.overlay() : nullptr;
     req.read_back = params.verify_frames && pick.frame;
+    req.wait_rendered = params.visible_at_tick;
     auto drawn = renderer.draw(req);
     if (!drawn) return make_error(drawn.error());
+    if (drawn->skipped) continue;  // minimised window: nothing was shown
     cost.add(drawn->present_ns - draw_start);
     int64_t present_ns = drawn->present_ns;
     if (params.visible_at_tick && present_ns < tick) {

@@ -6,14 +6,14 @@
 // Thread-safety: a Renderer is used from one thread (the render thread) only.
 #pragma once
 
+#include <vulkan/vulkan.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <vulkan/vulkan.h>
 
 #include "core/result.h"
 #include "media/picture.h"
@@ -39,6 +39,8 @@ struct RendererParams {
   /// validation errors are logged and counted (validation_errors()).
   bool validation = false;
   /// Initialises the ImGui Vulkan backend; an ImGui context must exist already.
+  /// The backend keeps its state in that context: one overlay renderer per ImGui context, and
+  /// the renderer must be destroyed before the context.
   bool overlay = false;
   /// Prefer FIFO (vsync) presentation; when false, MAILBOX or IMMEDIATE if offered.
   bool vsync = false;
@@ -48,16 +50,20 @@ struct DrawRequest {
   const PictureView* picture = nullptr;  // null: clear to black
   ImDrawData* overlay = nullptr;         // ImGui::GetDrawData(), or null
   bool read_back = false;                // fill DrawResult::rgba (waits for the GPU)
+  /// Headless: wait until the GPU has finished this frame, so present_ns is when the image
+  /// is complete (the paced loop uses it; throughput runs leave it off).
+  bool wait_rendered = false;
 };
 
 struct DrawResult {
   /// Monotonic ns right after vkQueuePresentKHR returned (window), or when the GPU
   /// finished the frame (headless).
   /// Headless without read_back, draw() does not wait for the GPU: then it is the time the
-  /// frame was submitted (the GPU finishes it later). 0 when the frame was skipped.
+  /// frame was submitted (the GPU finishes it later). When skipped: when draw() returned.
   int64_t present_ns = 0;
   /// Tightly packed RGBA8 of the whole target, when read_back was asked.
   std::vector<uint8_t> rgba;
+  /// Size of the target drawn into (pixels).
   int width = 0;
   int height = 0;
   /// True when nothing was drawn: the window is minimised (0x0) or its swapchain could not
@@ -72,6 +78,9 @@ class Renderer {
 
   /// Uploads, draws and presents one frame. Recreates the swapchain when the window was
   /// resized or the swapchain went out of date.
+  /// Blocks only for the frame drawn two frames ago (2 frames in flight), or for this frame
+  /// when read_back is set, and for the GPU to go idle when the picture's size or format
+  /// changed (the textures are recreated). The picture's memory is copied before it returns.
   virtual Result<DrawResult> draw(const DrawRequest& request) = 0;
 
   /// "llvmpipe (LLVM 15.0.6, 256 bits) [cpu]" — the chosen device and its type.

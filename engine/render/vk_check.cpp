@@ -7,7 +7,8 @@ namespace lockstep::vk {
 std::string result_name(VkResult result) {
   switch (result) {
 #define LS_VK_CASE(name) \
-  case name: return #name;
+  case name:             \
+    return #name;
     LS_VK_CASE(VK_SUCCESS)
     LS_VK_CASE(VK_NOT_READY)
     LS_VK_CASE(VK_TIMEOUT)

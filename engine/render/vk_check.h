@@ -1,9 +1,9 @@
 // Turning VkResult codes into Result errors that name the failing call (private to render/).
 #pragma once
 
-#include <string>
-
 #include <vulkan/vulkan.h>
+
+#include <string>
 
 #include "core/result.h"
 
@@ -25,9 +25,9 @@ Error forward_error(const Result<T>& failed, const std::string& context = {}) {
 }  // namespace lockstep::vk
 
 /// Returns a Result error from the enclosing function when a Vulkan call does not succeed.
-#define LS_VK_TRY(expr)                                                              \
-  do {                                                                               \
-    const VkResult ls_vk_result_ = (expr);                                           \
+#define LS_VK_TRY(expr)                                                                     \
+  do {                                                                                      \
+    const VkResult ls_vk_result_ = (expr);                                                  \
     if (ls_vk_result_ != VK_SUCCESS) return ::lockstep::vk::vk_error(#expr, ls_vk_result_); \
   } while (0)
 
@@ -36,7 +36,7 @@ Error forward_error(const Result<T>& failed, const std::string& context = {}) {
 #define LS_TRY_CONCAT2(a, b) a##b
 #define LS_TRY_CONCAT(a, b) LS_TRY_CONCAT2(a, b)
 #define LS_TRY(decl, expr) LS_TRY_IMPL(decl, expr, LS_TRY_CONCAT(ls_try_result_, __LINE__))
-#define LS_TRY_IMPL(decl, expr, tmp)                               \
-  auto tmp = (expr);                                               \
-  if (!tmp) return ::lockstep::vk::forward_error(tmp);             \
+#define LS_TRY_IMPL(decl, expr, tmp)                   \
+  auto tmp = (expr);                                   \
+  if (!tmp) return ::lockstep::vk::forward_error(tmp); \
   decl = std::move(tmp).value()

@@ -18,8 +18,9 @@ bool instance_extension_available(const char* name) {
   vkEnumerateInstanceExtensionProperties(nullptr, &count, nullptr);
   std::vector<VkExtensionProperties> props(count);
   vkEnumerateInstanceExtensionProperties(nullptr, &count, props.data());
-  return std::any_of(props.begin(), props.end(),
-                     [&](const VkExtensionProperties& p) { return std::strcmp(p.extensionName, name) == 0; });
+  return std::any_of(props.begin(), props.end(), [&](const VkExtensionProperties& p) {
+    return std::strcmp(p.extensionName, name) == 0;
+  });
 }
 
 bool device_extension_available(VkPhysicalDevice device, const char* name) {
@@ -27,28 +28,39 @@ bool device_extension_available(VkPhysicalDevice device, const char* name) {
   vkEnumerateDeviceExtensionProperties(device, nullptr, &count, nullptr);
   std::vector<VkExtensionProperties> props(count);
   vkEnumerateDeviceExtensionProperties(device, nullptr, &count, props.data());
-  return std::any_of(props.begin(), props.end(),
-                     [&](const VkExtensionProperties& p) { return std::strcmp(p.extensionName, name) == 0; });
+  return std::any_of(props.begin(), props.end(), [&](const VkExtensionProperties& p) {
+    return std::strcmp(p.extensionName, name) == 0;
+  });
 }
 
 /// Higher is better: discrete > integrated > virtual > CPU.
 int type_rank(VkPhysicalDeviceType type) {
   switch (type) {
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 4;
-    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 3;
-    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return 2;
-    case VK_PHYSICAL_DEVICE_TYPE_CPU: return 1;
-    default: return 0;
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+      return 4;
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+      return 3;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+      return 2;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU:
+      return 1;
+    default:
+      return 0;
   }
 }
 
 const char* type_name(VkPhysicalDeviceType type) {
   switch (type) {
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete";
-    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated";
-    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual";
-    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "cpu";
-    default: return "other";
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+      return "discrete";
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+      return "integrated";
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+      return "virtual";
+    case VK_PHYSICAL_DEVICE_TYPE_CPU:
+      return "cpu";
+    default:
+      return "other";
   }
 }
 
@@ -135,9 +147,10 @@ VKAPI_ATTR VkBool32 VKAPI_CALL Context::on_debug_message(
 Status Context::create_instance(const ContextParams& params) {
   bool validation = params.validation || env_flag("LOCKSTEP_VK_VALIDATION");
   if (validation && !validation_layer_installed()) {
-    LS_WARN("Vulkan validation asked for, but {} is not installed (Debian package "
-            "vulkan-validationlayers); running without it",
-            kValidationLayer);
+    LS_WARN(
+        "Vulkan validation asked for, but {} is not installed (Debian package "
+        "vulkan-validationlayers); running without it",
+        kValidationLayer);
     validation = false;
   }
   if (validation && !instance_extension_available(VK_EXT_DEBUG_UTILS_EXTENSION_NAME)) {
@@ -188,7 +201,8 @@ Status Context::create_instance(const ContextParams& params) {
     auto create = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
         vkGetInstanceProcAddr(instance_, "vkCreateDebugUtilsMessengerEXT"));
     if (!create) return make_error("vkCreateDebugUtilsMessengerEXT is not exported by the loader");
-    if (const VkResult r = create(instance_, &messenger_info, nullptr, &messenger_); r != VK_SUCCESS)
+    if (const VkResult r = create(instance_, &messenger_info, nullptr, &messenger_);
+        r != VK_SUCCESS)
       return vk_error("vkCreateDebugUtilsMessengerEXT", r);
   }
   return {};
@@ -240,7 +254,8 @@ Status Context::create_device() {
   info.pQueueCreateInfos = &queue_info;
   info.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
   info.ppEnabledExtensionNames = extensions.data();
-  if (const VkResult r = vkCreateDevice(physical_device_, &info, nullptr, &device_); r != VK_SUCCESS)
+  if (const VkResult r = vkCreateDevice(physical_device_, &info, nullptr, &device_);
+      r != VK_SUCCESS)
     return vk_error("vkCreateDevice", r, properties_.deviceName);
   vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
   return {};
@@ -267,8 +282,8 @@ Result<uint32_t> Context::memory_type(uint32_t type_bits, VkMemoryPropertyFlags 
     if (fallback < 0) fallback = static_cast<int>(i);
   }
   if (fallback >= 0) return static_cast<uint32_t>(fallback);
-  return make_error("no Vulkan memory type with property flags 0x" +
-                    std::to_string(required) + " for type bits " + std::to_string(type_bits));
+  return make_error("no Vulkan memory type with property flags 0x" + std::to_string(required) +
+                    " for type bits " + std::to_string(type_bits));
 }
 
 Result<Buffer> Context::create_buffer(VkDeviceSize size, VkBufferUsageFlags usage,
@@ -308,9 +323,10 @@ Result<Buffer> Context::create_buffer(VkDeviceSize size, VkBufferUsageFlags usag
     return vk_error("vkAllocateMemory", r, std::to_string(req.size) + " bytes for a buffer");
   out.memory = MemoryOwner(device_, memory);
   LS_VK_TRY(vkBindBufferMemory(device_, buffer, memory, 0));
-  out.coherent = memory_properties_.memoryTypes[type].propertyFlags &
-                 VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-  if (use != MemoryUse::DeviceLocal) LS_VK_TRY(vkMapMemory(device_, memory, 0, VK_WHOLE_SIZE, 0, &out.mapped));
+  out.coherent =
+      memory_properties_.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  if (use != MemoryUse::DeviceLocal)
+    LS_VK_TRY(vkMapMemory(device_, memory, 0, VK_WHOLE_SIZE, 0, &out.mapped));
   return out;
 }
 
@@ -339,7 +355,8 @@ Result<Image> Context::create_image(VkExtent2D extent, VkFormat format,
 
   VkMemoryRequirements req;
   vkGetImageMemoryRequirements(device_, image, &req);
-  LS_TRY(const uint32_t type, memory_type(req.memoryTypeBits, 0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT));
+  LS_TRY(const uint32_t type,
+         memory_type(req.memoryTypeBits, 0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT));
   VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   alloc.allocationSize = req.size;
   alloc.memoryTypeIndex = type;

@@ -6,13 +6,13 @@
 // read from any thread (the debug callback can run on driver threads).
 #pragma once
 
+#include <vulkan/vulkan.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <vulkan/vulkan.h>
 
 #include "core/result.h"
 #include "render/vk_handle.h"

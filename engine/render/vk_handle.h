@@ -4,9 +4,9 @@
 // done (after a fence wait or vkDeviceWaitIdle).
 #pragma once
 
-#include <utility>
-
 #include <vulkan/vulkan.h>
+
+#include <utility>
 
 namespace lockstep::vk {
 
@@ -35,7 +35,8 @@ class Owner {
   /// Gives up ownership; the caller destroys the handle.
   Handle release() { return std::exchange(handle_, VK_NULL_HANDLE); }
   void reset() {
-    if (handle_ != VK_NULL_HANDLE) Destroy(parent_, std::exchange(handle_, VK_NULL_HANDLE), nullptr);
+    if (handle_ != VK_NULL_HANDLE)
+      Destroy(parent_, std::exchange(handle_, VK_NULL_HANDLE), nullptr);
   }
 
  private:

@@ -1,9 +1,9 @@
 #include "render/vk_overlay.h"
 
-#include <algorithm>
-
 #include <imgui.h>
 #include <imgui_impl_vulkan.h>
+
+#include <algorithm>
 
 #include "core/log.h"
 #include "render/vk_check.h"
@@ -25,7 +25,9 @@ Status run_one_shot(const Context& ctx, VkCommandPool pool, F&& record) {
   VkCommandBuffer cmd = VK_NULL_HANDLE;
   LS_VK_TRY(vkAllocateCommandBuffers(ctx.device(), &alloc, &cmd));
   struct Free {
-    VkDevice device; VkCommandPool pool; VkCommandBuffer cmd;
+    VkDevice device;
+    VkCommandPool pool;
+    VkCommandBuffer cmd;
     ~Free() { vkFreeCommandBuffers(device, pool, 1, &cmd); }
   } free_cmd{ctx.device(), pool, cmd};
 
@@ -49,8 +51,9 @@ Result<std::unique_ptr<ImGuiOverlay>> ImGuiOverlay::create(const Context& ctx,
                                                            VkCommandPool pool,
                                                            uint32_t frames_in_flight) {
   if (ImGui::GetCurrentContext() == nullptr)
-    return make_error("the overlay needs an ImGui context: call ImGui::CreateContext() before "
-                      "creating the renderer with overlay = true");
+    return make_error(
+        "the overlay needs an ImGui context: call ImGui::CreateContext() before "
+        "creating the renderer with overlay = true");
   std::unique_ptr<ImGuiOverlay> overlay(new ImGuiOverlay());
 
   // The backend allocates one descriptor set (the font); room for a few user textures.
@@ -76,13 +79,11 @@ Result<std::unique_ptr<ImGuiOverlay>> ImGuiOverlay::create(const Context& ctx,
   info.ImageCount = std::max(2u, frames_in_flight);
   info.MSAASamples = VK_SAMPLE_COUNT_1_BIT;
   info.CheckVkResultFn = &check_imgui_vk_result;
-  if (!ImGui_ImplVulkan_Init(&info, render_pass))
-    return make_error("ImGui_ImplVulkan_Init failed");
+  if (!ImGui_ImplVulkan_Init(&info, render_pass)) return make_error("ImGui_ImplVulkan_Init failed");
   overlay->initialised_ = true;
 
-  auto uploaded = run_one_shot(ctx, pool, [](VkCommandBuffer cmd) {
-    return ImGui_ImplVulkan_CreateFontsTexture(cmd);
-  });
+  auto uploaded = run_one_shot(
+      ctx, pool, [](VkCommandBuffer cmd) { return ImGui_ImplVulkan_CreateFontsTexture(cmd); });
   ImGui_ImplVulkan_DestroyFontUploadObjects();  // after the queue went idle (or failed)
   if (!uploaded) return forward_error(uploaded, "uploading the ImGui font atlas");
   return overlay;

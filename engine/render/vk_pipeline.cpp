@@ -11,9 +11,8 @@ namespace {
 struct ConversionConstants {
   float col[3][4];
   float offset[4];
-  float options[4];
 };
-static_assert(sizeof(ConversionConstants) == 80);
+static_assert(sizeof(ConversionConstants) == 64);
 
 Result<RenderPassOwner> create_render_pass(VkDevice device, VkFormat format) {
   VkAttachmentDescription color{};
@@ -41,8 +40,7 @@ Result<RenderPassOwner> create_render_pass(VkDevice device, VkFormat format) {
       VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
   before.srcAccessMask = 0;
   before.dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
-  before.dstAccessMask =
-      VK_ACCESS_COLOR_ATTACHMENT_READ_BIT | VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
+  before.dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_READ_BIT | VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
 
   VkRenderPassCreateInfo info{VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO};
   info.attachmentCount = 1;
@@ -86,8 +84,8 @@ Result<PicturePipeline> PicturePipeline::create(const Context& ctx, VkFormat for
   LS_VK_TRY(vkCreateSampler(device, &sampler, nullptr, &s));
   p.sampler_ = SamplerOwner(device, s);
 
-  std::array<VkDescriptorSetLayoutBinding, 3> bindings{};
-  for (uint32_t i = 0; i < 3; ++i) {
+  std::array<VkDescriptorSetLayoutBinding, 2> bindings{};
+  for (uint32_t i = 0; i < bindings.size(); ++i) {
     bindings[i].binding = i;
     bindings[i].descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER;
     bindings[i].descriptorCount = 1;
@@ -100,7 +98,8 @@ Result<PicturePipeline> PicturePipeline::create(const Context& ctx, VkFormat for
   LS_VK_TRY(vkCreateDescriptorSetLayout(device, &set_info, nullptr, &set_layout));
   p.set_layout_ = DescriptorSetLayoutOwner(device, set_layout);
 
-  VkDescriptorPoolSize pool_size{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 3};
+  VkDescriptorPoolSize pool_size{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+                                 static_cast<uint32_t>(bindings.size())};
   VkDescriptorPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
   pool_info.maxSets = 1;
   pool_info.poolSizeCount = 1;
@@ -157,7 +156,8 @@ Result<PicturePipeline> PicturePipeline::create(const Context& ctx, VkFormat for
   VkPipelineColorBlendAttachmentState blend_attachment{};
   blend_attachment.colorWriteMask = VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT |
                                     VK_COLOR_COMPONENT_B_BIT | VK_COLOR_COMPONENT_A_BIT;
-  VkPipelineColorBlendStateCreateInfo blend{VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO};
+  VkPipelineColorBlendStateCreateInfo blend{
+      VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO};
   blend.attachmentCount = 1;
   blend.pAttachments = &blend_attachment;
   const std::array<VkDynamicState, 2> dynamic_states{VK_DYNAMIC_STATE_VIEWPORT,
@@ -185,15 +185,11 @@ Result<PicturePipeline> PicturePipeline::create(const Context& ctx, VkFormat for
   return p;
 }
 
-void PicturePipeline::bind_planes(VkDevice device, const std::array<VkImageView, 3>& views,
-                                  int plane_count) {
-  std::array<VkDescriptorImageInfo, 3> images{};
-  std::array<VkWriteDescriptorSet, 3> writes{};
-  for (uint32_t i = 0; i < 3; ++i) {
-    // With an interleaved chroma plane, binding 2 repeats it (the shader ignores it), so every
-    // binding always holds a valid descriptor.
-    const VkImageView view = views[plane_count == 2 && i == 2 ? 1 : i];
-    images[i] = {sampler_.get(), view, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL};
+void PicturePipeline::bind_textures(VkDevice device, const std::array<VkImageView, 2>& views) {
+  std::array<VkDescriptorImageInfo, 2> images{};
+  std::array<VkWriteDescriptorSet, 2> writes{};
+  for (uint32_t i = 0; i < 2; ++i) {
+    images[i] = {sampler_.get(), views[i], VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL};
     writes[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
     writes[i].dstSet = descriptor_set_;
     writes[i].dstBinding = i;
@@ -205,15 +201,14 @@ void PicturePipeline::bind_planes(VkDevice device, const std::array<VkImageView,
 }
 
 void PicturePipeline::record_draw(VkCommandBuffer cmd, const PixelRect& rect,
-                                  const YuvToRgb& conversion, bool interleaved_chroma) const {
-  const VkViewport viewport{float(rect.x), float(rect.y), float(rect.width), float(rect.height),
-                            0.0f, 1.0f};
+                                  const YuvToRgb& conversion) const {
+  const VkViewport viewport{float(rect.x),      float(rect.y), float(rect.width),
+                            float(rect.height), 0.0f,          1.0f};
   const VkRect2D scissor{{rect.x, rect.y}, {uint32_t(rect.width), uint32_t(rect.height)}};
   ConversionConstants constants{};
   for (int col = 0; col < 3; ++col)
     for (int row = 0; row < 3; ++row) constants.col[col][row] = conversion.matrix[row][col];
   for (int i = 0; i < 3; ++i) constants.offset[i] = conversion.offset[i];
-  constants.options[0] = interleaved_chroma ? 1.0f : 0.0f;
 
   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline_.get());
   vkCmdSetViewport(cmd, 0, 1, &viewport);

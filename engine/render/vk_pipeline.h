@@ -22,13 +22,12 @@ class PicturePipeline {
   VkRenderPass render_pass() const { return render_pass_.get(); }
   VkFormat format() const { return format_; }
 
-  /// Points the descriptor set at the plane views. `planes` holds 3 views, or 2 for an
-  /// interleaved chroma plane. The set must not be in use by the GPU (call after a wait).
-  void bind_planes(VkDevice device, const std::array<VkImageView, 3>& views, int plane_count);
+  /// Points the descriptor set at the luma (R) and chroma (RG: Cb, Cr) texture views. The set
+  /// must not be in use by the GPU (call after a wait).
+  void bind_textures(VkDevice device, const std::array<VkImageView, 2>& views);
 
   /// Records the picture draw: viewport = `rect`, conversion constants from `conversion`.
-  void record_draw(VkCommandBuffer cmd, const PixelRect& rect, const YuvToRgb& conversion,
-                   bool interleaved_chroma) const;
+  void record_draw(VkCommandBuffer cmd, const PixelRect& rect, const YuvToRgb& conversion) const;
 
  private:
   VkFormat format_ = VK_FORMAT_UNDEFINED;

@@ -3,10 +3,12 @@
 //   upload planes → render pass { clear black, picture (letterboxed), ImGui } →
 //   [copy to the read-back buffer] → layout for present → submit → present.
 // Two frames in flight: slot i's command buffer, staging slice and fence are reused only after
-// that fence signalled. Nothing is destroyed while the GPU may use it: recreating the plane
-// images or the swapchain waits for the device first, and so does the destructor.
+// that fence signalled. Nothing is destroyed while the GPU may use it: recreating the picture
+// textures or the swapchain waits for the device first, and so does the destructor.
 #include <array>
 #include <cstring>
+#include <memory>
+#include <optional>
 
 #include "core/log.h"
 #include "core/time.h"
@@ -144,11 +146,13 @@ Result<DrawResult> VulkanRenderer::draw(const DrawRequest& request) {
     if (auto f = picture_format(*request.picture); !f) return forward_error(f, "draw");
   }
   if (request.read_back && !target_->can_read_back())
-    return make_error("read_back: the window's swapchain images cannot be copied "
-                      "(the surface offers no TRANSFER_SRC usage)");
+    return make_error(
+        "read_back: the window's swapchain images cannot be copied "
+        "(the surface offers no TRANSFER_SRC usage)");
   if (request.overlay && !overlay_ && !warned_no_overlay_) {
-    LS_WARN("render: an overlay was passed to draw() but the renderer was created without "
-            "RendererParams::overlay; it is not drawn");
+    LS_WARN(
+        "render: an overlay was passed to draw() but the renderer was created without "
+        "RendererParams::overlay; it is not drawn");
     warned_no_overlay_ = true;
   }
 
@@ -160,11 +164,14 @@ Result<DrawResult> VulkanRenderer::draw(const DrawRequest& request) {
 
   LS_TRY(const std::optional<TargetFrame> acquired, target_->acquire(slot));
   DrawResult result;
-  if (!acquired) {
+  if (!acquired) {  // minimised: nothing shown; a time anyway for callers that time draws
     result.skipped = true;
+    result.present_ns = monotonic_ns();
     return result;
   }
   const TargetFrame& frame = *acquired;
+  result.width = int(frame.extent.width);
+  result.height = int(frame.extent.height);
   if (overlay_ && target_->generation() != target_generation_)
     overlay_->set_min_image_count(target_->min_image_count());
   target_generation_ = target_->generation();
@@ -188,14 +195,16 @@ Result<DrawResult> VulkanRenderer::draw(const DrawRequest& request) {
   LS_VK_TRY(vkQueueSubmit(ctx_->queue(), 1, &submit, fence));
   ++frame_number_;
 
-  if (target_->final_layout()) {
+  if (target_->presents()) {
     LS_TRY(result.present_ns, target_->present(frame));
   } else {
     result.present_ns = monotonic_ns();  // headless: submitted; refined below on read-back
   }
-  if (request.read_back) {
+  if (request.read_back || (request.wait_rendered && !target_->presents())) {
     LS_VK_TRY(vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX));
-    if (!target_->final_layout()) result.present_ns = monotonic_ns();
+    if (!target_->presents()) result.present_ns = monotonic_ns();
+  }
+  if (request.read_back) {
     if (auto s = copy_read_back(frame, result); !s) return forward_error(s);
   }
   return result;
@@ -210,9 +219,9 @@ Status VulkanRenderer::record_frame(const DrawRequest& request, const TargetFram
 
   const PictureView* picture = request.picture;
   if (picture) {
-    LS_TRY(const bool recreated, uploader_->upload(*picture, uint32_t(frame_number_ % kFramesInFlight), cmd));
-    if (recreated)
-      pipeline_->bind_planes(ctx_->device(), uploader_->views(), uploader_->format().plane_count);
+    LS_TRY(const bool recreated,
+           uploader_->upload(*picture, uint32_t(frame_number_ % kFramesInFlight), cmd));
+    if (recreated) pipeline_->bind_textures(ctx_->device(), uploader_->views());
   }
 
   VkClearValue clear{};
@@ -226,7 +235,7 @@ Status VulkanRenderer::record_frame(const DrawRequest& request, const TargetFram
   vkCmdBeginRenderPass(cmd, &pass, VK_SUBPASS_CONTENTS_INLINE);
   if (picture) {
     const PixelRect rect = letterbox(int(frame.extent.width), int(frame.extent.height), *picture);
-    pipeline_->record_draw(cmd, rect, yuv_to_rgb(*picture), picture->plane_count == 2);
+    pipeline_->record_draw(cmd, rect, yuv_to_rgb(*picture));
   }
   if (request.overlay && overlay_) overlay_->record(request.overlay, cmd);
   vkCmdEndRenderPass(cmd);
@@ -295,8 +304,8 @@ Status VulkanRenderer::ensure_read_back_buffer(VkExtent2D extent) {
   if (read_back_.size >= needed) return {};
   // Every earlier read-back frame waited for its fence, so the old buffer is unused.
   read_back_ = Buffer{};
-  LS_TRY(read_back_, ctx_->create_buffer(needed, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                                         MemoryUse::Readback));
+  LS_TRY(read_back_,
+         ctx_->create_buffer(needed, VK_BUFFER_USAGE_TRANSFER_DST_BIT, MemoryUse::Readback));
   return {};
 }
 
@@ -306,8 +315,6 @@ Status VulkanRenderer::copy_read_back(const TargetFrame& frame, DrawResult& resu
                                     read_back_.memory.get(), 0, VK_WHOLE_SIZE};
     LS_VK_TRY(vkInvalidateMappedMemoryRanges(ctx_->device(), 1, &range));
   }
-  result.width = int(frame.extent.width);
-  result.height = int(frame.extent.height);
   const size_t bytes = size_t(frame.extent.width) * frame.extent.height * 4;
   const auto* src = static_cast<const uint8_t*>(read_back_.mapped);
   result.rgba.assign(src, src + bytes);

@@ -12,11 +12,16 @@ namespace {
 
 const char* present_mode_name(VkPresentModeKHR mode) {
   switch (mode) {
-    case VK_PRESENT_MODE_IMMEDIATE_KHR: return "immediate";
-    case VK_PRESENT_MODE_MAILBOX_KHR: return "mailbox";
-    case VK_PRESENT_MODE_FIFO_KHR: return "fifo";
-    case VK_PRESENT_MODE_FIFO_RELAXED_KHR: return "fifo-relaxed";
-    default: return "other";
+    case VK_PRESENT_MODE_IMMEDIATE_KHR:
+      return "immediate";
+    case VK_PRESENT_MODE_MAILBOX_KHR:
+      return "mailbox";
+    case VK_PRESENT_MODE_FIFO_KHR:
+      return "fifo";
+    case VK_PRESENT_MODE_FIFO_RELAXED_KHR:
+      return "fifo-relaxed";
+    default:
+      return "other";
   }
 }
 
@@ -49,7 +54,8 @@ class SwapchainTarget final : public RenderTarget {
 
   Status init() {
     VkSurfaceCapabilitiesKHR caps;
-    LS_VK_TRY(vkGetPhysicalDeviceSurfaceCapabilitiesKHR(ctx_.physical_device(), ctx_.surface(), &caps));
+    LS_VK_TRY(
+        vkGetPhysicalDeviceSurfaceCapabilitiesKHR(ctx_.physical_device(), ctx_.surface(), &caps));
     transfer_src_ = caps.supportedUsageFlags & VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
     for (uint32_t i = 0; i < params_.slots; ++i) {
       LS_TRY(SemaphoreOwner s, make_semaphore());
@@ -82,7 +88,7 @@ class SwapchainTarget final : public RenderTarget {
   SwapchainParams params_;
 
   SwapchainOwner swapchain_;
-  std::vector<SwapchainImage> images_;  // destroyed before the swapchain (declared after)
+  std::vector<SwapchainImage> images_;           // destroyed before the swapchain (declared after)
   std::vector<SemaphoreOwner> image_available_;  // per frame-in-flight slot
   VkExtent2D extent_{};
   VkExtent2D requested_{};  // window framebuffer size at the last recreate
@@ -95,7 +101,8 @@ class SwapchainTarget final : public RenderTarget {
 VkPresentModeKHR SwapchainTarget::choose_present_mode() const {
   if (params_.vsync) return VK_PRESENT_MODE_FIFO_KHR;  // always supported
   uint32_t count = 0;
-  vkGetPhysicalDeviceSurfacePresentModesKHR(ctx_.physical_device(), ctx_.surface(), &count, nullptr);
+  vkGetPhysicalDeviceSurfacePresentModesKHR(ctx_.physical_device(), ctx_.surface(), &count,
+                                            nullptr);
   std::vector<VkPresentModeKHR> modes(count);
   vkGetPhysicalDeviceSurfacePresentModesKHR(ctx_.physical_device(), ctx_.surface(), &count,
                                             modes.data());
@@ -109,11 +116,13 @@ Status SwapchainTarget::recreate(VkExtent2D wanted) {
   ctx_.wait_idle();  // the old images may still be drawn into or read
 
   VkSurfaceCapabilitiesKHR caps;
-  LS_VK_TRY(vkGetPhysicalDeviceSurfaceCapabilitiesKHR(ctx_.physical_device(), ctx_.surface(), &caps));
+  LS_VK_TRY(
+      vkGetPhysicalDeviceSurfaceCapabilitiesKHR(ctx_.physical_device(), ctx_.surface(), &caps));
   VkExtent2D extent = caps.currentExtent;
   if (extent.width == 0xFFFFFFFFu) {  // the window takes the swapchain's size
     extent.width = std::clamp(wanted.width, caps.minImageExtent.width, caps.maxImageExtent.width);
-    extent.height = std::clamp(wanted.height, caps.minImageExtent.height, caps.maxImageExtent.height);
+    extent.height =
+        std::clamp(wanted.height, caps.minImageExtent.height, caps.maxImageExtent.height);
   }
   if (extent.width == 0 || extent.height == 0) return {};  // minimised: try again later
 
@@ -121,7 +130,8 @@ Status SwapchainTarget::recreate(VkExtent2D wanted) {
   if (caps.maxImageCount > 0) image_count = std::min(image_count, caps.maxImageCount);
   VkCompositeAlphaFlagBitsKHR alpha = VK_COMPOSITE_ALPHA_OPAQUE_BIT_KHR;
   if (!(caps.supportedCompositeAlpha & alpha))
-    alpha = VkCompositeAlphaFlagBitsKHR(caps.supportedCompositeAlpha & -caps.supportedCompositeAlpha);
+    alpha =
+        VkCompositeAlphaFlagBitsKHR(caps.supportedCompositeAlpha & -caps.supportedCompositeAlpha);
   const VkPresentModeKHR present_mode = choose_present_mode();
 
   VkSwapchainCreateInfoKHR info{VK_STRUCTURE_TYPE_SWAPCHAIN_CREATE_INFO_KHR};
@@ -131,8 +141,8 @@ Status SwapchainTarget::recreate(VkExtent2D wanted) {
   info.imageColorSpace = format_.colorSpace;
   info.imageExtent = extent;
   info.imageArrayLayers = 1;
-  info.imageUsage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
-                    (transfer_src_ ? VK_IMAGE_USAGE_TRANSFER_SRC_BIT : 0);
+  info.imageUsage =
+      VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | (transfer_src_ ? VK_IMAGE_USAGE_TRANSFER_SRC_BIT : 0);
   info.imageSharingMode = VK_SHARING_MODE_EXCLUSIVE;
   info.preTransform = caps.currentTransform;
   info.compositeAlpha = alpha;
@@ -199,14 +209,16 @@ Result<std::optional<TargetFrame>> SwapchainTarget::acquire(uint32_t slot) {
     }
     const VkSemaphore available = image_available_[slot % image_available_.size()].get();
     uint32_t index = 0;
-    const VkResult r = vkAcquireNextImageKHR(ctx_.device(), swapchain_.get(), UINT64_MAX,
-                                             available, VK_NULL_HANDLE, &index);
+    const VkResult r = vkAcquireNextImageKHR(ctx_.device(), swapchain_.get(), UINT64_MAX, available,
+                                             VK_NULL_HANDLE, &index);
     if (r == VK_ERROR_OUT_OF_DATE_KHR) {
       out_of_date_ = true;
       continue;
     }
-    if (r == VK_SUBOPTIMAL_KHR) out_of_date_ = true;  // draw this one, recreate next frame
-    else if (r != VK_SUCCESS) return vk_error("vkAcquireNextImageKHR", r);
+    if (r == VK_SUBOPTIMAL_KHR)
+      out_of_date_ = true;  // draw this one, recreate next frame
+    else if (r != VK_SUCCESS)
+      return vk_error("vkAcquireNextImageKHR", r);
     TargetFrame frame;
     frame.image_index = index;
     frame.image = images_[index].image;
@@ -229,8 +241,10 @@ Result<int64_t> SwapchainTarget::present(const TargetFrame& frame) {
   info.pImageIndices = &frame.image_index;
   const VkResult r = vkQueuePresentKHR(ctx_.queue(), &info);
   const int64_t now = monotonic_ns();
-  if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_SUBOPTIMAL_KHR) out_of_date_ = true;
-  else if (r != VK_SUCCESS) return vk_error("vkQueuePresentKHR", r);
+  if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_SUBOPTIMAL_KHR)
+    out_of_date_ = true;
+  else if (r != VK_SUCCESS)
+    return vk_error("vkQueuePresentKHR", r);
   return now;
 }
 
@@ -238,7 +252,8 @@ Result<int64_t> SwapchainTarget::present(const TargetFrame& frame) {
 
 Result<VkSurfaceFormatKHR> choose_surface_format(const Context& ctx) {
   uint32_t count = 0;
-  LS_VK_TRY(vkGetPhysicalDeviceSurfaceFormatsKHR(ctx.physical_device(), ctx.surface(), &count, nullptr));
+  LS_VK_TRY(
+      vkGetPhysicalDeviceSurfaceFormatsKHR(ctx.physical_device(), ctx.surface(), &count, nullptr));
   std::vector<VkSurfaceFormatKHR> formats(count);
   LS_VK_TRY(vkGetPhysicalDeviceSurfaceFormatsKHR(ctx.physical_device(), ctx.surface(), &count,
                                                  formats.data()));

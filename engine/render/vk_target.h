@@ -35,6 +35,8 @@ class RenderTarget {
   virtual bool can_read_back() const = 0;
   /// Layout the image must be left in by the frame's commands; nullopt when any will do.
   virtual std::optional<VkImageLayout> final_layout() const = 0;
+  /// True for a swapchain: frames are presented, with semaphores.
+  bool presents() const { return final_layout().has_value(); }
   virtual uint32_t image_count() const = 0;
   virtual uint32_t min_image_count() const = 0;
   /// Changes each time the images are recreated (window resized, swapchain out of date).

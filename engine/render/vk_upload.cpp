@@ -8,65 +8,91 @@
 namespace lockstep::vk {
 namespace {
 
-constexpr VkDeviceSize kPlaneAlignment = 256;  // keeps every copy offset texel- and atom-aligned
+constexpr VkDeviceSize kTextureAlignment = 256;  // keeps every copy offset texel- and atom-aligned
 
 VkDeviceSize align_up(VkDeviceSize v, VkDeviceSize a) { return (v + a - 1) / a * a; }
 
-VkDeviceSize plane_bytes(const PlaneFormat& p) {
+VkDeviceSize texture_bytes(const PlaneFormat& p) {
   return VkDeviceSize(p.width) * p.height * p.texel_bytes;
 }
 
 VkDeviceSize slice_bytes(const PictureFormat& f) {
-  VkDeviceSize size = 0;
-  for (int i = 0; i < f.plane_count; ++i) size += align_up(plane_bytes(f.planes[i]), kPlaneAlignment);
-  return size;
+  return align_up(texture_bytes(f.textures[0]), kTextureAlignment) +
+         align_up(texture_bytes(f.textures[1]), kTextureAlignment);
+}
+
+/// Copies rows of `bytes` each from a strided plane into tightly packed rows.
+void copy_rows(uint8_t* dst, const PlaneView& src, size_t bytes, uint32_t rows) {
+  if (size_t(src.stride_bytes) == bytes) {
+    std::memcpy(dst, src.data, bytes * rows);
+    return;
+  }
+  for (uint32_t y = 0; y < rows; ++y)
+    std::memcpy(dst + y * bytes, src.data + size_t(y) * size_t(src.stride_bytes), bytes);
+}
+
+/// Interleaves U and V rows into tightly packed CbCr pairs (T: uint8_t or uint16_t samples;
+/// memcpy per sample because plane rows need not be aligned for T).
+template <class T>
+void interleave_rows(uint8_t* dst, const PlaneView& u, const PlaneView& v, uint32_t width,
+                     uint32_t rows) {
+  for (uint32_t y = 0; y < rows; ++y) {
+    T* out = reinterpret_cast<T*>(dst) + size_t(y) * width * 2;
+    const uint8_t* pu = u.data + size_t(y) * size_t(u.stride_bytes);
+    const uint8_t* pv = v.data + size_t(y) * size_t(v.stride_bytes);
+    for (uint32_t x = 0; x < width; ++x) {
+      std::memcpy(&out[2 * x], pu + x * sizeof(T), sizeof(T));
+      std::memcpy(&out[2 * x + 1], pv + x * sizeof(T), sizeof(T));
+    }
+  }
 }
 
 }  // namespace
 
 Result<PictureFormat> picture_format(const PictureView& p) {
   if (p.plane_count != 2 && p.plane_count != 3)
-    return make_error("picture has " + std::to_string(p.plane_count) + " planes; the renderer "
+    return make_error("picture has " + std::to_string(p.plane_count) +
+                      " planes; the renderer "
                       "draws 3-plane YUV or 2-plane Y + interleaved UV");
   if (p.bit_depth != 8 && (p.bit_depth < 9 || p.bit_depth > 16))
     return make_error("picture bit depth " + std::to_string(p.bit_depth) + " is not supported");
   if (p.width <= 0 || p.height <= 0) return make_error("picture has no pixels");
-  const bool wide = p.bit_depth > 8;
-  PictureFormat f;
-  f.plane_count = p.plane_count;
+  const uint32_t sample_bytes = p.bit_depth > 8 ? 2 : 1;
   for (int i = 0; i < p.plane_count; ++i) {
     const PlaneView& plane = p.planes[i];
-    const bool interleaved = p.plane_count == 2 && i == 1;
-    PlaneFormat& out = f.planes[i];
-    out.texel_bytes = (wide ? 2 : 1) * (interleaved ? 2 : 1);
-    out.format = interleaved ? (wide ? VK_FORMAT_R16G16_UNORM : VK_FORMAT_R8G8_UNORM)
-                             : (wide ? VK_FORMAT_R16_UNORM : VK_FORMAT_R8_UNORM);
+    const int samples_per_texel = (p.plane_count == 2 && i == 1) ? 2 : 1;
     if (!plane.data || plane.width <= 0 || plane.height <= 0 ||
-        plane.stride_bytes < plane.width * int(out.texel_bytes))
+        plane.stride_bytes < plane.width * samples_per_texel * int(sample_bytes))
       return make_error("picture plane " + std::to_string(i) + " is empty or its stride (" +
                         std::to_string(plane.stride_bytes) + " bytes) is shorter than a row");
-    out.width = uint32_t(plane.width);
-    out.height = uint32_t(plane.height);
   }
+  if (p.plane_count == 3 &&
+      (p.planes[1].width != p.planes[2].width || p.planes[1].height != p.planes[2].height))
+    return make_error("picture U and V planes differ in size");
+
+  PictureFormat f;
+  f.source_planes = p.plane_count;
+  f.textures[0] = {sample_bytes == 2 ? VK_FORMAT_R16_UNORM : VK_FORMAT_R8_UNORM,
+                   uint32_t(p.planes[0].width), uint32_t(p.planes[0].height), sample_bytes};
+  f.textures[1] = {sample_bytes == 2 ? VK_FORMAT_R16G16_UNORM : VK_FORMAT_R8G8_UNORM,
+                   uint32_t(p.planes[1].width), uint32_t(p.planes[1].height), 2 * sample_bytes};
   return f;
 }
 
-std::array<VkImageView, 3> PlaneUploader::views() const {
-  std::array<VkImageView, 3> v{};
-  for (int i = 0; i < format_.plane_count; ++i) v[i] = planes_[i].view.get();
-  return v;
+std::array<VkImageView, 2> PlaneUploader::views() const {
+  return {textures_[0].view.get(), textures_[1].view.get()};
 }
 
 Status PlaneUploader::recreate(const PictureFormat& format) {
-  // The previous images and the staging ring may still be read by frames in flight.
+  // The previous textures and the staging ring may still be read by frames in flight.
   ctx_->wait_idle();
-  for (auto& plane : planes_) plane = Image{};
   format_ = PictureFormat{};
-  for (int i = 0; i < format.plane_count; ++i) {
-    const PlaneFormat& p = format.planes[i];
-    LS_TRY(planes_[i], ctx_->create_image({p.width, p.height}, p.format,
-                                          VK_IMAGE_USAGE_TRANSFER_DST_BIT |
-                                              VK_IMAGE_USAGE_SAMPLED_BIT));
+  for (size_t i = 0; i < textures_.size(); ++i) {
+    textures_[i] = Image{};
+    const PlaneFormat& p = format.textures[i];
+    LS_TRY(textures_[i],
+           ctx_->create_image({p.width, p.height}, p.format,
+                              VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_SAMPLED_BIT));
   }
   const VkDeviceSize needed = slice_bytes(format);
   if (needed > slice_size_) {
@@ -77,13 +103,13 @@ Status PlaneUploader::recreate(const PictureFormat& format) {
     slice_size_ = needed;
   }
   format_ = format;
-  LS_DEBUG("render: plane images recreated ({} planes, luma {}x{}, format {})", format.plane_count,
-           format.planes[0].width, format.planes[0].height, int(format.planes[0].format));
+  LS_DEBUG("render: picture textures recreated (luma {}x{}, chroma {}x{}, {}-bit samples)",
+           format.textures[0].width, format.textures[0].height, format.textures[1].width,
+           format.textures[1].height, format.textures[0].texel_bytes * 8);
   return {};
 }
 
-Result<bool> PlaneUploader::upload(const PictureView& picture, uint32_t slot,
-                                   VkCommandBuffer cmd) {
+Result<bool> PlaneUploader::upload(const PictureView& picture, uint32_t slot, VkCommandBuffer cmd) {
   LS_TRY(const PictureFormat format, picture_format(picture));
   const bool recreated = !(format == format_);
   if (recreated) {
@@ -91,20 +117,22 @@ Result<bool> PlaneUploader::upload(const PictureView& picture, uint32_t slot,
   }
 
   // CPU copy into this slot's slice, rows packed tightly (bufferRowLength 0).
-  std::array<VkDeviceSize, 3> offsets{};
-  VkDeviceSize offset = VkDeviceSize(slot) * slice_size_;
-  for (int i = 0; i < format.plane_count; ++i) {
-    const PlaneView& src = picture.planes[i];
-    const size_t row = size_t(format.planes[i].width) * format.planes[i].texel_bytes;
-    uint8_t* dst = static_cast<uint8_t*>(staging_.mapped) + offset;
-    if (size_t(src.stride_bytes) == row) {
-      std::memcpy(dst, src.data, row * format.planes[i].height);
-    } else {
-      for (uint32_t y = 0; y < format.planes[i].height; ++y)
-        std::memcpy(dst + y * row, src.data + size_t(y) * size_t(src.stride_bytes), row);
-    }
-    offsets[i] = offset;
-    offset += align_up(plane_bytes(format.planes[i]), kPlaneAlignment);
+  const PlaneFormat& luma = format.textures[0];
+  const PlaneFormat& chroma = format.textures[1];
+  const VkDeviceSize luma_offset = VkDeviceSize(slot) * slice_size_;
+  const VkDeviceSize chroma_offset = luma_offset + align_up(texture_bytes(luma), kTextureAlignment);
+  auto* base = static_cast<uint8_t*>(staging_.mapped);
+  copy_rows(base + luma_offset, picture.planes[0], size_t(luma.width) * luma.texel_bytes,
+            luma.height);
+  if (format.source_planes == 2) {
+    copy_rows(base + chroma_offset, picture.planes[1], size_t(chroma.width) * chroma.texel_bytes,
+              chroma.height);
+  } else if (chroma.texel_bytes == 2) {
+    interleave_rows<uint8_t>(base + chroma_offset, picture.planes[1], picture.planes[2],
+                             chroma.width, chroma.height);
+  } else {
+    interleave_rows<uint16_t>(base + chroma_offset, picture.planes[1], picture.planes[2],
+                              chroma.width, chroma.height);
   }
   if (!staging_.coherent) {
     const VkMappedMemoryRange range{VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, nullptr,
@@ -112,15 +140,15 @@ Result<bool> PlaneUploader::upload(const PictureView& picture, uint32_t slot,
     LS_VK_TRY(vkFlushMappedMemoryRanges(ctx_->device(), 1, &range));
   }
 
-  // Earlier frames may still sample the images: wait for their fragment shaders (write after
-  // read), then discard the old contents (UNDEFINED) since every texel is overwritten.
-  std::array<VkImageMemoryBarrier, 3> to_transfer{};
-  std::array<VkImageMemoryBarrier, 3> to_shader{};
-  for (int i = 0; i < format.plane_count; ++i) {
+  // Earlier frames may still sample the textures: wait for their fragment shaders (write
+  // after read), then discard the old contents (UNDEFINED) since every texel is overwritten.
+  std::array<VkImageMemoryBarrier, 2> to_transfer{};
+  std::array<VkImageMemoryBarrier, 2> to_shader{};
+  for (size_t i = 0; i < 2; ++i) {
     VkImageMemoryBarrier b{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
     b.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
     b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-    b.image = planes_[i].image.get();
+    b.image = textures_[i].image.get();
     b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
     to_transfer[i] = b;
     to_transfer[i].srcAccessMask = 0;
@@ -133,19 +161,19 @@ Result<bool> PlaneUploader::upload(const PictureView& picture, uint32_t slot,
     to_shader[i].oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
     to_shader[i].newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
   }
-  const auto count = uint32_t(format.plane_count);
   vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                       0, 0, nullptr, 0, nullptr, count, to_transfer.data());
-  for (int i = 0; i < format.plane_count; ++i) {
+                       0, 0, nullptr, 0, nullptr, 2, to_transfer.data());
+  const VkDeviceSize offsets[2] = {luma_offset, chroma_offset};
+  for (size_t i = 0; i < 2; ++i) {
     VkBufferImageCopy region{};
     region.bufferOffset = offsets[i];
     region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
-    region.imageExtent = {format.planes[i].width, format.planes[i].height, 1};
-    vkCmdCopyBufferToImage(cmd, staging_.buffer.get(), planes_[i].image.get(),
+    region.imageExtent = {format.textures[i].width, format.textures[i].height, 1};
+    vkCmdCopyBufferToImage(cmd, staging_.buffer.get(), textures_[i].image.get(),
                            VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
   }
   vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
-                       0, 0, nullptr, 0, nullptr, count, to_shader.data());
+                       0, 0, nullptr, 0, nullptr, 2, to_shader.data());
   return recreated;
 }
 

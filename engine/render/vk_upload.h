@@ -1,7 +1,12 @@
 // Moving picture planes from CPU memory into sampled images (private to render/): a
-// persistent, persistently-mapped staging ring with one slice per frame in flight, and one
-// image per plane (R8/R16 for Y, U, V; R8G8/R16G16 for an interleaved UV plane) that is
-// recreated only when the picture's size or format changes.
+// persistent, persistently-mapped staging ring with one slice per frame in flight, and two
+// images per picture, recreated only when the picture's size or format changes:
+//   luma:   R8_UNORM or R16_UNORM;
+//   chroma: R8G8_UNORM or R16G16_UNORM holding Cb in R and Cr in G.
+// NV12/P010 chroma is already interleaved. For 3-plane pictures the CPU interleaves U and V
+// while it copies them into the staging ring (a copy it makes anyway): the shader then fetches
+// two textures per pixel instead of three, and on lavapipe texture fetches are most of the
+// cost of a frame.
 //
 // Thread-safety: render thread only.
 #pragma once
@@ -14,7 +19,7 @@
 
 namespace lockstep::vk {
 
-/// What the plane images must look like for a picture.
+/// What one texture must look like for a picture.
 struct PlaneFormat {
   VkFormat format = VK_FORMAT_UNDEFINED;
   uint32_t width = 0;
@@ -22,13 +27,14 @@ struct PlaneFormat {
   uint32_t texel_bytes = 0;
   friend bool operator==(const PlaneFormat&, const PlaneFormat&) = default;
 };
+/// The two textures of a picture (luma, interleaved chroma) and how the source is laid out.
 struct PictureFormat {
-  int plane_count = 0;
-  std::array<PlaneFormat, 3> planes{};
+  std::array<PlaneFormat, 2> textures{};
+  int source_planes = 0;  // 3: U and V are interleaved on upload; 2: copied as they are
   friend bool operator==(const PictureFormat&, const PictureFormat&) = default;
 };
 
-/// The plane images for `picture`, or an error naming what is not supported.
+/// The textures for `picture`, or an error naming what is not supported.
 Result<PictureFormat> picture_format(const PictureView& picture);
 
 class PlaneUploader {
@@ -38,15 +44,15 @@ class PlaneUploader {
   PlaneUploader(const Context& ctx, uint32_t slots) : ctx_(&ctx), slots_(slots) {}
 
   /// Copies the picture into the staging slice of `slot` and records into `cmd` the copies into
-  /// the plane images and the barriers that make them readable by the fragment shader. When the
+  /// the textures and the barriers that make them readable by the fragment shader. When the
   /// picture's format differs from the previous one, first waits for the device to go idle and
-  /// recreates the images (and grows the ring). Returns true when the images were recreated,
-  /// so the caller re-binds its descriptors.
+  /// recreates the textures (and grows the ring). Returns true when the textures were
+  /// recreated, so the caller re-binds its descriptors.
   Result<bool> upload(const PictureView& picture, uint32_t slot, VkCommandBuffer cmd);
 
   const PictureFormat& format() const { return format_; }
-  /// Views of the plane images (VK_NULL_HANDLE beyond plane_count).
-  std::array<VkImageView, 3> views() const;
+  /// Views of the luma and chroma textures (VK_NULL_HANDLE before the first upload).
+  std::array<VkImageView, 2> views() const;
 
  private:
   Status recreate(const PictureFormat& format);
@@ -54,7 +60,7 @@ class PlaneUploader {
   const Context* ctx_;
   uint32_t slots_;
   PictureFormat format_;
-  std::array<Image, 3> planes_;
+  std::array<Image, 2> textures_;
   Buffer staging_;
   VkDeviceSize slice_size_ = 0;
 };

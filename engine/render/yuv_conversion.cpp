@@ -8,9 +8,18 @@ namespace lockstep {
 YuvToRgb yuv_to_rgb(ColorMatrix matrix, ColorRange range, int bit_depth, bool msb_aligned) {
   double kr = 0.2126, kb = 0.0722;  // BT.709
   switch (matrix) {
-    case ColorMatrix::BT601: kr = 0.299; kb = 0.114; break;
-    case ColorMatrix::BT709: kr = 0.2126; kb = 0.0722; break;
-    case ColorMatrix::BT2020: kr = 0.2627; kb = 0.0593; break;
+    case ColorMatrix::BT601:
+      kr = 0.299;
+      kb = 0.114;
+      break;
+    case ColorMatrix::BT709:
+      kr = 0.2126;
+      kb = 0.0722;
+      break;
+    case ColorMatrix::BT2020:
+      kr = 0.2627;
+      kb = 0.0593;
+      break;
   }
   const double kg = 1.0 - kr - kb;
 
@@ -43,7 +52,8 @@ YuvToRgb yuv_to_rgb(ColorMatrix matrix, ColorRange range, int bit_depth, bool ms
       {1.0, -2.0 * kb * (1.0 - kb) / kg, -2.0 * kr * (1.0 - kr) / kg},
       {1.0, 2.0 * (1.0 - kb), 0.0},
   };
-  const double scale[3] = {code_per_unit * y_scale, code_per_unit * c_scale, code_per_unit * c_scale};
+  const double scale[3] = {code_per_unit * y_scale, code_per_unit * c_scale,
+                           code_per_unit * c_scale};
   const double bias[3] = {-y_offset * y_scale, -c_offset * c_scale, -c_offset * c_scale};
   YuvToRgb out;
   for (int i = 0; i < 3; ++i) {

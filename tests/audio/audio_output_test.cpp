@@ -134,7 +134,8 @@ TEST_F(AudioOutputTest, ClockBecomesValidAndFramesConsumedOnlyGrow) {
   std::vector<AudioClock> seen;
   const int64_t deadline = monotonic_ns() + 20 * kNsPerSec;
   while (audio.frames_written() < kTotal && monotonic_ns() < deadline) {
-    audio.write(block.data(), std::min<size_t>(480, static_cast<size_t>(kTotal - audio.frames_written())));
+    audio.write(block.data(),
+                std::min<size_t>(480, static_cast<size_t>(kTotal - audio.frames_written())));
     seen.push_back(audio.clock());
     std::this_thread::yield();
   }
@@ -211,8 +212,8 @@ TEST_F(AudioOutputTest, FlushWhileRunningCatchesUpWithTheWritePosition) {
     audio.write(block.data(), audio.writable_frames());
     audio.flush();
   }
-  ASSERT_TRUE(wait_consumed(audio)) << "consumed " << audio.clock().frames_consumed
-                                    << " of " << audio.frames_written();
+  ASSERT_TRUE(wait_consumed(audio))
+      << "consumed " << audio.clock().frames_consumed << " of " << audio.frames_written();
   EXPECT_EQ(audio.writable_frames(), 48000u);
   ASSERT_TRUE(audio.stop().ok());
 }

@@ -36,8 +36,8 @@ struct Playback {
 /// Writes `seconds` of marks (after `lead_s` of silence) to an AudioOutput on the file
 /// device, plays it to the end and returns what the device recorded. Channel c carries the
 /// signal times (c % 2 ? -1 : 1), so that swapped or mixed channels show.
-void play_marks(Playback& result, const framecode::MarkSpec& spec, int channels,
-                int device_rate, double seconds, double lead_s = 0.2) {
+void play_marks(Playback& result, const framecode::MarkSpec& spec, int channels, int device_rate,
+                double seconds, double lead_s = 0.2) {
   result.device_rate = device_rate;
   result.channels = channels;
   const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
@@ -83,7 +83,8 @@ void play_marks(Playback& result, const framecode::MarkSpec& spec, int channels,
   result.played = test::read_raw_floats(result.raw_path);
   EXPECT_GE(result.played.size() / static_cast<size_t>(channels),
             static_cast<size_t>(static_cast<double>(result.signal.size()) * device_rate /
-                                spec.sample_rate) - 1)
+                                spec.sample_rate) -
+                1)
       << "the device recorded less than was written";
 }
 

@@ -121,7 +121,8 @@ TEST(SpscFrameRing, TwoThreadsPassAMillionFramesInOrder) {
     uint32_t rng = 12345;
     while (next < kFrames) {
       rng = rng * 1664525u + 1013904223u;
-      const size_t want = std::min<size_t>(1 + (rng >> 24) % 300, static_cast<size_t>(kFrames - next));
+      const size_t want =
+          std::min<size_t>(1 + (rng >> 24) % 300, static_cast<size_t>(kFrames - next));
       chunk = frames_from(next, want, kChannels);
       size_t done = 0;
       while (done < want) {
@@ -149,7 +150,8 @@ TEST(SpscFrameRing, TwoThreadsPassAMillionFramesInOrder) {
     if (first != expected) ++mismatches;
     for (size_t i = 0; i < n; ++i) {
       for (int c = 0; c < kChannels; ++c) {
-        if (out[i * kChannels + c] != static_cast<float>((expected + static_cast<int64_t>(i)) * 10 + c)) {
+        if (out[i * kChannels + c] !=
+            static_cast<float>((expected + static_cast<int64_t>(i)) * 10 + c)) {
           ++mismatches;
         }
       }

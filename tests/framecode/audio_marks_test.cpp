@@ -52,7 +52,9 @@ TEST(AudioMarks, EachBurstStartsOnItsMarkSampleAndSilenceSurroundsIt) {
   for (float v : s) loud += v != 0.0f ? 1 : 0;
   for (int64_t m : marks) {
     const auto at = size_t(m);
-    if (at > 0) EXPECT_EQ(s[at - 1], 0.0f);
+    if (at > 0) {
+      EXPECT_EQ(s[at - 1], 0.0f);
+    }
     EXPECT_EQ(s[at], 0.0f);  // phase 0
     EXPECT_GT(std::abs(s[at + 1]), 0.1f);
     EXPECT_EQ(s[at + burst], 0.0f);

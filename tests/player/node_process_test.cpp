@@ -198,7 +198,7 @@ TEST(NodeWindow, ShowsTheRightFrameAndSpacePausesAndResumes) {
 
   // The screenshot shows a frame the node presented.
   const std::string shot = dir + "/screenshot.ppm";
-  const auto imp = run_process({"/usr/bin/import", "-window", "root", shot}, 30);
+  const auto imp = run_process({"/usr/bin/import", "-window", "root", "-depth", "8", shot}, 30);
   ASSERT_EQ(imp.exit_code, 0) << imp.output;
   run_process({"/usr/bin/convert", shot, dir + "/screenshot.png"}, 30);
   const auto img = test::read_ppm(shot);

@@ -56,17 +56,26 @@ TEST_P(RendererConversion, MatchesFfmpegWithin40dB) {
 INSTANTIATE_TEST_SUITE_P(
     Formats, RendererConversion,
     ::testing::Values(
-        FormatCase{"yuv420p_bt601_limited", AV_PIX_FMT_YUV420P, ColorMatrix::BT601, ColorRange::Limited},
-        FormatCase{"yuv420p_bt709_limited", AV_PIX_FMT_YUV420P, ColorMatrix::BT709, ColorRange::Limited},
+        FormatCase{"yuv420p_bt601_limited", AV_PIX_FMT_YUV420P, ColorMatrix::BT601,
+                   ColorRange::Limited},
+        FormatCase{"yuv420p_bt709_limited", AV_PIX_FMT_YUV420P, ColorMatrix::BT709,
+                   ColorRange::Limited},
         FormatCase{"yuv420p_bt709_full", AV_PIX_FMT_YUV420P, ColorMatrix::BT709, ColorRange::Full},
-        FormatCase{"yuv420p10le_bt709_limited", AV_PIX_FMT_YUV420P10LE, ColorMatrix::BT709, ColorRange::Limited},
-        FormatCase{"yuv420p10le_bt2020_limited", AV_PIX_FMT_YUV420P10LE, ColorMatrix::BT2020, ColorRange::Limited},
-        FormatCase{"yuv422p_bt709_limited", AV_PIX_FMT_YUV422P, ColorMatrix::BT709, ColorRange::Limited},
-        FormatCase{"yuv444p_bt709_limited", AV_PIX_FMT_YUV444P, ColorMatrix::BT709, ColorRange::Limited},
-        FormatCase{"yuv444p12le_bt2020_full", AV_PIX_FMT_YUV444P12LE, ColorMatrix::BT2020, ColorRange::Full},
+        FormatCase{"yuv420p10le_bt709_limited", AV_PIX_FMT_YUV420P10LE, ColorMatrix::BT709,
+                   ColorRange::Limited},
+        FormatCase{"yuv420p10le_bt2020_limited", AV_PIX_FMT_YUV420P10LE, ColorMatrix::BT2020,
+                   ColorRange::Limited},
+        FormatCase{"yuv422p_bt709_limited", AV_PIX_FMT_YUV422P, ColorMatrix::BT709,
+                   ColorRange::Limited},
+        FormatCase{"yuv444p_bt709_limited", AV_PIX_FMT_YUV444P, ColorMatrix::BT709,
+                   ColorRange::Limited},
+        FormatCase{"yuv444p12le_bt2020_full", AV_PIX_FMT_YUV444P12LE, ColorMatrix::BT2020,
+                   ColorRange::Full},
         FormatCase{"nv12_bt709_limited", AV_PIX_FMT_NV12, ColorMatrix::BT709, ColorRange::Limited},
-        FormatCase{"p010le_bt709_limited", AV_PIX_FMT_P010LE, ColorMatrix::BT709, ColorRange::Limited},
-        FormatCase{"p010le_bt2020_limited", AV_PIX_FMT_P010LE, ColorMatrix::BT2020, ColorRange::Limited}),
+        FormatCase{"p010le_bt709_limited", AV_PIX_FMT_P010LE, ColorMatrix::BT709,
+                   ColorRange::Limited},
+        FormatCase{"p010le_bt2020_limited", AV_PIX_FMT_P010LE, ColorMatrix::BT2020,
+                   ColorRange::Limited}),
     [](const ::testing::TestParamInfo<FormatCase>& info) { return std::string(info.param.name); });
 
 bool is_black(Rgba p) { return p.r == 0 && p.g == 0 && p.b == 0 && p.a == 255; }
@@ -146,9 +155,9 @@ TEST(RendererPictures, SizeAndFormatChangesBetweenDrawsRecreateTextures) {
     AVPixelFormat format;
   };
   // Same size as the target (compared exactly), smaller (scaled), odd, other formats, null.
-  const Step steps[] = {{640, 360, AV_PIX_FMT_YUV420P},   {320, 180, AV_PIX_FMT_YUV420P},
-                        {640, 360, AV_PIX_FMT_YUV444P},   {322, 182, AV_PIX_FMT_NV12},
-                        {640, 360, AV_PIX_FMT_P010LE},    {0, 0, AV_PIX_FMT_NONE},
+  const Step steps[] = {{640, 360, AV_PIX_FMT_YUV420P},     {320, 180, AV_PIX_FMT_YUV420P},
+                        {640, 360, AV_PIX_FMT_YUV444P},     {322, 182, AV_PIX_FMT_NV12},
+                        {640, 360, AV_PIX_FMT_P010LE},      {0, 0, AV_PIX_FMT_NONE},
                         {640, 360, AV_PIX_FMT_YUV420P10LE}, {640, 360, AV_PIX_FMT_YUV420P}};
   for (const Step& s : steps) {
     if (s.format == AV_PIX_FMT_NONE) {
@@ -164,8 +173,8 @@ TEST(RendererPictures, SizeAndFormatChangesBetweenDrawsRecreateTextures) {
     auto reference = ffmpeg_rgba(*frame).value();
     if (s.width != 640) reference = resize_rgba(reference, s.width, s.height, 640, 360);
     const double psnr = psnr_rgb(d.rgba, reference);
-    std::printf("[ PSNR     ] %dx%d %s: %.2f dB\n", s.width, s.height, av_get_pix_fmt_name(s.format),
-                psnr);
+    std::printf("[ PSNR     ] %dx%d %s: %.2f dB\n", s.width, s.height,
+                av_get_pix_fmt_name(s.format), psnr);
     EXPECT_GE(psnr, s.width == 640 ? 40.0 : 24.0) << s.width << "x" << s.height;
   }
   EXPECT_EQ(renderer->validation_errors(), 0);
@@ -201,9 +210,11 @@ TEST(RendererValidation, TenFramesWithSizeChangesAndReadBackAreClean) {
   auto& renderer = *created.value();
   for (int i = 0; i < 10; ++i) {
     const int w = i < 4 ? 480 : (i < 7 ? 320 : 250), h = i < 4 ? 270 : (i < 7 ? 240 : 140);
-    const AVPixelFormat fmt = i % 3 == 0 ? AV_PIX_FMT_YUV420P : (i % 3 == 1 ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P10LE);
+    const AVPixelFormat fmt =
+        i % 3 == 0 ? AV_PIX_FMT_YUV420P : (i % 3 == 1 ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P10LE);
     const auto card = make_test_card(w, h);
-    const AVFramePtr frame = make_yuv_frame(card, w, h, fmt, ColorMatrix::BT709, ColorRange::Limited);
+    const AVFramePtr frame =
+        make_yuv_frame(card, w, h, fmt, ColorMatrix::BT709, ColorRange::Limited);
     const PictureView view = picture_view(*frame);
     DrawRequest request;
     request.picture = i == 5 ? nullptr : &view;
@@ -221,8 +232,8 @@ TEST(RendererValidation, TenFramesWithSizeChangesAndReadBackAreClean) {
 TEST(RendererThroughput, Headless1080pYuv420pDrawRate) {
   constexpr int kWidth = 1920, kHeight = 1080, kFrames = 120;
   const auto card = make_test_card(kWidth, kHeight);
-  const AVFramePtr frame =
-      make_yuv_frame(card, kWidth, kHeight, AV_PIX_FMT_YUV420P, ColorMatrix::BT709, ColorRange::Limited);
+  const AVFramePtr frame = make_yuv_frame(card, kWidth, kHeight, AV_PIX_FMT_YUV420P,
+                                          ColorMatrix::BT709, ColorRange::Limited);
   const PictureView view = picture_view(*frame);
   RendererParams params;  // no validation: measure the renderer, not the layer
   params.width = kWidth;
@@ -244,9 +255,10 @@ TEST(RendererThroughput, Headless1080pYuv420pDrawRate) {
   constexpr int kRefFrames = 20;
   for (int i = 0; i < kRefFrames; ++i) ASSERT_TRUE(ffmpeg_rgba(*frame).ok());
   const double sws_fps = kRefFrames * 1e9 / double(monotonic_ns() - t1);
-  std::printf("[ RATE     ] %s 1920x1080 yuv420p draw() without read-back: %.1f frames/s; "
-              "swscale to RGBA: %.1f frames/s; ratio %.2f\n",
-              renderer.device_description().c_str(), draw_fps, sws_fps, draw_fps / sws_fps);
+  std::printf(
+      "[ RATE     ] %s 1920x1080 yuv420p draw() without read-back: %.1f frames/s; "
+      "swscale to RGBA: %.1f frames/s; ratio %.2f\n",
+      renderer.device_description().c_str(), draw_fps, sws_fps, draw_fps / sws_fps);
   EXPECT_GT(draw_fps, 5.0);
 }
 

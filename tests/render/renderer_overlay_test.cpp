@@ -1,6 +1,5 @@
 // The ImGui overlay drawn by the renderer in the same frame as the picture (headless).
 #include <gtest/gtest.h>
-
 #include <imgui.h>
 
 #include <cstdio>
@@ -33,8 +32,8 @@ TEST(RendererOverlay, ImGuiWindowChangesOnlyItsArea) {
   ASSERT_TRUE(renderer);
 
   const auto card = make_test_card(kWidth, kHeight);
-  const AVFramePtr frame =
-      make_yuv_frame(card, kWidth, kHeight, AV_PIX_FMT_YUV420P, ColorMatrix::BT709, ColorRange::Limited);
+  const AVFramePtr frame = make_yuv_frame(card, kWidth, kHeight, AV_PIX_FMT_YUV420P,
+                                          ColorMatrix::BT709, ColorRange::Limited);
   const PictureView view = picture_view(*frame);
   const DrawResult plain = draw_and_read(*renderer, &view);
 
@@ -45,10 +44,10 @@ TEST(RendererOverlay, ImGuiWindowChangesOnlyItsArea) {
     ImGui::NewFrame();
     ImGui::SetNextWindowPos(ImVec2(kWinX, kWinY));
     ImGui::SetNextWindowSize(ImVec2(kWinW, kWinH));
-    ImGui::Begin("overlay", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoSavedSettings);
-    ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(kWinX + 40, kWinY + 40),
-                                              ImVec2(kWinX + 120, kWinY + 100),
-                                              IM_COL32(255, 0, 0, 255));
+    ImGui::Begin("overlay", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoSavedSettings);
+    ImGui::GetWindowDrawList()->AddRectFilled(
+        ImVec2(kWinX + 40, kWinY + 40), ImVec2(kWinX + 120, kWinY + 100), IM_COL32(255, 0, 0, 255));
     ImGui::End();
     ImGui::Render();
     with_overlay = draw_and_read(*renderer, &view, ImGui::GetDrawData());
@@ -67,8 +66,10 @@ TEST(RendererOverlay, ImGuiWindowChangesOnlyItsArea) {
       const bool differs = std::memcmp(&plain.rgba[i], &with_overlay.rgba[i], 4) != 0;
       const bool in_window = x >= kWinX && x < kWinX + kWinW && y >= kWinY && y < kWinY + kWinH;
       inside += in_window;
-      if (in_window) changed_inside += differs;
-      else changed_outside += differs;
+      if (in_window)
+        changed_inside += differs;
+      else
+        changed_outside += differs;
     }
   }
   std::printf("[ OVERLAY  ] %d of %d pixels inside the window changed, %d outside\n",

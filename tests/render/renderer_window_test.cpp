@@ -41,16 +41,20 @@ std::vector<uint8_t> headless_render(const PictureView& view, int width, int hei
   return renderer ? draw_and_read(*renderer, &view).rgba : std::vector<uint8_t>{};
 }
 
+/// Skips the test unless a window can be opened; otherwise opens a 640x360 GLFW window.
+#define OPEN_TEST_WINDOW(glfw)                                                              \
+  if (!std::getenv("DISPLAY"))                                                              \
+    GTEST_SKIP() << "DISPLAY is not set: no X server to open a window on (run under "       \
+                    "`Xvfb :57 -screen 0 1280x720x24 -nolisten tcp` with DISPLAY=:57)";     \
+  if (!glfwInit()) GTEST_SKIP() << "glfwInit failed on DISPLAY=" << std::getenv("DISPLAY"); \
+  if (!glfwVulkanSupported()) GTEST_SKIP() << "GLFW finds no Vulkan loader";                \
+  glfwWindowHint(GLFW_CLIENT_API, GLFW_NO_API);                                             \
+  (glfw).window = glfwCreateWindow(640, 360, "lockstep renderer test", nullptr, nullptr);   \
+  ASSERT_NE((glfw).window, nullptr)
+
 TEST(RendererWindow, PresentsResizesAndReadsBackLikeHeadless) {
-  if (!std::getenv("DISPLAY"))
-    GTEST_SKIP() << "DISPLAY is not set: no X server to open a window on (run under "
-                    "`Xvfb :57 -screen 0 1280x720x24 -nolisten tcp` with DISPLAY=:57)";
   GlfwWindow glfw;
-  if (!glfwInit()) GTEST_SKIP() << "glfwInit failed on DISPLAY=" << std::getenv("DISPLAY");
-  if (!glfwVulkanSupported()) GTEST_SKIP() << "GLFW finds no Vulkan loader";
-  glfwWindowHint(GLFW_CLIENT_API, GLFW_NO_API);
-  glfw.window = glfwCreateWindow(640, 360, "lockstep renderer test", nullptr, nullptr);
-  ASSERT_NE(glfw.window, nullptr);
+  OPEN_TEST_WINDOW(glfw);
 
   const auto card = make_test_card(640, 360);
   const AVFramePtr frame =
@@ -110,6 +114,45 @@ TEST(RendererWindow, PresentsResizesAndReadsBackLikeHeadless) {
   EXPECT_EQ(pixel_at(resized.rgba, 800, 400, 10).r, 0);
   EXPECT_EQ(pixel_at(resized.rgba, 800, 400, 590).g, 0);
 
+  renderer.wait_idle();
+  EXPECT_EQ(renderer.validation_errors(), 0);
+}
+
+TEST(RendererWindow, MinimisedWindowSkipsDrawingAndRecovers) {
+  GlfwWindow glfw;
+  OPEN_TEST_WINDOW(glfw);
+  // A minimised window reports a 0x0 framebuffer; simulated here, since Xvfb has no window
+  // manager to iconify with.
+  bool minimised = false;
+  SurfaceSource surface = surface_of(glfw.window);
+  surface.framebuffer_size = [&](int* w, int* h) {
+    glfwGetFramebufferSize(glfw.window, w, h);
+    if (minimised) *w = *h = 0;
+  };
+  RendererParams params;
+  params.surface = surface;
+  params.validation = vulkan_validation_available();
+  auto created = Renderer::create(params);
+  ASSERT_TRUE(created.ok()) << created.error();
+  auto& renderer = *created.value();
+
+  DrawRequest request;
+  request.read_back = true;
+  auto before = renderer.draw(request);
+  ASSERT_TRUE(before.ok()) << before.error();
+  EXPECT_FALSE(before->skipped);
+  minimised = true;
+  for (int i = 0; i < 3; ++i) {
+    auto r = renderer.draw(request);
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_TRUE(r->skipped);
+    EXPECT_TRUE(r->rgba.empty());
+  }
+  minimised = false;
+  auto after = renderer.draw(request);
+  ASSERT_TRUE(after.ok()) << after.error();
+  EXPECT_FALSE(after->skipped);
+  EXPECT_EQ(after->width, 640);
   renderer.wait_idle();
   EXPECT_EQ(renderer.validation_errors(), 0);
 }

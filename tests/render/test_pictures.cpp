@@ -17,18 +17,24 @@ namespace {
 
 int sws_matrix(ColorMatrix m) {
   switch (m) {
-    case ColorMatrix::BT601: return SWS_CS_ITU601;
-    case ColorMatrix::BT709: return SWS_CS_ITU709;
-    case ColorMatrix::BT2020: return SWS_CS_BT2020;
+    case ColorMatrix::BT601:
+      return SWS_CS_ITU601;
+    case ColorMatrix::BT709:
+      return SWS_CS_ITU709;
+    case ColorMatrix::BT2020:
+      return SWS_CS_BT2020;
   }
   return SWS_CS_ITU709;
 }
 
 AVColorSpace av_colorspace(ColorMatrix m) {
   switch (m) {
-    case ColorMatrix::BT601: return AVCOL_SPC_SMPTE170M;
-    case ColorMatrix::BT709: return AVCOL_SPC_BT709;
-    case ColorMatrix::BT2020: return AVCOL_SPC_BT2020_NCL;
+    case ColorMatrix::BT601:
+      return AVCOL_SPC_SMPTE170M;
+    case ColorMatrix::BT709:
+      return AVCOL_SPC_BT709;
+    case ColorMatrix::BT2020:
+      return AVCOL_SPC_BT2020_NCL;
   }
   return AVCOL_SPC_BT709;
 }
@@ -84,8 +90,8 @@ AVFramePtr make_yuv_frame(const std::vector<uint8_t>& rgba, int width, int heigh
   SwsContextPtr sws(sws_getContext(width, height, AV_PIX_FMT_RGBA, width, height, format,
                                    SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, nullptr,
                                    nullptr, nullptr));
-  if (!sws) throw std::runtime_error("sws_getContext RGBA -> " +
-                                     std::string(av_get_pix_fmt_name(format)));
+  if (!sws)
+    throw std::runtime_error("sws_getContext RGBA -> " + std::string(av_get_pix_fmt_name(format)));
   const int* coeffs = sws_getCoefficients(sws_matrix(matrix));
   sws_setColorspaceDetails(sws.get(), coeffs, 1, coeffs, range == ColorRange::Full ? 1 : 0, 0,
                            1 << 16, 1 << 16);
@@ -152,7 +158,8 @@ double psnr_region(const std::vector<uint8_t>& a, int a_width, int x, int y, int
                    const std::vector<uint8_t>& b) {
   std::vector<uint8_t> crop(size_t(w) * h * 4);
   for (int row = 0; row < h; ++row)
-    std::memcpy(&crop[size_t(row) * w * 4], &a[((size_t(y) + row) * a_width + x) * 4], size_t(w) * 4);
+    std::memcpy(&crop[size_t(row) * w * 4], &a[((size_t(y) + row) * a_width + x) * 4],
+                size_t(w) * 4);
   return psnr_rgb(crop, b);
 }
 

@@ -81,9 +81,7 @@ TEST(Letterbox, SampleAspectRatioWidensThePicture) {
   EXPECT_EQ(letterbox(640, 360, 320, 240, 0, 0), (PixelRect{80, 0, 480, 360}));
 }
 
-TEST(Letterbox, EmptyTargetGivesEmptyRect) {
-  EXPECT_EQ(letterbox(0, 0, 320, 240), PixelRect{});
-}
+TEST(Letterbox, EmptyTargetGivesEmptyRect) { EXPECT_EQ(letterbox(0, 0, 320, 240), PixelRect{}); }
 
 }  // namespace
 }  // namespace lockstep

@@ -14,8 +14,7 @@ std::string alsa_pulse_config();
 /// Environment ("NAME=value" entries, e.g. for run_process) that makes ALSA's default output
 /// write raw FLOAT_LE interleaved samples to `raw_path`, resampled to `device_rate` Hz.
 /// The device is not real time: it consumes seconds of audio in milliseconds.
-std::vector<std::string> alsa_file_device_env(const std::string& raw_path,
-                                              int device_rate = 48000);
+std::vector<std::string> alsa_file_device_env(const std::string& raw_path, int device_rate = 48000);
 
 /// Sets that environment in this process. Call before PortAudio is initialised (ALSA reads
 /// its configuration then); the file path and rate are read again at each device open.

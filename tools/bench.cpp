@@ -1,0 +1,167 @@
+// lockstep-bench — figures, not assertions. Each one is printed next to a reference measured
+// in the same run on the same file.
+//   decode FILE [--threads N]   lockstep's decode throughput / `ffmpeg -threads N -i FILE -an -f null -`
+//   render FILE [--size WxH]    untimed decode + upload + convert + draw (offscreen) fps,
+//                               as a multiple of real time, and the peak RSS
+#include <CLI/CLI.hpp>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "core/log.h"
+#include "core/time.h"
+#include "media/media_reader.h"
+#include "render/renderer.h"
+
+namespace {
+
+using namespace lockstep;
+
+struct Throughput {
+  int64_t frames = 0;
+  double seconds = 0.0;
+  double fps() const { return seconds > 0 ? double(frames) / seconds : 0.0; }
+};
+
+Result<std::unique_ptr<MediaReader>> open_video(const std::string& file, int threads) {
+  MediaReaderParams p;
+  p.path = file;
+  p.hwdec = HwDecode::None;
+  p.threads = threads;
+  p.decode_audio = false;
+  p.frame_queue = 16;
+  return MediaReader::open(p);
+}
+
+/// Decodes every frame as fast as possible; `each` sees each frame.
+template <class Fn>
+Result<Throughput> decode_all(const std::string& file, int threads, Fn&& each) {
+  auto reader = open_video(file, threads);
+  if (!reader) return make_error(reader.error());
+  Throughput t;
+  const int64_t start = monotonic_ns();
+  (*reader)->start(0);
+  for (;;) {
+    auto f = (*reader)->video().pop(std::chrono::milliseconds(200));
+    if (!f) {
+      if ((*reader)->video_ended()) break;
+      continue;
+    }
+    if (auto s = each(*f); !s) return make_error(s.error());
+    ++t.frames;
+  }
+  t.seconds = double(monotonic_ns() - start) / 1e9;
+  return t;
+}
+
+/// `ffmpeg -threads N -i FILE -an -f null -`, wall time of the whole process.
+Result<Throughput> ffmpeg_reference(const std::string& file, int threads, int64_t frames) {
+  const int64_t start = monotonic_ns();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string n = std::to_string(threads);
+    execlp("ffmpeg", "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-threads",
+           n.c_str(), "-i", file.c_str(), "-an", "-f", "null", "-", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return make_error("the reference `ffmpeg -i " + file + " -f null -` failed (is ffmpeg installed?)");
+  return Throughput{frames, double(monotonic_ns() - start) / 1e9};
+}
+
+int bench_decode(const std::string& file, int threads) {
+  if (threads <= 0) threads = int(std::thread::hardware_concurrency());
+  // Warm the page cache so neither side pays for the disk.
+  (void)decode_all(file, threads, [](const VideoFrame&) { return Status{}; });
+  auto ours = decode_all(file, threads, [](const VideoFrame&) { return Status{}; });
+  if (!ours) {
+    LS_ERROR("{}", ours.error());
+    return 1;
+  }
+  auto ref = ffmpeg_reference(file, threads, ours->frames);
+  if (!ref) {
+    LS_ERROR("{}", ref.error());
+    return 1;
+  }
+  std::printf("decode '%s', %d threads\n", file.c_str(), threads);
+  std::printf("  lockstep: %lld frames in %.3f s = %.1f fps\n", (long long)ours->frames, ours->seconds, ours->fps());
+  std::printf("  ffmpeg:   %lld frames in %.3f s = %.1f fps\n", (long long)ref->frames, ref->seconds, ref->fps());
+  std::printf("  ratio lockstep/ffmpeg: %.3f\n", ours->fps() / ref->fps());
+  return 0;
+}
+
+int bench_render(const std::string& file, int width, int height, int threads) {
+  RendererParams rp;
+  rp.width = width;
+  rp.height = height;
+  auto renderer = Renderer::create(rp);
+  if (!renderer) {
+    LS_ERROR("{}", renderer.error());
+    return 1;
+  }
+  auto probe = open_video(file, threads);
+  if (!probe) {
+    LS_ERROR("{}", probe.error());
+    return 1;
+  }
+  const double fps = (*probe)->info().fps();
+  probe->reset();
+  Renderer& r = **renderer;
+  auto run = decode_all(file, threads, [&](const VideoFrame& f) -> Status {
+    PictureView v = f.view();
+    DrawRequest req;
+    req.picture = &v;
+    auto d = r.draw(req);
+    if (!d) return make_error(d.error());
+    return {};
+  });
+  r.wait_idle();
+  if (!run) {
+    LS_ERROR("{}", run.error());
+    return 1;
+  }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("render '%s' -> %dx%d offscreen on %s\n", file.c_str(), width, height,
+              r.device_description().c_str());
+  std::printf("  %lld frames in %.3f s = %.1f fps = %.2fx real time (%.3f fps clip)\n",
+              (long long)run->frames, run->seconds, run->fps(), run->fps() / fps, fps);
+  std::printf("  peak RSS %.1f MiB\n", double(ru.ru_maxrss) / 1024.0);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"lockstep-bench — decode and render figures against a same-run reference"};
+  app.require_subcommand(1);
+  std::string file;
+  int threads = 0;
+  std::string size = "1920x1080";
+  auto* dec = app.add_subcommand("decode", "Decode throughput vs ffmpeg's own decode");
+  dec->add_option("file", file)->required()->check(CLI::ExistingFile);
+  dec->add_option("--threads", threads, "Decoder threads (0: one per core)");
+  auto* ren = app.add_subcommand("render", "Untimed decode+upload+convert+draw, offscreen");
+  ren->add_option("file", file)->required()->check(CLI::ExistingFile);
+  ren->add_option("--size", size, "Offscreen target WxH")->capture_default_str();
+  ren->add_option("--threads", threads, "Decoder threads (0: one per core)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  init_logging("warn");
+  if (dec->parsed()) return bench_decode(file, threads);
+  int w = 0, h = 0;
+  if (std::sscanf(size.c_str(), "%dx%d", &w, &h) != 2 || w < 16 || h < 16) {
+    std::fprintf(stderr, "invalid --size '%s': use WIDTHxHEIGHT\n", size.c_str());
+    return 2;
+  }
+  return bench_render(file, w, h, threads);
+}
