@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -75,24 +77,39 @@ Result<Throughput> ffmpeg_reference(const std::string& file, int threads, int64_
   return Throughput{frames, double(monotonic_ns() - start) / 1e9};
 }
 
-int bench_decode(const std::string& file, int threads) {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+int bench_decode(const std::string& file, int threads, int repeat) {
   if (threads <= 0) threads = int(std::thread::hardware_concurrency());
   // Warm the page cache so neither side pays for the disk.
   (void)decode_all(file, threads, [](const VideoFrame&) { return Status{}; });
-  auto ours = decode_all(file, threads, [](const VideoFrame&) { return Status{}; });
-  if (!ours) {
-    LS_ERROR("{}", ours.error());
-    return 1;
+  // Alternate the two so that load from elsewhere hits both alike; report medians.
+  std::vector<double> ours_fps, ref_fps;
+  int64_t frames = 0;
+  for (int i = 0; i < repeat; ++i) {
+    auto ours = decode_all(file, threads, [](const VideoFrame&) { return Status{}; });
+    if (!ours) {
+      LS_ERROR("{}", ours.error());
+      return 1;
+    }
+    auto ref = ffmpeg_reference(file, threads, ours->frames);
+    if (!ref) {
+      LS_ERROR("{}", ref.error());
+      return 1;
+    }
+    frames = ours->frames;
+    ours_fps.push_back(ours->fps());
+    ref_fps.push_back(ref->fps());
+    std::printf("  run %d: lockstep %.1f fps, ffmpeg %.1f fps\n", i + 1, ours->fps(), ref->fps());
   }
-  auto ref = ffmpeg_reference(file, threads, ours->frames);
-  if (!ref) {
-    LS_ERROR("{}", ref.error());
-    return 1;
-  }
-  std::printf("decode '%s', %d threads\n", file.c_str(), threads);
-  std::printf("  lockstep: %lld frames in %.3f s = %.1f fps\n", (long long)ours->frames, ours->seconds, ours->fps());
-  std::printf("  ffmpeg:   %lld frames in %.3f s = %.1f fps\n", (long long)ref->frames, ref->seconds, ref->fps());
-  std::printf("  ratio lockstep/ffmpeg: %.3f\n", ours->fps() / ref->fps());
+  std::printf("decode '%s': %lld frames, %d threads, median of %d runs each\n", file.c_str(),
+              (long long)frames, threads, repeat);
+  std::printf("  lockstep %.1f fps, ffmpeg -threads %d -f null %.1f fps\n", median(ours_fps), threads,
+              median(ref_fps));
+  std::printf("  ratio lockstep/ffmpeg: %.3f\n", median(ours_fps) / median(ref_fps));
   return 0;
 }
 
@@ -147,6 +164,8 @@ int main(int argc, char** argv) {
   auto* dec = app.add_subcommand("decode", "Decode throughput vs ffmpeg's own decode");
   dec->add_option("file", file)->required()->check(CLI::ExistingFile);
   dec->add_option("--threads", threads, "Decoder threads (0: one per core)");
+  int repeat = 5;
+  dec->add_option("--repeat", repeat, "Alternating runs of each; medians are compared")->check(CLI::Range(1, 50));
   auto* ren = app.add_subcommand("render", "Untimed decode+upload+convert+draw, offscreen");
   ren->add_option("file", file)->required()->check(CLI::ExistingFile);
   ren->add_option("--size", size, "Offscreen target WxH")->capture_default_str();
@@ -157,7 +176,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   init_logging("warn");
-  if (dec->parsed()) return bench_decode(file, threads);
+  if (dec->parsed()) return bench_decode(file, threads, repeat);
   int w = 0, h = 0;
   if (std::sscanf(size.c_str(), "%dx%d", &w, &h) != 2 || w < 16 || h < 16) {
     std::fprintf(stderr, "invalid --size '%s': use WIDTHxHEIGHT\n", size.c_str());

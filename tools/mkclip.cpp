@@ -15,7 +15,6 @@
 extern "C" {
 #include <libavutil/channel_layout.h>
 #include <libavutil/log.h>
-#include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 }
 
@@ -72,13 +71,14 @@ Result<std::pair<int, int>> parse_size(const std::string& text) {
   char x = 0, extra = 0;
   if (std::sscanf(text.c_str(), "%d%c%d%c", &w, &x, &h, &extra) != 3 || x != 'x' || w < 16 ||
       h < 16 || w > 8192 || h > 8192)
-    return make_error("bad --size '" + text + "': give WIDTHxHEIGHT, each 16 to 8192, e.g. 640x360");
+    return make_error("bad --size '" + text +
+                      "': give WIDTHxHEIGHT, each 16 to 8192, e.g. 640x360");
   return std::pair{w, h};
 }
 
 Result<AVRational> parse_fps(const std::string& text) {
-  const auto bad = make_error("bad --fps '" + text +
-                              "': give a rate such as 25, 29.97, 59.94 or a ratio N/M");
+  const auto bad =
+      make_error("bad --fps '" + text + "': give a rate such as 25, 29.97, 59.94 or a ratio N/M");
   int num = 0, den = 0;
   char slash = 0, extra = 0;
   if (std::sscanf(text.c_str(), "%d%c%d%c", &num, &slash, &den, &extra) == 3 && slash == '/') {
@@ -97,11 +97,14 @@ Result<AVRational> parse_fps(const std::string& text) {
 }
 
 struct CodecChoice {
-  const char* name;     // --codec value
-  const char* encoder;  // FFmpeg encoder
+  const char* name;        // --codec value
+  const char* encoder;     // FFmpeg encoder
+  const char* containers;  // output extensions FFmpeg can mux it into
 };
-constexpr CodecChoice kCodecs[] = {
-    {"h264", "libx264"}, {"hevc", "libx265"}, {"vp9", "libvpx-vp9"}, {"prores", "prores_ks"}};
+constexpr CodecChoice kCodecs[] = {{"h264", "libx264", ".mp4 .mov .mkv"},
+                                   {"hevc", "libx265", ".mp4 .mov .mkv"},
+                                   {"vp9", "libvpx-vp9", ".mp4 .mkv .webm"},
+                                   {"prores", "prores_ks", ".mov .mkv"}};
 
 struct MatrixChoice {
   const char* name;
@@ -144,11 +147,11 @@ Status resolve_video(const ClipOptions& o, ClipPlan& plan) {
   bool known_fmt = false;
   for (const char* f : kPixFmts) known_fmt |= o.pix_fmt == f;
   if (!known_fmt)
-    return make_error("unknown --pix-fmt '" + o.pix_fmt + "': use yuv420p, yuv420p10le, "
-                      "yuv422p, yuv422p10le, yuv444p or yuv444p10le");
+    return make_error("unknown --pix-fmt '" + o.pix_fmt +
+                      "': use yuv420p, yuv422p or yuv444p, or their 10-bit ...p10le");
   plan.pix_fmt = av_get_pix_fmt(o.pix_fmt.c_str());
   if (o.codec == "prores" && !supports(plan.video_codec->pix_fmts, plan.pix_fmt))
-    return make_error("--pix-fmt " + o.pix_fmt + " cannot be ProRes: prores_ks encodes 10-bit "
+    return make_error("--pix-fmt " + o.pix_fmt + " cannot be ProRes: prores_ks encodes 10-bit " +
                       "4:2:2 or 4:4:4 only, use --pix-fmt yuv422p10le or yuv444p10le");
   if (!supports(plan.video_codec->pix_fmts, plan.pix_fmt))
     return make_error("--pix-fmt " + o.pix_fmt + " is not supported by " + codec->encoder +
@@ -204,6 +207,9 @@ Status resolve_timing(const ClipOptions& o, ClipPlan& plan) {
   if (plan.frames < 1 || plan.frames > framecode::kMaxIndex + 1)
     return make_error("clip of " + std::to_string(plan.frames) +
                       " frames: use --frames 1 to 16777216 (or a matching --duration)");
+  if (o.gop < 0 || o.mark_every < 0)
+    return make_error("bad --gop " + std::to_string(o.gop) + " or --mark-every " +
+                      std::to_string(o.mark_every) + ": give frame counts >= 1");
   plan.gop = o.gop > 0 ? o.gop : std::max(1, int(std::lround(2 * rate)));
   plan.mark_every = o.mark_every > 0 ? o.mark_every : std::max(1, int(std::lround(rate)));
   return {};
@@ -213,14 +219,14 @@ Status resolve_timing(const ClipOptions& o, ClipPlan& plan) {
 // with AAC (same file name), which every Matroska reader still opens.
 Status resolve_container_and_audio(const ClipOptions& o, ClipPlan& plan) {
   const std::string ext = std::filesystem::path(o.output).extension().string();
-  const char* format_name = ext == ".mp4"   ? "mp4"
-                            : ext == ".mov" ? "mov"
-                            : ext == ".mkv" ? "matroska"
+  const char* format_name = ext == ".mp4"    ? "mp4"
+                            : ext == ".mov"  ? "mov"
+                            : ext == ".mkv"  ? "matroska"
                             : ext == ".webm" ? "webm"
                                              : nullptr;
   if (!format_name)
-    return make_error("output " + o.output + " has no known container extension: use .mp4, "
-                      ".mov, .mkv or .webm");
+    return make_error("output " + o.output +
+                      " has no known container extension: use .mp4, .mov, .mkv or .webm");
   plan.path = o.output;
   plan.sample_rate = o.audio_rate;
   plan.channels = o.channels;
@@ -241,17 +247,19 @@ Status resolve_container_and_audio(const ClipOptions& o, ClipPlan& plan) {
       if (!plan.audio_codec) format_name = "matroska";
     }
     if (!plan.audio_codec) plan.audio_codec = avcodec_find_encoder_by_name("aac");
-    if (!plan.audio_codec)
-      return make_error("no AAC encoder in this FFmpeg build: use --no-audio");
+    if (!plan.audio_codec) return make_error("no AAC encoder in this FFmpeg build: use --no-audio");
     if (!supports_rate(plan.audio_codec, o.audio_rate))
       return make_error("--audio-rate " + std::to_string(o.audio_rate) + " is not supported by " +
                         plan.audio_codec->name + ": use 48000 or 44100");
   }
+  for (const auto& c : kCodecs) {
+    const std::string containers = c.containers;
+    if (o.codec == c.name && containers.find(ext) == std::string::npos)
+      return make_error("--codec " + o.codec + " cannot be stored in " + ext + ": use one of " +
+                        containers);
+  }
   plan.container = av_guess_format(format_name, nullptr, nullptr);
   if (!plan.container) return make_error(std::string("muxer ") + format_name + " is missing");
-  if (avformat_query_codec(plan.container, plan.video_codec->id, FF_COMPLIANCE_NORMAL) == 0)
-    return make_error("--codec " + o.codec + " cannot be stored in " + ext + ": use " +
-                      (o.codec == "prores" ? ".mov" : ".mkv or .mp4"));
   return {};
 }
 
@@ -294,8 +302,7 @@ Status encode(AVFormatContext* out, StreamEncoder& enc, const AVFrame* frame, AV
 Status open_encoder(AVFormatContext* out, StreamEncoder& enc, AVDictionary** opts) {
   if (out->oformat->flags & AVFMT_GLOBALHEADER) enc.codec->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
   const std::string name = enc.codec->codec->name;
-  if (auto s = check(avcodec_open2(enc.codec.get(), enc.codec->codec, opts), "opening " + name);
-      !s)
+  if (auto s = check(avcodec_open2(enc.codec.get(), enc.codec->codec, opts), "opening " + name); !s)
     return s;
   enc.stream = avformat_new_stream(out, nullptr);
   if (!enc.stream) return make_error("out of memory adding a stream");
@@ -341,8 +348,8 @@ Result<StreamEncoder> open_video(AVFormatContext* out, const ClipPlan& plan) {
   enc.stream->avg_frame_rate = plan.fps;
   enc.stream->r_frame_rate = plan.fps;
   // Apple players want HEVC in MP4/MOV tagged hvc1 (parameter sets in the sample entry).
-  if (plan.video_codec->id == AV_CODEC_ID_HEVC && std::string(out->oformat->name) != "matroska" &&
-      std::string(out->oformat->name) != "webm")
+  const std::string muxer = out->oformat->name;
+  if (plan.video_codec->id == AV_CODEC_ID_HEVC && (muxer == "mp4" || muxer == "mov"))
     enc.stream->codecpar->codec_tag = MKTAG('h', 'v', 'c', '1');
   return enc;
 }
@@ -350,36 +357,32 @@ Result<StreamEncoder> open_video(AVFormatContext* out, const ClipPlan& plan) {
 Result<StreamEncoder> open_audio(AVFormatContext* out, const ClipPlan& plan) {
   StreamEncoder enc{AVCodecContextPtr(avcodec_alloc_context3(plan.audio_codec))};
   AVCodecContext* c = enc.codec.get();
-  c->sample_fmt = plan.audio_codec->sample_fmts ? plan.audio_codec->sample_fmts[0]
-                                                : AV_SAMPLE_FMT_FLTP;
+  c->sample_fmt =
+      plan.audio_codec->sample_fmts ? plan.audio_codec->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
   c->sample_rate = plan.sample_rate;
   av_channel_layout_default(&c->ch_layout, plan.channels);
   c->bit_rate = 64000 * plan.channels;
   c->time_base = av_make_q(1, plan.sample_rate);  // pts = sample index
-  AVDictionary* opts = nullptr;
-  const Status s = open_encoder(out, enc, &opts);
-  av_dict_free(&opts);
-  if (!s) return make_error(s.error());
+  if (auto s = open_encoder(out, enc, nullptr); !s) return make_error(s.error());
   return enc;
 }
 
-/// Writes `count` mono samples to every channel of `frame` from sample `offset` on.
-void fill_channels(AVFrame& frame, const float* mono, int offset, int count) {
+/// Writes the first `count` mono samples to every channel of `frame`.
+void fill_channels(AVFrame& frame, const float* mono, int count) {
   const int channels = frame.ch_layout.nb_channels;
   const auto fmt = static_cast<AVSampleFormat>(frame.format);
   const bool planar = av_sample_fmt_is_planar(fmt);
+  const bool is_float = av_get_packed_sample_fmt(fmt) == AV_SAMPLE_FMT_FLT;
+  // AAC, Vorbis and Opus take float or 16-bit samples.
+  assert(is_float || av_get_packed_sample_fmt(fmt) == AV_SAMPLE_FMT_S16);
   for (int ch = 0; ch < channels; ++ch) {
+    uint8_t* plane = frame.extended_data[planar ? ch : 0];
     for (int i = 0; i < count; ++i) {
-      const int pos = offset + i;
-      uint8_t* plane = frame.extended_data[planar ? ch : 0];
-      const int slot = planar ? pos : pos * channels + ch;
-      switch (av_get_packed_sample_fmt(fmt)) {
-        case AV_SAMPLE_FMT_FLT: reinterpret_cast<float*>(plane)[slot] = mono[i]; break;
-        case AV_SAMPLE_FMT_S16:
-          reinterpret_cast<int16_t*>(plane)[slot] = int16_t(std::lround(mono[i] * 32767.0f));
-          break;
-        default: assert(false && "audio encoder sample format not handled");
-      }
+      const int slot = planar ? i : i * channels + ch;
+      if (is_float)
+        reinterpret_cast<float*>(plane)[slot] = mono[i];
+      else
+        reinterpret_cast<int16_t*>(plane)[slot] = int16_t(std::lround(mono[i] * 32767.0f));
     }
   }
 }
@@ -391,9 +394,9 @@ class ClipWriter {
 
   Status open() {
     AVFormatContext* raw = nullptr;
-    if (auto s = check(avformat_alloc_output_context2(&raw, plan_.container, nullptr,
-                                                      plan_.path.c_str()),
-                       "creating " + plan_.path);
+    if (auto s = check(
+            avformat_alloc_output_context2(&raw, plan_.container, nullptr, plan_.path.c_str()),
+            "creating " + plan_.path);
         !s)
       return s;
     out_.reset(raw);
@@ -416,8 +419,8 @@ class ClipWriter {
     // keep time 0 with an edit list.)
     AVDictionary* opts = nullptr;
     av_dict_set(&opts, "avoid_negative_ts", "disabled", 0);
-    const Status s = check(avformat_write_header(out_.get(), &opts),
-                           "writing the header of " + plan_.path);
+    const Status s =
+        check(avformat_write_header(out_.get(), &opts), "writing the header of " + plan_.path);
     av_dict_free(&opts);
     return s;
   }
@@ -426,17 +429,16 @@ class ClipWriter {
     if (auto s = prepare_frames(); !s) return s;
     const AVRational video_tb = av_inv_q(plan_.fps), audio_tb{1, plan_.sample_rate};
     const int64_t total_samples =
-        plan_.audio_codec ? av_rescale(plan_.frames, int64_t(plan_.sample_rate) * plan_.fps.den,
-                                       plan_.fps.num)
-                          : 0;
+        plan_.audio_codec
+            ? av_rescale(plan_.frames, int64_t(plan_.sample_rate) * plan_.fps.den, plan_.fps.num)
+            : 0;
     int64_t next_frame = 0, next_sample = 0;
     while (next_frame < plan_.frames || next_sample < total_samples) {
-      const bool audio_first =
-          next_sample < total_samples &&
-          (next_frame >= plan_.frames ||
-           av_compare_ts(next_sample, audio_tb, next_frame, video_tb) < 0);
-      const Status s = audio_first ? write_audio(next_sample, total_samples)
-                                   : write_video(next_frame++);
+      const bool audio_first = next_sample < total_samples &&
+                               (next_frame >= plan_.frames ||
+                                av_compare_ts(next_sample, audio_tb, next_frame, video_tb) < 0);
+      const Status s =
+          audio_first ? write_audio(next_sample, total_samples) : write_video(next_frame++);
       if (!s) return s;
     }
     if (auto s = encode(out_.get(), video_, nullptr, packet_.get()); !s) return s;
@@ -459,11 +461,12 @@ class ClipWriter {
     picture_->width = plan_.width;
     picture_->height = plan_.height;
     if (auto s = check(av_frame_get_buffer(picture_.get(), 0), "allocating a frame"); !s) return s;
-    sws_.reset(sws_getContext(plan_.width, plan_.height, AV_PIX_FMT_RGBA, plan_.width,
-                              plan_.height, plan_.pix_fmt,
-                              SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, nullptr,
-                              nullptr, nullptr));
-    if (!sws_) return make_error("swscale cannot convert RGBA to " + std::string(av_get_pix_fmt_name(plan_.pix_fmt)));
+    sws_.reset(sws_getContext(plan_.width, plan_.height, AV_PIX_FMT_RGBA, plan_.width, plan_.height,
+                              plan_.pix_fmt, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP,
+                              nullptr, nullptr, nullptr));
+    if (!sws_)
+      return make_error("swscale cannot convert RGBA to " +
+                        std::string(av_get_pix_fmt_name(plan_.pix_fmt)));
     // RGB side full range; YUV side in the clip's matrix and range.
     const int* coefficients = sws_getCoefficients(plan_.sws_matrix);
     sws_setColorspaceDetails(sws_.get(), coefficients, 1, coefficients,
@@ -488,8 +491,7 @@ class ClipWriter {
   }
 
   Status write_video(int64_t index) {
-    if (auto s = check(av_frame_make_writable(picture_.get()), "allocating a frame"); !s)
-      return s;
+    if (auto s = check(av_frame_make_writable(picture_.get()), "allocating a frame"); !s) return s;
     framecode::draw_test_frame(rgba_.data(), plan_.width, plan_.height, plan_.width * 4, index);
     const uint8_t* src[4] = {rgba_.data(), nullptr, nullptr, nullptr};
     const int src_stride[4] = {plan_.width * 4, 0, 0, 0};
@@ -510,7 +512,7 @@ class ClipWriter {
     sound_->nb_samples = small_ok ? count : samples_per_frame_;
     std::fill(mono_.begin(), mono_.end(), 0.0f);
     framecode::synth_marks(marks_, next_sample, mono_.data(), size_t(count));
-    fill_channels(*sound_, mono_.data(), 0, sound_->nb_samples);
+    fill_channels(*sound_, mono_.data(), sound_->nb_samples);
     sound_->pts = next_sample;
     next_sample += count;
     return encode(out_.get(), audio_, sound_.get(), packet_.get());
@@ -531,39 +533,41 @@ class ClipWriter {
 };
 
 std::string summary(const ClipPlan& plan, double seconds) {
-  const AVCodecDescriptor* desc = avcodec_descriptor_get(plan.video_codec->id);
-  char line[512];
-  std::snprintf(line, sizeof line,
-                "lockstep-mkclip: wrote %s: %lld frames %dx%d %s %s %s %s at %d/%d fps", plan.path.c_str(),
-                static_cast<long long>(plan.frames), plan.width, plan.height, desc->name,
-                av_get_pix_fmt_name(plan.pix_fmt), av_color_space_name(plan.colorspace),
-                av_color_range_name(plan.range), plan.fps.num, plan.fps.den);
-  std::string text = line;
-  if (plan.audio_codec) {
-    std::snprintf(line, sizeof line, ", audio %s %d Hz %d ch, marks every %d frames",
+  char audio[200] = "no audio";
+  if (plan.audio_codec)
+    std::snprintf(audio, sizeof audio, "audio %s %d Hz %d ch, marks every %d frames",
                   plan.audio_codec->name, plan.sample_rate, plan.channels, plan.mark_every);
-    text += line;
-  } else {
-    text += ", no audio";
-  }
-  std::snprintf(line, sizeof line, " (%.2f s)", seconds);
-  return text + line;
+  char line[800];
+  std::snprintf(
+      line, sizeof line,
+      "lockstep-mkclip: wrote %s: %lld frames %dx%d %s %s %s %s at %d/%d fps, %s (%.2f s)",
+      plan.path.c_str(), static_cast<long long>(plan.frames), plan.width, plan.height,
+      avcodec_get_name(plan.video_codec->id), av_get_pix_fmt_name(plan.pix_fmt),
+      av_color_space_name(plan.colorspace), av_color_range_name(plan.range), plan.fps.num,
+      plan.fps.den, audio, seconds);
+  return line;
 }
 
 }  // namespace
 }  // namespace lockstep
 
+// x265 keeps one allocation (1168 bytes) until the process exits: in sanitizer builds
+// LeakSanitizer would otherwise fail every HEVC clip. Unused in other builds.
+extern "C" const char* __lsan_default_suppressions() { return "leak:libx265.so\n"; }
+extern "C" const char* __lsan_default_options() { return "print_suppressions=0"; }
+
 int main(int argc, char** argv) {
   using namespace lockstep;
   ClipOptions o;
-  CLI::App app{"Writes a ground-truth test clip: every frame shows its index as a machine-"
-               "readable tag and digits, the audio carries tone marks tied to frame indices."};
+  CLI::App app{
+      "Writes a ground-truth test clip: every frame shows its index as a machine-"
+      "readable tag and digits, the audio carries tone marks tied to frame indices."};
   app.add_option("-o,--output", o.output, "Output file (.mp4, .mov, .mkv or .webm)")->required();
   app.add_option("--size", o.size, "Picture size WIDTHxHEIGHT")->capture_default_str();
   app.add_option("--fps", o.fps, "Frame rate: 23.976, 29.97, 25, 60, N/M ...")
       ->capture_default_str();
-  auto* duration = app.add_option("--duration", o.duration_s, "Length in seconds")
-                       ->capture_default_str();
+  auto* duration =
+      app.add_option("--duration", o.duration_s, "Length in seconds")->capture_default_str();
   app.add_option("--frames", o.frames, "Length in frames")->excludes(duration);
   app.add_option("--codec", o.codec, "h264, hevc, vp9 or prores")->capture_default_str();
   app.add_option("--pix-fmt", o.pix_fmt, "yuv420p, yuv422p, yuv444p, or 10-bit ...p10le")
@@ -582,10 +586,6 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "lockstep-mkclip: %s (see --help)\n", e.what());
-    return 2;
-  }
-  if ((o.gop < 0) || (o.mark_every < 0)) {
-    std::fprintf(stderr, "lockstep-mkclip: --gop and --mark-every take frame counts >= 1\n");
     return 2;
   }
   av_log_set_level(AV_LOG_ERROR);  // the summary line is the only chatter

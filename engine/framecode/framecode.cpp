@@ -58,12 +58,24 @@ Rgb hue_colour(double hue /* 0..1 */) {
   const double c = v * s, x = c * (1 - std::abs(std::fmod(h6, 2.0) - 1)), m = v - c;
   double r = 0, g = 0, b = 0;
   switch (int(h6) % 6) {
-    case 0: r = c, g = x; break;
-    case 1: r = x, g = c; break;
-    case 2: g = c, b = x; break;
-    case 3: g = x, b = c; break;
-    case 4: r = x, b = c; break;
-    default: r = c, b = x; break;
+    case 0:
+      r = c, g = x;
+      break;
+    case 1:
+      r = x, g = c;
+      break;
+    case 2:
+      g = c, b = x;
+      break;
+    case 3:
+      g = x, b = c;
+      break;
+    case 4:
+      r = x, b = c;
+      break;
+    default:
+      r = c, b = x;
+      break;
   }
   return {to_byte(r + m), to_byte(g + m), to_byte(b + m)};
 }
@@ -201,8 +213,8 @@ class ImageView {
 
 // First row (on a coarse grid) that holds some picture: the tag's white top rows.
 struct PictureTop {
-  int row = 0;       // grid row, within `step` pixels below the picture's true top
-  int x_first = 0;   // first and last non-border grid samples in that row
+  int row = 0;      // grid row, within `step` pixels below the picture's true top
+  int x_first = 0;  // first and last non-border grid samples in that row
   int x_last = 0;
 };
 
@@ -284,8 +296,8 @@ std::optional<Band> find_band_in_column(const ImageView& img, int x, int y_from,
   return Band{double(top), double(y)};
 }
 
-std::optional<Band> find_band(const ImageView& img, const PictureTop& top, int step,
-                              double left, double unit) {
+std::optional<Band> find_band(const ImageView& img, const PictureTop& top, int step, double left,
+                              double unit) {
   // The strip is at most this tall (pixels). top.row lies in the strip or just below it
   // (a grid row through the blocks may see too little white to count), and the grid rows
   // above it are border.
@@ -398,7 +410,8 @@ void synth_marks(const MarkSpec& spec, int64_t first_sample, float* out, size_t 
     if (mark >= end) break;
     // Phase 0 at the mark: the rectified tone rises from zero on the mark sample itself.
     for (int64_t p = std::max(mark, first_sample); p < std::min(mark + burst, end); ++p)
-      out[p - first_sample] = spec.amplitude * float(std::sin(radians_per_sample * double(p - mark)));
+      out[p - first_sample] =
+          spec.amplitude * float(std::sin(radians_per_sample * double(p - mark)));
   }
 }
 

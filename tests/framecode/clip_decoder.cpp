@@ -5,7 +5,8 @@ namespace {
 
 Result<AVCodecContextPtr> open_decoder(const AVStream& stream) {
   const AVCodec* codec = avcodec_find_decoder(stream.codecpar->codec_id);
-  if (!codec) return make_error("no decoder for " + std::string(avcodec_get_name(stream.codecpar->codec_id)));
+  if (!codec)
+    return make_error("no decoder for " + std::string(avcodec_get_name(stream.codecpar->codec_id)));
   AVCodecContextPtr ctx(avcodec_alloc_context3(codec));
   if (avcodec_parameters_to_context(ctx.get(), stream.codecpar) < 0)
     return make_error("bad codec parameters");
@@ -22,10 +23,14 @@ float sample_at(const AVFrame& f, int channel, int i) {
   const uint8_t* plane = f.extended_data[planar ? channel : 0];
   const int slot = planar ? i : i * channels + channel;
   switch (av_get_packed_sample_fmt(fmt)) {
-    case AV_SAMPLE_FMT_FLT: return reinterpret_cast<const float*>(plane)[slot];
-    case AV_SAMPLE_FMT_S16: return reinterpret_cast<const int16_t*>(plane)[slot] / 32768.0f;
-    case AV_SAMPLE_FMT_S32: return float(reinterpret_cast<const int32_t*>(plane)[slot] / 2147483648.0);
-    default: return 0.0f;
+    case AV_SAMPLE_FMT_FLT:
+      return reinterpret_cast<const float*>(plane)[slot];
+    case AV_SAMPLE_FMT_S16:
+      return reinterpret_cast<const int16_t*>(plane)[slot] / 32768.0f;
+    case AV_SAMPLE_FMT_S32:
+      return float(reinterpret_cast<const int32_t*>(plane)[slot] / 2147483648.0);
+    default:
+      return 0.0f;
   }
 }
 
@@ -44,8 +49,10 @@ Result<DecodedClip> decode_clip(const std::string& path, const VideoFrameVisitor
   const AVStream& vs = *input->streams[vi];
   DecodedClip clip;
   const AVCodecParameters& vp = *vs.codecpar;
-  clip.video = {vp.codec_id, static_cast<AVPixelFormat>(vp.format), vp.width, vp.height,
-                vs.avg_frame_rate, vp.color_space, vp.color_range, vp.color_primaries,
+  clip.video = {vp.codec_id,       static_cast<AVPixelFormat>(vp.format),
+                vp.width,          vp.height,
+                vs.avg_frame_rate, vp.color_space,
+                vp.color_range,    vp.color_primaries,
                 vp.color_trc};
   auto video = open_decoder(vs);
   if (!video) return make_error(video.error());
@@ -75,7 +82,7 @@ Result<DecodedClip> decode_clip(const std::string& path, const VideoFrameVisitor
     }
   };
   while (av_read_frame(input.get(), packet.get()) >= 0) {
-    AVCodecContext* ctx = packet->stream_index == vi ? video->get()
+    AVCodecContext* ctx = packet->stream_index == vi   ? video->get()
                           : packet->stream_index == ai ? audio.get()
                                                        : nullptr;
     if (ctx && avcodec_send_packet(ctx, packet.get()) >= 0) drain(ctx, ctx == video->get());

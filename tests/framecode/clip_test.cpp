@@ -35,6 +35,7 @@ struct ClipCase {
   AVColorTransferCharacteristic transfer;
   int channels;  // 0: no audio
   AVCodecID audio_codec;
+  int sample_rate = 48000;  // Hz
 };
 
 void PrintTo(const ClipCase& c, std::ostream* os) { *os << c.name; }
@@ -55,7 +56,7 @@ struct ClipFacts {
 
 /// Largest difference (levels) between the mean colours of 8x8 patches inside flat areas
 /// of the background: colour bars, hue sweep, grey ramp. Unlike PSNR this ignores the
-/// blur of chroma subsampling at edges, and a wrong matrix or range shows as 8+ levels.
+/// blur of chroma subsampling at edges.
 double patch_error(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, int w, int h) {
   const int strip = int(std::lround(std::min(0.06 * w, 0.12 * h)));
   const int area = h - strip;
@@ -110,8 +111,8 @@ const ClipFacts& facts_for(const ClipCase& c) {
       std::vector<uint8_t> drawn(rgba->size());
       draw_test_frame(drawn.data(), frame.width, frame.height, frame.width * 4, index);
       facts.worst_psnr_db = std::min(facts.worst_psnr_db, lockstep::test::psnr_rgb(*rgba, drawn));
-      facts.worst_patch_error = std::max(facts.worst_patch_error,
-                                         patch_error(*rgba, drawn, frame.width, frame.height));
+      facts.worst_patch_error =
+          std::max(facts.worst_patch_error, patch_error(*rgba, drawn, frame.width, frame.height));
     }
   });
   if (!decoded) {
@@ -125,10 +126,14 @@ const ClipFacts& facts_for(const ClipCase& c) {
 /// H.264 decoders still report full range 8-bit as the deprecated yuvj formats.
 AVPixelFormat without_j(AVPixelFormat fmt) {
   switch (fmt) {
-    case AV_PIX_FMT_YUVJ420P: return AV_PIX_FMT_YUV420P;
-    case AV_PIX_FMT_YUVJ422P: return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ444P: return AV_PIX_FMT_YUV444P;
-    default: return fmt;
+    case AV_PIX_FMT_YUVJ420P:
+      return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P:
+      return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P:
+      return AV_PIX_FMT_YUV444P;
+    default:
+      return fmt;
   }
 }
 
@@ -170,8 +175,11 @@ TEST_P(GeneratedClip, StreamHasTheRequestedFormatRateAndColourTags) {
 TEST_P(GeneratedClip, DecodedColoursMatchTheDrawnFrame) {
   const ClipFacts& f = facts_for(GetParam());
   ASSERT_EQ(f.error, "");
-  EXPECT_GT(f.worst_psnr_db, 30.0);  // 4:2:0 at the bars' edges limits it to about 32 dB
-  EXPECT_LT(f.worst_patch_error, 4.0);
+  // Chroma subsampling blurs the sharp bar edges: about 32 dB at 640x360, 28.5 at 320x180.
+  EXPECT_GT(f.worst_psnr_db, 26.0);
+  // Compression leaves up to 3 levels; a wrong matrix or range tag moves the 75% bars by
+  // 10 levels or more (e.g. limited read as full: 0 becomes 16, 191 becomes 180).
+  EXPECT_LT(f.worst_patch_error, 5.0);
   RecordProperty("worst_psnr_db", std::to_string(f.worst_psnr_db));
   RecordProperty("worst_patch_error", std::to_string(f.worst_patch_error));
 }
@@ -188,7 +196,7 @@ TEST_P(GeneratedClip, AudioMarksSitOnTheirFrames) {
   const test::AudioTrack& a = *f.clip.audio;
   EXPECT_EQ(a.codec, c.audio_codec) << avcodec_get_name(a.codec);
   EXPECT_EQ(a.channels, c.channels);
-  ASSERT_EQ(a.sample_rate, 48000);
+  ASSERT_EQ(a.sample_rate, c.sample_rate);
   MarkSpec spec;
   spec.fps = av_q2d(c.fps);
   spec.sample_rate = a.sample_rate;
@@ -219,50 +227,151 @@ std::vector<std::string> args(std::initializer_list<std::string> extra) { return
 
 INSTANTIATE_TEST_SUITE_P(
     Formats, GeneratedClip,
-    ::testing::Values(
-        ClipCase{"h264_yuv420p_30", ".mp4",
-                 args({"--size", "640x360", "--fps", "30", "--duration", "3"}), AV_CODEC_ID_H264,
-                 AV_PIX_FMT_YUV420P, 640, 360, {30, 1}, 90, AVCOL_SPC_BT709, AVCOL_RANGE_MPEG,
-                 AVCOL_PRI_BT709, AVCOL_TRC_BT709, 2, AV_CODEC_ID_AAC},
-        ClipCase{"h264_yuv420p10le_23976", ".mkv",
-                 args({"--size", "640x360", "--fps", "23.976", "--duration", "3",
-                       "--pix-fmt", "yuv420p10le", "--channels", "1"}),
-                 AV_CODEC_ID_H264, AV_PIX_FMT_YUV420P10LE, 640, 360, {24000, 1001}, 72,
-                 AVCOL_SPC_BT709, AVCOL_RANGE_MPEG, AVCOL_PRI_BT709, AVCOL_TRC_BT709, 1,
-                 AV_CODEC_ID_AAC},
-        ClipCase{"hevc_yuv420p_2997", ".mp4",
-                 args({"--size", "640x360", "--fps", "29.97", "--duration", "3", "--codec",
-                       "hevc", "--channels", "6"}),
-                 AV_CODEC_ID_HEVC, AV_PIX_FMT_YUV420P, 640, 360, {30000, 1001}, 90,
-                 AVCOL_SPC_BT709, AVCOL_RANGE_MPEG, AVCOL_PRI_BT709, AVCOL_TRC_BT709, 6,
-                 AV_CODEC_ID_AAC},
-        ClipCase{"vp9_yuv444p_25", ".webm",
-                 args({"--size", "480x270", "--fps", "25", "--duration", "2", "--codec", "vp9",
-                       "--pix-fmt", "yuv444p"}),
-                 AV_CODEC_ID_VP9, AV_PIX_FMT_YUV444P, 480, 270, {25, 1}, 50, AVCOL_SPC_BT709,
-                 AVCOL_RANGE_MPEG, AVCOL_PRI_BT709, AVCOL_TRC_BT709, 2, AV_CODEC_ID_OPUS},
-        ClipCase{"prores_yuv422p10le_25", ".mov",
-                 args({"--size", "480x270", "--fps", "25", "--duration", "2", "--codec",
-                       "prores", "--pix-fmt", "yuv422p10le"}),
-                 AV_CODEC_ID_PRORES, AV_PIX_FMT_YUV422P10LE, 480, 270, {25, 1}, 50,
-                 AVCOL_SPC_BT709, AVCOL_RANGE_MPEG, AVCOL_PRI_BT709, AVCOL_TRC_BT709, 2,
-                 AV_CODEC_ID_AAC},
-        ClipCase{"h264_full_bt601_50", ".mp4",
-                 args({"--size", "640x360", "--fps", "50", "--duration", "2", "--range", "full",
-                       "--matrix", "bt601"}),
-                 AV_CODEC_ID_H264, AV_PIX_FMT_YUV420P, 640, 360, {50, 1}, 100,
-                 AVCOL_SPC_SMPTE170M, AVCOL_RANGE_JPEG, AVCOL_PRI_SMPTE170M, AVCOL_TRC_SMPTE170M,
-                 2, AV_CODEC_ID_AAC},
-        ClipCase{"h264_1280x720_60", ".mp4",
-                 args({"--size", "1280x720", "--fps", "60", "--duration", "2"}), AV_CODEC_ID_H264,
-                 AV_PIX_FMT_YUV420P, 1280, 720, {60, 1}, 120, AVCOL_SPC_BT709, AVCOL_RANGE_MPEG,
-                 AVCOL_PRI_BT709, AVCOL_TRC_BT709, 2, AV_CODEC_ID_AAC},
-        ClipCase{"hevc_bt2020_10bit_24", ".mkv",
-                 args({"--size", "640x360", "--fps", "24", "--duration", "2", "--codec", "hevc",
-                       "--pix-fmt", "yuv420p10le", "--matrix", "bt2020", "--no-audio"}),
-                 AV_CODEC_ID_HEVC, AV_PIX_FMT_YUV420P10LE, 640, 360, {24, 1}, 48,
-                 AVCOL_SPC_BT2020_NCL, AVCOL_RANGE_MPEG, AVCOL_PRI_BT2020, AVCOL_TRC_BT2020_10, 0,
-                 AV_CODEC_ID_NONE}),
+    ::testing::Values(ClipCase{"h264_yuv420p_30",
+                               ".mp4",
+                               args({"--size", "640x360", "--fps", "30", "--duration", "3"}),
+                               AV_CODEC_ID_H264,
+                               AV_PIX_FMT_YUV420P,
+                               640,
+                               360,
+                               {30, 1},
+                               90,
+                               AVCOL_SPC_BT709,
+                               AVCOL_RANGE_MPEG,
+                               AVCOL_PRI_BT709,
+                               AVCOL_TRC_BT709,
+                               2,
+                               AV_CODEC_ID_AAC},
+                      ClipCase{"h264_yuv420p10le_23976",
+                               ".mkv",
+                               args({"--size", "640x360", "--fps", "23.976", "--duration", "3",
+                                     "--pix-fmt", "yuv420p10le", "--channels", "1"}),
+                               AV_CODEC_ID_H264,
+                               AV_PIX_FMT_YUV420P10LE,
+                               640,
+                               360,
+                               {24000, 1001},
+                               72,
+                               AVCOL_SPC_BT709,
+                               AVCOL_RANGE_MPEG,
+                               AVCOL_PRI_BT709,
+                               AVCOL_TRC_BT709,
+                               1,
+                               AV_CODEC_ID_AAC},
+                      ClipCase{"hevc_yuv420p_2997",
+                               ".mp4",
+                               args({"--size", "640x360", "--fps", "29.97", "--duration", "3",
+                                     "--codec", "hevc", "--channels", "6"}),
+                               AV_CODEC_ID_HEVC,
+                               AV_PIX_FMT_YUV420P,
+                               640,
+                               360,
+                               {30000, 1001},
+                               90,
+                               AVCOL_SPC_BT709,
+                               AVCOL_RANGE_MPEG,
+                               AVCOL_PRI_BT709,
+                               AVCOL_TRC_BT709,
+                               6,
+                               AV_CODEC_ID_AAC},
+                      ClipCase{"vp9_yuv444p_25",
+                               ".webm",
+                               args({"--size", "480x270", "--fps", "25", "--duration", "2",
+                                     "--codec", "vp9", "--pix-fmt", "yuv444p"}),
+                               AV_CODEC_ID_VP9,
+                               AV_PIX_FMT_YUV444P,
+                               480,
+                               270,
+                               {25, 1},
+                               50,
+                               AVCOL_SPC_BT709,
+                               AVCOL_RANGE_MPEG,
+                               AVCOL_PRI_BT709,
+                               AVCOL_TRC_BT709,
+                               2,
+                               AV_CODEC_ID_OPUS},
+                      ClipCase{"prores_yuv422p10le_25",
+                               ".mov",
+                               args({"--size", "480x270", "--fps", "25", "--duration", "2",
+                                     "--codec", "prores", "--pix-fmt", "yuv422p10le"}),
+                               AV_CODEC_ID_PRORES,
+                               AV_PIX_FMT_YUV422P10LE,
+                               480,
+                               270,
+                               {25, 1},
+                               50,
+                               AVCOL_SPC_BT709,
+                               AVCOL_RANGE_MPEG,
+                               AVCOL_PRI_BT709,
+                               AVCOL_TRC_BT709,
+                               2,
+                               AV_CODEC_ID_AAC},
+                      ClipCase{"h264_full_bt601_50",
+                               ".mp4",
+                               args({"--size", "640x360", "--fps", "50", "--duration", "2",
+                                     "--range", "full", "--matrix", "bt601"}),
+                               AV_CODEC_ID_H264,
+                               AV_PIX_FMT_YUV420P,
+                               640,
+                               360,
+                               {50, 1},
+                               100,
+                               AVCOL_SPC_SMPTE170M,
+                               AVCOL_RANGE_JPEG,
+                               AVCOL_PRI_SMPTE170M,
+                               AVCOL_TRC_SMPTE170M,
+                               2,
+                               AV_CODEC_ID_AAC},
+                      ClipCase{"h264_1280x720_60",
+                               ".mp4",
+                               args({"--size", "1280x720", "--fps", "60", "--duration", "2"}),
+                               AV_CODEC_ID_H264,
+                               AV_PIX_FMT_YUV420P,
+                               1280,
+                               720,
+                               {60, 1},
+                               120,
+                               AVCOL_SPC_BT709,
+                               AVCOL_RANGE_MPEG,
+                               AVCOL_PRI_BT709,
+                               AVCOL_TRC_BT709,
+                               2,
+                               AV_CODEC_ID_AAC},
+                      // The small size other modules' tests use; 44.1 kHz audio.
+                      ClipCase{"h264_320x180_30_44k",
+                               ".mp4",
+                               args({"--size", "320x180", "--fps", "30", "--frames", "60",
+                                     "--audio-rate", "44100"}),
+                               AV_CODEC_ID_H264,
+                               AV_PIX_FMT_YUV420P,
+                               320,
+                               180,
+                               {30, 1},
+                               60,
+                               AVCOL_SPC_BT709,
+                               AVCOL_RANGE_MPEG,
+                               AVCOL_PRI_BT709,
+                               AVCOL_TRC_BT709,
+                               2,
+                               AV_CODEC_ID_AAC,
+                               44100},
+                      ClipCase{"hevc_bt2020_10bit_24",
+                               ".mkv",
+                               args({"--size", "640x360", "--fps", "24", "--duration", "2",
+                                     "--codec", "hevc", "--pix-fmt", "yuv420p10le", "--matrix",
+                                     "bt2020", "--no-audio"}),
+                               AV_CODEC_ID_HEVC,
+                               AV_PIX_FMT_YUV420P10LE,
+                               640,
+                               360,
+                               {24, 1},
+                               48,
+                               AVCOL_SPC_BT2020_NCL,
+                               AVCOL_RANGE_MPEG,
+                               AVCOL_PRI_BT2020,
+                               AVCOL_TRC_BT2020_10,
+                               0,
+                               AV_CODEC_ID_NONE}),
     [](const ::testing::TestParamInfo<ClipCase>& info) { return info.param.name; });
 
 }  // namespace

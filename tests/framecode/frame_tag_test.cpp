@@ -54,8 +54,8 @@ TEST(FrameTag, ReadsScaledPicturesAnywhereInsideBlackBorders) {
       // Borders of 0 to 300 px on each side (letterbox, pillarbox or both).
       std::uniform_int_distribution<int> border(0, 300);
       const int left = border(rng), top = border(rng);
-      const Image shot = test::place(picture, scale, pw + left + border(rng),
-                                     ph + top + border(rng), left, top);
+      const Image shot =
+          test::place(picture, scale, pw + left + border(rng), ph + top + border(rng), left, top);
       EXPECT_EQ(shot.read(), index) << "scale " << scale << " at " << left << "," << top;
     }
   }
@@ -92,8 +92,8 @@ TEST(FrameTag, ReadsThroughNoise) {
   for (double scale : {0.5, 1.0, 2.0}) {
     for (int trial = 0; trial < 8; ++trial) {
       const int64_t index = std::uniform_int_distribution<int64_t>(0, kMaxIndex)(rng);
-      Image shot = test::place(test::test_frame(640, 360, index), scale,
-                               int(700 * scale) + 40, int(400 * scale) + 40, 20, 20);
+      Image shot = test::place(test::test_frame(640, 360, index), scale, int(700 * scale) + 40,
+                               int(400 * scale) + 40, 20, 20);
       test::add_noise(shot, 24, uint32_t(rng()));
       EXPECT_EQ(shot.read(), index) << "scale " << scale;
     }
@@ -153,7 +153,9 @@ TEST(FrameTag, DamagedTagsReadAsNothingOrTheTrueIndex) {
     const int y0 = std::uniform_int_distribution<int>(0, tag.band_bottom)(rng);
     const int y1 = std::uniform_int_distribution<int>(y0 + 2, tag.strip_height + 10)(rng);
     const uint8_t level = uint8_t(rng());
-    const test::Rgb colours[] = {{0, 0, 0}, {255, 255, 255}, {level, level, level},
+    const test::Rgb colours[] = {{0, 0, 0},
+                                 {255, 255, 255},
+                                 {level, level, level},
                                  {uint8_t(rng()), uint8_t(rng()), uint8_t(rng())}};
     test::fill(img, x0, y0, x1, y1, colours[trial % 4]);
     const auto got = img.read();
@@ -169,7 +171,8 @@ TEST(FrameTag, ABlendOfTwoFramesReadsAsNothingOrOneOfThem) {
     const int64_t a = std::uniform_int_distribution<int64_t>(0, kMaxIndex)(rng);
     const int64_t b = std::uniform_int_distribution<int64_t>(0, kMaxIndex)(rng);
     const double weight = std::uniform_real_distribution<double>(0.3, 0.7)(rng);
-    const Image mix = test::blend(test::test_frame(640, 360, a), test::test_frame(640, 360, b), weight);
+    const Image mix =
+        test::blend(test::test_frame(640, 360, a), test::test_frame(640, 360, b), weight);
     const auto got = mix.read();
     EXPECT_TRUE(!got || *got == a || *got == b) << "read " << *got;
   }
@@ -226,7 +229,8 @@ TEST(FrameTag, ReadTakesWellUnderAMillisecondAt1080p) {
     for (int i = 0; i < kReads; ++i) found += img->read().has_value() ? 1 : 0;
     const double us =
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
-            .count() / kReads;
+            .count() /
+        kReads;
     RecordProperty(std::string("read_us_") + name, std::to_string(us));
     std::printf("read_frame_index at 1920x1080, %s: %.1f us\n", name, us);
     EXPECT_EQ(found, img == &black ? 0 : kReads);

@@ -23,9 +23,8 @@ class MkclipRejects : public ::testing::TestWithParam<BadInput> {};
 
 TEST_P(MkclipRejects, WithExitCode2AndAMessageNamingTheValue) {
   const BadInput& c = GetParam();
-  const std::string out = c.output.front() == '/'
-                              ? c.output
-                              : test::scratch_dir("mkclip_cli") + "/" + c.output;
+  const std::string out =
+      c.output.front() == '/' ? c.output : test::scratch_dir("mkclip_cli") + "/" + c.output;
   std::vector<std::string> argv{test::mkclip_path(), "-o", out};
   argv.insert(argv.end(), c.args.begin(), c.args.end());
   const test::ProcessResult r = test::run_process(argv, 60);
@@ -37,19 +36,22 @@ TEST_P(MkclipRejects, WithExitCode2AndAMessageNamingTheValue) {
 
 INSTANTIATE_TEST_SUITE_P(
     Options, MkclipRejects,
-    ::testing::Values(
-        BadInput{"ZeroSize", {"--size", "0x0"}, "zero.mp4", "0x0"},
-        BadInput{"MalformedSize", {"--size", "640by360"}, "bysize.mp4", "640by360"},
-        BadInput{"UnknownCodec", {"--codec", "foo"}, "foo.mp4", "foo"},
-        BadInput{"ProresWith8Bit420", {"--codec", "prores", "--pix-fmt", "yuv420p"}, "p.mov",
-                 "yuv420p"},
-        BadInput{"UnknownPixFmt", {"--pix-fmt", "rgb24"}, "rgb.mp4", "rgb24"},
-        BadInput{"BadFps", {"--fps", "fast"}, "fast.mp4", "fast"},
-        BadInput{"CrfOutOfRange", {"--crf", "99"}, "crf.mp4", "99"},
-        BadInput{"UnknownContainer", {}, "clip.avi", "clip.avi"},
-        BadInput{"H264InWebm", {"--codec", "h264"}, "h264.webm", ".webm"},
-        BadInput{"UnwritablePath", {"--frames", "5"}, "/nonexistent-lockstep-dir/sub/clip.mp4",
-                 "/nonexistent-lockstep-dir/sub/clip.mp4"}),
+    ::testing::Values(BadInput{"ZeroSize", {"--size", "0x0"}, "zero.mp4", "0x0"},
+                      BadInput{"MalformedSize", {"--size", "640by360"}, "bysize.mp4", "640by360"},
+                      BadInput{"UnknownCodec", {"--codec", "foo"}, "foo.mp4", "foo"},
+                      BadInput{"ProresWith8Bit420",
+                               {"--codec", "prores", "--pix-fmt", "yuv420p"},
+                               "p.mov",
+                               "yuv420p"},
+                      BadInput{"UnknownPixFmt", {"--pix-fmt", "rgb24"}, "rgb.mp4", "rgb24"},
+                      BadInput{"BadFps", {"--fps", "fast"}, "fast.mp4", "fast"},
+                      BadInput{"CrfOutOfRange", {"--crf", "99"}, "crf.mp4", "99"},
+                      BadInput{"UnknownContainer", {}, "clip.avi", "clip.avi"},
+                      BadInput{"H264InWebm", {"--codec", "h264"}, "h264.webm", ".webm"},
+                      BadInput{"UnwritablePath",
+                               {"--frames", "5"},
+                               "/nonexistent-lockstep-dir/sub/clip.mp4",
+                               "/nonexistent-lockstep-dir/sub/clip.mp4"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });
 
 TEST(Mkclip, WritesAFiveSecondClipQuicklyAndPrintsOneSummaryLine) {

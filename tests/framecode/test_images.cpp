@@ -63,8 +63,7 @@ void bilinear(const Image& src, double x, double y, double out[3]) {
 
 }  // namespace
 
-Image place(const Image& picture, double scale, int canvas_width, int canvas_height, int x,
-            int y) {
+Image place(const Image& picture, double scale, int canvas_width, int canvas_height, int x, int y) {
   Image canvas = solid(canvas_width, canvas_height, {0, 0, 0});
   const int w = int(std::lround(picture.width * scale));
   const int h = int(std::lround(picture.height * scale));
@@ -90,7 +89,8 @@ void cover_bottom(Image& img, double fraction, Rgb colour, double opacity) {
   for (int y = int(img.height * (1 - fraction)); y < img.height; ++y)
     for (int x = 0; x < img.width; ++x) {
       uint8_t* p = img.at(x, y);
-      for (int c = 0; c < 3; ++c) p[c] = uint8_t(std::lround(p[c] * (1 - opacity) + rgb[c] * opacity));
+      for (int c = 0; c < 3; ++c)
+        p[c] = uint8_t(std::lround(p[c] * (1 - opacity) + rgb[c] * opacity));
     }
 }
 
