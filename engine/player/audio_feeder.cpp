@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 
+#include "core/log.h"
 #include "core/time.h"
 
 namespace lockstep {
@@ -21,7 +22,9 @@ void AudioFeeder::start() { thread_ = std::thread([this] { run(); }); }
 
 int64_t AudioFeeder::next_write_heard_ns() const {
   const AudioClock clk = output_.clock();
-  const int64_t queued = output_.frames_written() - (clk.valid ? clk.frames_consumed : 0);
+  // Until the callback applies a flush, its count still includes the flushed frames.
+  const int64_t consumed = std::max(clk.valid ? clk.frames_consumed : 0, flushed_to_);
+  const int64_t queued = std::max<int64_t>(0, output_.frames_written() - consumed);
   const int64_t base = clk.valid ? clk.dac_ns : monotonic_ns() + 50 * kNsPerMs;
   return base + queued * kNsPerSec / output_.sample_rate();
 }
@@ -39,6 +42,7 @@ void AudioFeeder::run() {
 
   auto realign = [&] {
     output_.flush();
+    flushed_to_ = output_.frames_written();
     aligned_ = false;
   };
 
@@ -85,6 +89,8 @@ void AudioFeeder::run() {
         gap -= int64_t(n);
         if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
+      LS_DEBUG("audio aligned at sample {} (chunk {}, {} frames of silence first)", want,
+               pending->first_sample, std::max<int64_t>(0, first - want));
       base_written_ = output_.frames_written();
       base_sample_ = pending->first_sample + int64_t(offset);
       aligned_ = true;
@@ -103,6 +109,7 @@ void AudioFeeder::run() {
         const int64_t err_ns = heard * kNsPerSec / rate - st.position_at(clk.dac_ns);
         if (std::llabs(err_ns) > settings_.hard_resync_ns) {
           if (now - last_resync_ns > 500 * kNsPerMs) {
+            LS_DEBUG("audio re-sync: heard {:.1f} ms from the transport", double(err_ns) / 1e6);
             last_resync_ns = now;
             realign();
           }

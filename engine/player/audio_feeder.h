@@ -47,6 +47,7 @@ class AudioFeeder {
   bool aligned_ = false;
   int64_t base_written_ = 0;   // output frame count at which `base_sample_` was written
   int64_t base_sample_ = 0;    // unwrapped media sample position written there
+  int64_t flushed_to_ = 0;     // write position at the latest flush
 };
 
 }  // namespace lockstep

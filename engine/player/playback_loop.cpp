@@ -92,7 +92,8 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
     if (!drawn) return make_error(drawn.error());
     if (i > 0) cost.add(drawn->present_ns - t0);
   }
-  if (params.start_playing) player.play_at(monotonic_ns() + 50 * kNsPerMs);
+  // Far enough ahead for the audio device's latency, so the first sample is not trimmed.
+  if (params.start_playing) player.play_at(monotonic_ns() + 150 * kNsPerMs);
   const int64_t start_ns = monotonic_ns();
 
   for (;;) {

@@ -66,11 +66,31 @@ void Player::start(bool paused, int lead_ms, int timeout_ms) {
     auto f = reader_->video().pop(std::chrono::milliseconds(10));
     if (f && f->serial == serial) next_ = std::move(f);
   }
-  if (audio_) {
-    if (auto s = audio_->start(); !s) LS_WARN("audio output: {}", s.error());
-  }
+  if (audio_) warm_up_audio();
   if (feeder_) feeder_->start();
   if (!paused) transport_.play(monotonic_ns() + int64_t(lead_ms) * kNsPerMs);
+}
+
+void Player::warm_up_audio() {
+  // Some devices (PortAudio over PulseAudio) take a while to start consuming after the
+  // stream starts. Play silence until the device has consumed 200 ms of it at its pace, so
+  // that the first real sample lands where the feeder aligns it.
+  const int rate = audio_->sample_rate();
+  const std::vector<float> silence(size_t(rate / 10) * size_t(audio_->channels()), 0.0f);
+  audio_->write(silence.data(), size_t(rate / 10));
+  if (auto s = audio_->start(); !s) {
+    LS_WARN("audio output: {}", s.error());
+    return;
+  }
+  const int64_t deadline = monotonic_ns() + 3 * kNsPerSec;
+  const int64_t target = audio_->frames_written() + rate / 5;
+  while (monotonic_ns() < deadline && audio_->clock().frames_consumed < target) {
+    if (audio_->writable_frames() >= size_t(rate / 100)) audio_->write(silence.data(), size_t(rate / 100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (audio_->clock().frames_consumed < target)
+    LS_WARN("audio device '{}' is slow to start; sound may begin late", audio_->device_name());
+  audio_->flush();
 }
 
 int64_t Player::clamp_position(int64_t p_ns) const {

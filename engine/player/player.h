@@ -113,6 +113,7 @@ class Player final : public PlayerCommands {
  private:
   Player() = default;
   int64_t clamp_position(int64_t p_ns) const;
+  void warm_up_audio();
   void jump_to(int64_t p_ns);
 
   PlayerParams params_;

@@ -16,7 +16,9 @@
 #include "core/time.h"
 #include "framecode/framecode.h"
 #include "present_log.h"
+#include "support/alsa_file_device.h"
 #include "support/image_io.h"
+#include "support/pulse_daemon.h"
 #include "support/test_media.h"
 
 namespace lockstep {
@@ -237,6 +239,39 @@ TEST(NodeWindow, ShowsTheRightFrameAndSpacePausesAndResumes) {
   run_process({"/usr/bin/xdotool", "windowfocus", "--sync", wid}, 10);
   run_process({"/usr/bin/xdotool", "key", "q"}, 10);
   EXPECT_EQ(node.wait(10), 0) << "q did not quit cleanly";
+}
+
+}  // namespace
+}  // namespace lockstep
+
+namespace lockstep {
+namespace {
+
+// ------------------------------------------------------------------------------------------
+// Sound through a real-time device: a private PulseAudio null sink, recorded from its monitor.
+
+TEST(NodeAudio, MarksPlayedThroughPulseAudioKeepTheirSpacing) {
+  const std::string dir = test::scratch_dir("node_audio");
+  test::PulseDaemon pulse(dir);
+  if (!pulse.ok()) GTEST_SKIP() << pulse.error();
+  const std::string clip = clip_640_30(150);  // 5 s, a mark every 30 frames (1 s)
+  ASSERT_FALSE(clip.empty());
+  const std::string rec = dir + "/monitor.raw";
+  std::filesystem::remove(rec);
+  test::MonitorRecorder recorder(pulse, rec);
+  ASSERT_TRUE(recorder.ok());
+  const auto r = run_process({test::player_path(), "play", "--headless", clip}, 60, pulse.env());
+  recorder.stop();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("audio: default"), std::string::npos) << r.output;
+  const auto left = test::deinterleave(test::read_raw_floats(rec), 2, 0);
+  ASSERT_GT(left.size(), size_t(48000 * 4)) << "too little was recorded";
+  const auto onsets = framecode::find_mark_onsets(left.data(), left.size(), 48000);
+  ASSERT_EQ(onsets.size(), 5u) << "every mark of the clip, once";
+  for (size_t i = 1; i < onsets.size(); ++i) {
+    const double interval_ms = (onsets[i] - onsets[i - 1]) / 48.0;
+    EXPECT_NEAR(interval_ms, 1000.0, 1.0) << "between marks " << i - 1 << " and " << i;
+  }
 }
 
 }  // namespace
