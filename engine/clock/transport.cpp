@@ -7,6 +7,31 @@ TransportState Transport::state() const {
   return state_;
 }
 
+void Transport::promote(int64_t t_ns) const {
+  if (scheduled_ && t_ns >= scheduled_->anchor_ns) {
+    state_ = *scheduled_;
+    scheduled_.reset();
+  }
+}
+
+TransportState Transport::state_at(int64_t t_ns) const {
+  std::lock_guard lock(mutex_);
+  promote(t_ns);
+  // A state scheduled for later does not apply yet, but its serial is already known.
+  return state_;
+}
+
+std::optional<int64_t> Transport::scheduled_anchor() const {
+  std::lock_guard lock(mutex_);
+  if (!scheduled_) return std::nullopt;
+  return scheduled_->anchor_ns;
+}
+
+void Transport::schedule(const TransportState& next) {
+  std::lock_guard lock(mutex_);
+  scheduled_ = next;
+}
+
 void Transport::play(int64_t at_ns) {
   std::lock_guard lock(mutex_);
   if (!state_.paused) return;

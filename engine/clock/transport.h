@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 
 namespace lockstep {
 
@@ -32,10 +33,20 @@ struct TransportState {
 };
 
 /// A TransportState shared between the command sources (keys, overlay, network) and the
-/// render and audio threads. Thread-safety: every method is thread-safe.
+/// render and audio threads. A state received from a session server can be scheduled to
+/// take effect at its anchor time; until then the previous one applies.
+/// Thread-safety: every method is thread-safe.
 class Transport {
  public:
+  /// The state in force now (without a clock: the latest applied).
   TransportState state() const;
+  /// The state in force at clock time `t_ns` (a scheduled one once its time has come).
+  TransportState state_at(int64_t t_ns) const;
+  /// Schedules `next` to replace the current state at next.anchor_ns (a session command's
+  /// effective time). A later schedule replaces an earlier one that has not taken effect.
+  void schedule(const TransportState& next);
+  /// When the scheduled state takes effect (clock time), if one is waiting.
+  std::optional<int64_t> scheduled_anchor() const;
 
   void play(int64_t at_ns);
   void pause(int64_t at_ns);
@@ -47,8 +58,12 @@ class Transport {
   void slew(int64_t delta_ns);
 
  private:
+  void promote(int64_t t_ns) const;
+
   mutable std::mutex mutex_;
-  TransportState state_;  // protected by mutex_
+  // Protected by mutex_ (mutable: reading at a time may promote the scheduled state):
+  mutable TransportState state_;
+  mutable std::optional<TransportState> scheduled_;
 };
 
 }  // namespace lockstep

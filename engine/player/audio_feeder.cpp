@@ -10,8 +10,8 @@
 namespace lockstep {
 
 AudioFeeder::AudioFeeder(MediaReader& reader, AudioOutput& output, Transport& transport,
-                         AudioSyncSettings settings)
-    : reader_(reader), output_(output), transport_(transport), settings_(settings) {}
+                         const ClockDomain& domain, AudioSyncSettings settings)
+    : reader_(reader), output_(output), transport_(transport), domain_(domain), settings_(settings) {}
 
 AudioFeeder::~AudioFeeder() {
   stopping_ = true;
@@ -47,7 +47,7 @@ void AudioFeeder::run() {
   };
 
   while (!stopping_) {
-    const TransportState st = transport_.state();
+    const TransportState st = transport_.state_at(domain_.to_session(monotonic_ns()));
     const bool playing = !st.paused && std::abs(st.rate - 1.0) < 1e-9;
     if (st.serial != serial) {
       serial = st.serial;
@@ -75,7 +75,8 @@ void AudioFeeder::run() {
     }
     if (!aligned_) {
       const int64_t heard_ns = next_write_heard_ns();
-      const int64_t want = int64_t(std::llround(double(st.position_at(heard_ns)) * rate / 1e9));
+      const int64_t want =
+          int64_t(std::llround(double(st.position_at(domain_.to_session(heard_ns))) * rate / 1e9));
       const int64_t first = pending->first_sample + int64_t(offset);
       if (pending->first_sample + frames <= want) {
         pending.reset();  // entirely in the past
@@ -106,7 +107,8 @@ void AudioFeeder::run() {
       const AudioClock clk = output_.clock();
       if (clk.valid && clk.frames_consumed > base_written_) {
         const int64_t heard = base_sample_ + (clk.frames_consumed - base_written_);
-        const int64_t err_ns = heard * kNsPerSec / rate - st.position_at(clk.dac_ns);
+        const int64_t err_ns =
+            heard * kNsPerSec / rate - st.position_at(domain_.to_session(clk.dac_ns));
         if (std::llabs(err_ns) > settings_.hard_resync_ns) {
           if (now - last_resync_ns > 500 * kNsPerMs) {
             LS_DEBUG("audio re-sync: heard {:.1f} ms from the transport", double(err_ns) / 1e6);
@@ -117,6 +119,15 @@ void AudioFeeder::run() {
           const int64_t step = std::clamp<int64_t>(int64_t(double(err_ns) * settings_.slew_gain),
                                                    -settings_.max_slew_ns, settings_.max_slew_ns);
           transport_.slew(step);
+        } else if (std::llabs(err_ns) > settings_.deadband_ns && pending) {
+          // Ahead: skip one frame of input; behind: play one frame twice.
+          if (err_ns > 0 && offset + 1 < size_t(frames)) {
+            ++offset;
+            ++base_sample_;
+          } else if (err_ns < 0 && offset > 0) {
+            --offset;
+            --base_sample_;
+          }
         }
       }
     }

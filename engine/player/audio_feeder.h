@@ -2,7 +2,9 @@
 // It aligns the first sample after every start, seek and resume to the transport (silence
 // or trimming), and then keeps audio the master clock: the small difference between what
 // the device is heard playing and what the transport says is slewed into the transport;
-// a large one (a device hiccup) triggers a hard re-sync.
+// a large one (a device hiccup) triggers a hard re-sync. In a session the session clock is
+// the master: small differences are corrected in the audio by dropping or repeating single
+// sample frames (at most one per check, i.e. ≤ 0.4 % rate change), large ones re-sync.
 #pragma once
 
 #include <atomic>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "audio/audio_output.h"
+#include "clock/clock_domain.h"
 #include "clock/transport.h"
 #include "media/media_reader.h"
 
@@ -29,7 +32,7 @@ struct AudioSyncSettings {
 class AudioFeeder {
  public:
   AudioFeeder(MediaReader& reader, AudioOutput& output, Transport& transport,
-              AudioSyncSettings settings = {});
+              const ClockDomain& domain, AudioSyncSettings settings = {});
   ~AudioFeeder();
   void start();
 
@@ -40,6 +43,7 @@ class AudioFeeder {
   MediaReader& reader_;
   AudioOutput& output_;
   Transport& transport_;
+  const ClockDomain& domain_;
   AudioSyncSettings settings_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;

@@ -41,20 +41,25 @@ double percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
-/// Next refresh tick after `now_ns`.
+/// Next refresh tick after monotonic `now_ns`, in monotonic ns.
 int64_t next_tick(const Player& player, const TransportState& st, double refresh_hz,
                   int64_t now_ns) {
-  if (st.paused) return now_ns + 33 * kNsPerMs;  // redraws for the overlay only
+  const ClockDomain& clock = player.clock_domain();
   if (refresh_hz > 0.0) {
+    // Ticks aligned to the session clock, so that all nodes refresh together.
     const int64_t period = int64_t(1e9 / refresh_hz);
-    return (now_ns / period + 1) * period;
+    const int64_t s = clock.to_session(now_ns);
+    return clock.to_monotonic((s / period + 1) * period);
   }
+  if (st.paused) return now_ns + 33 * kNsPerMs;  // redraws for the overlay only
   // One tick per frame, at its presentation time.
   const MediaInfo& mi = player.info();
-  const int64_t due = mi.frame_at_ns(std::max<int64_t>(st.position_at(now_ns), 0));
-  int64_t k = st.position_at(now_ns) < 0 ? 0 : due + 1;
-  int64_t t = st.time_of(mi.frame_time_ns(k));
-  if (t <= now_ns) t = st.time_of(mi.frame_time_ns(++k));
+  const int64_t s = clock.to_session(now_ns);
+  const int64_t due = mi.frame_at_ns(std::max<int64_t>(st.position_at(s), 0));
+  int64_t k = st.position_at(s) < 0 ? 0 : due + 1;
+  int64_t t = clock.to_monotonic(st.time_of(mi.frame_time_ns(k)));
+  if (t <= now_ns) t = clock.to_monotonic(st.time_of(mi.frame_time_ns(++k)));
+  // A state that takes effect before then (a session command) gets its own tick.
   return t;
 }
 
@@ -93,7 +98,8 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
     if (i > 0) cost.add(drawn->present_ns - t0);
   }
   // Far enough ahead for the audio device's latency, so the first sample is not trimmed.
-  if (params.start_playing) player.play_at(monotonic_ns() + 150 * kNsPerMs);
+  if (params.start_playing)
+    player.play_at(player.clock_domain().to_session(monotonic_ns() + 150 * kNsPerMs));
   const int64_t start_ns = monotonic_ns();
 
   for (;;) {
@@ -102,8 +108,14 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
     if (params.max_seconds > 0 && now - start_ns >= int64_t(params.max_seconds * 1e9)) break;
     if (params.exit_at_end && player.ended()) break;
 
-    const TransportState st = player.transport().state();
-    const int64_t tick = next_tick(player, st, params.refresh_hz, std::max(now, last_tick));
+    const TransportState st =
+        player.transport().state_at(player.clock_domain().to_session(now));
+    int64_t tick = next_tick(player, st, params.refresh_hz, std::max(now, last_tick));
+    // A state that takes effect before that tick (a session command) gets a tick of its own.
+    if (auto at = player.transport().scheduled_anchor()) {
+      const int64_t at_mono = player.clock_domain().to_monotonic(*at);
+      if (at_mono > std::max(now, last_tick) && at_mono < tick) tick = at_mono;
+    }
     last_tick = tick;
     const int64_t draw_at = tick - cost.lead_ns();
     sleep_until_ns(draw_at);
@@ -153,6 +165,8 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
           {"paused", st.paused},
       };
       line["readback"] = readback ? nlohmann::json(*readback) : nlohmann::json(nullptr);
+      line["session_ns"] = player.clock_domain().to_session(tick);
+      if (auto err = player.clock_domain().error_ns(present_ns)) line["clock_err_ns"] = *err;
       const std::string text = line.dump() + "\n";
       std::fwrite(text.data(), 1, text.size(), log.get());
       std::fflush(log.get());

@@ -38,13 +38,10 @@ Result<std::unique_ptr<Player>> Player::open(const PlayerParams& params) {
   auto reader = MediaReader::open(rp);
   if (!reader) return make_error(reader.error());
   player->reader_ = std::move(reader.value());
-  if (player->audio_ && player->reader_->info().has_audio) {
-    player->feeder_ = std::make_unique<AudioFeeder>(*player->reader_, *player->audio_,
-                                                    player->transport_);
-  }
+
   player->transport_.set_loop(params.loop);
   player->reader_->set_loop(params.loop);
-  if (params.rate != 1.0) player->transport_.set_rate(params.rate, monotonic_ns());
+  if (params.rate != 1.0) player->transport_.set_rate(params.rate, monotonic_ns());  // local clock until a session
   return player;
 }
 
@@ -54,10 +51,17 @@ Player::~Player() {
   reader_.reset();
 }
 
+int64_t Player::now() const { return domain_->to_session(monotonic_ns()); }
+
 void Player::start(bool paused, int lead_ms, int timeout_ms) {
   const MediaInfo& mi = info();
+  if (audio_ && mi.has_audio) {
+    AudioSyncSettings sync;
+    sync.audio_master = audio_master_;
+    feeder_ = std::make_unique<AudioFeeder>(*reader_, *audio_, transport_, *domain_, sync);
+  }
   const int64_t first = std::clamp<int64_t>(params_.start_frame, 0, mi.frame_count - 1);
-  const int serial = transport_.seek(mi.frame_time_ns(first), monotonic_ns());
+  const int serial = transport_.seek(mi.frame_time_ns(first), now());
   reader_->start(first);
   if (serial != 0) reader_->seek(first, serial);
   // Pre-roll: the first frame decoded, so that playback starts on time.
@@ -68,7 +72,7 @@ void Player::start(bool paused, int lead_ms, int timeout_ms) {
   }
   if (audio_) warm_up_audio();
   if (feeder_) feeder_->start();
-  if (!paused) transport_.play(monotonic_ns() + int64_t(lead_ms) * kNsPerMs);
+  if (!paused) transport_.play(now() + int64_t(lead_ms) * kNsPerMs);
 }
 
 void Player::warm_up_audio() {
@@ -105,19 +109,29 @@ int64_t Player::clamp_position(int64_t p_ns) const {
 
 void Player::jump_to(int64_t p_ns) {
   p_ns = clamp_position(p_ns);
-  const int serial = transport_.seek(p_ns, monotonic_ns());
+  const int serial = transport_.seek(p_ns, now());
   reader_->seek(info().frame_at_ns(p_ns), serial);
   ended_ = false;
 }
 
+void Player::follow(const TransportState& next) {
+  if (next.serial != followed_serial_) {
+    followed_serial_ = next.serial;
+    reader_->seek(info().frame_at_ns(clamp_position(next.position_ns)), next.serial);
+    ended_ = false;
+  }
+  reader_->set_loop(next.loop);
+  transport_.schedule(next);
+}
+
 void Player::play() {
   if (ended_ && !transport_.state().loop) jump_to(0);
-  transport_.play(monotonic_ns());
+  transport_.play(now());
 }
 
 void Player::play_at(int64_t at_ns) { transport_.play(at_ns); }
 
-void Player::pause() { transport_.pause(monotonic_ns()); }
+void Player::pause() { transport_.pause(now()); }
 
 void Player::toggle_pause() {
   if (transport_.state().paused) play(); else pause();
@@ -129,7 +143,7 @@ void Player::seek_frame(int64_t index) {
 }
 
 void Player::seek_relative(double seconds) {
-  const int64_t now_pos = transport_.state().position_at(monotonic_ns());
+  const int64_t now_pos = transport_.state().position_at(now());
   const int64_t in_file = clamp_position(now_pos);
   jump_to(in_file + int64_t(seconds * 1e9));
 }
@@ -150,7 +164,7 @@ void Player::step(int frames) {
 
 void Player::set_rate(double rate) {
   if (!(rate > 0.0) || !std::isfinite(rate)) return;
-  transport_.set_rate(std::clamp(rate, 1.0 / 16, 16.0), monotonic_ns());
+  transport_.set_rate(std::clamp(rate, 1.0 / 16, 16.0), now());
 }
 
 void Player::set_loop(bool loop) {
@@ -160,8 +174,9 @@ void Player::set_loop(bool loop) {
 
 FramePick Player::pick_frame(int64_t display_ns, int wait_ms) {
   const MediaInfo& mi = info();
-  const TransportState st = transport_.state();
-  int64_t pos = std::max<int64_t>(st.position_at(display_ns), 0);
+  const int64_t session_ns = domain_->to_session(display_ns);
+  const TransportState st = transport_.state_at(session_ns);
+  int64_t pos = std::max<int64_t>(st.position_at(session_ns), 0);
   if (!st.loop) pos = std::min(pos, mi.frame_time_ns(mi.frame_count) - 1);
   const int64_t due = mi.frame_at_ns(pos);  // unwrapped
 
@@ -170,9 +185,11 @@ FramePick Player::pick_frame(int64_t display_ns, int wait_ms) {
       const bool must_wait = !current_ || current_->serial != st.serial;
       auto f = reader_->video().pop(std::chrono::milliseconds(must_wait ? wait_ms : 0));
       if (!f) break;
-      if (f->serial != st.serial) continue;  // decoded before the latest seek
+      if (f->serial < st.serial) continue;  // decoded before the latest seek
       next_ = std::move(f);
     }
+    // A frame of a jump that has not taken effect yet waits (session: at its anchor).
+    if (next_->serial > st.serial) break;
     const bool current_stale = !current_ || current_->serial != st.serial;
     if (next_->unwrapped > due && !current_stale) break;
     // A frame of this generation that was due but is replaced before any refresh showed it.
@@ -207,7 +224,7 @@ PlayerSnapshot Player::snapshot() const {
   s.height = mi.height;
   s.fps = mi.fps();
   s.frame_count = mi.frame_count;
-  s.position_ns = clamp_position(st.position_at(monotonic_ns()));
+  s.position_ns = clamp_position(st.position_at(now()));
   s.frame_index = shown_index_.load();
   s.paused = st.paused;
   s.loop = st.loop;

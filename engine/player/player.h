@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "audio/audio_output.h"
+#include "clock/clock_domain.h"
 #include "clock/transport.h"
 #include "core/result.h"
 #include "media/media_reader.h"
@@ -80,6 +81,16 @@ class Player final : public PlayerCommands {
 
   const MediaInfo& info() const { return reader_->info(); }
   Transport& transport() { return transport_; }
+  /// The clock the transport runs on (default: this machine's monotonic clock). Set before
+  /// start(); the domain must outlive the player.
+  void set_clock_domain(const ClockDomain* domain) { domain_ = domain ? domain : &monotonic_; }
+  const ClockDomain& clock_domain() const { return *domain_; }
+  /// Session mode: the transport follows a state decided elsewhere, in force from its
+  /// anchor (session time). A new serial restarts decoding at once at the new position; the
+  /// frame on screen stays until the state takes effect.
+  void follow(const TransportState& state);
+  /// Session mode: audio follows the session clock (no audio-master slewing).
+  void set_audio_master(bool on) { audio_master_ = on; }
 
   /// Waits (up to `timeout_ms`) until the first frame is decoded, then starts playing
   /// `lead_ms` from now so the first frame is shown on time.
@@ -96,7 +107,7 @@ class Player final : public PlayerCommands {
   void set_rate(double rate) override;
   void set_loop(bool loop) override;
 
-  /// Render thread only. The frame to show for a refresh visible at clock time `display_ns`.
+  /// Render thread only. The frame to show for a refresh visible at monotonic `display_ns`.
   /// Drops frames that are already late and counts them. With `wait_ms` > 0 it waits that
   /// long for a frame of the current seek generation (used while paused and by tests).
   FramePick pick_frame(int64_t display_ns, int wait_ms = 0);
@@ -113,6 +124,7 @@ class Player final : public PlayerCommands {
  private:
   Player() = default;
   int64_t clamp_position(int64_t p_ns) const;
+  int64_t now() const;  // in the transport's clock
   void warm_up_audio();
   void jump_to(int64_t p_ns);
 
@@ -121,6 +133,10 @@ class Player final : public PlayerCommands {
   std::unique_ptr<AudioOutput> audio_;
   std::unique_ptr<AudioFeeder> feeder_;
   Transport transport_;
+  MonotonicDomain monotonic_;
+  const ClockDomain* domain_ = &monotonic_;
+  bool audio_master_ = true;
+  int followed_serial_ = -1;
 
   // Render thread only:
   std::optional<VideoFrame> current_;
