@@ -117,6 +117,9 @@ void Player::jump_to(int64_t p_ns) {
 void Player::follow(const TransportState& next) {
   if (next.serial != followed_serial_) {
     followed_serial_ = next.serial;
+    // A frame decoded for another serial (the local pre-roll, an older jump) must not wait
+    // in line for this one; the frame on screen stays until the new state takes effect.
+    if (next_ && next_->serial != next.serial) next_.reset();
     reader_->seek(info().frame_at_ns(clamp_position(next.position_ns)), next.serial);
     ended_ = false;
   }
@@ -185,11 +188,15 @@ FramePick Player::pick_frame(int64_t display_ns, int wait_ms) {
       const bool must_wait = !current_ || current_->serial != st.serial;
       auto f = reader_->video().pop(std::chrono::milliseconds(must_wait ? wait_ms : 0));
       if (!f) break;
-      if (f->serial < st.serial) continue;  // decoded before the latest seek
+      if (f->serial < st.serial && f->serial != followed_serial_) continue;  // before the latest seek
       next_ = std::move(f);
     }
     // A frame of a jump that has not taken effect yet waits (session: at its anchor).
-    if (next_->serial > st.serial) break;
+    if (next_->serial > st.serial && next_->serial == followed_serial_) break;
+    if (next_->serial != st.serial) {
+      next_.reset();  // of a generation that will never be shown
+      continue;
+    }
     const bool current_stale = !current_ || current_->serial != st.serial;
     if (next_->unwrapped > due && !current_stale) break;
     // A frame of this generation that was due but is replaced before any refresh showed it.

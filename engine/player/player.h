@@ -88,6 +88,7 @@ class Player final : public PlayerCommands {
   /// Session mode: the transport follows a state decided elsewhere, in force from its
   /// anchor (session time). A new serial restarts decoding at once at the new position; the
   /// frame on screen stays until the state takes effect.
+  /// Render thread only (it touches the frames in hand).
   void follow(const TransportState& state);
   /// Session mode: audio follows the session clock (no audio-master slewing).
   void set_audio_master(bool on) { audio_master_ = on; }

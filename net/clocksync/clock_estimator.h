@@ -1,0 +1,227 @@
+// The session clock as seen from one client: an estimate of the server's monotonic clock
+// built from NTP-style four-timestamp probes (DESIGN.md, "Time model").
+//
+// A probe leaves the client at local time t1, the server stamps its receive t2 and send t3
+// on its own clock, and the reply reaches the client at local t4. Each such sample gives
+//   offset θ = ((t2 - t1) + (t3 - t4)) / 2     (session - local, at the local midpoint)
+//   delay  δ = (t4 - t1) - (t3 - t2)            (round trip spent on the network)
+// and, whatever the path, causality pins the true offset: off(t1) <= t2 - t1 and
+// off(t4) >= t3 - t4, so it lies within θ ± δ/2.
+//
+// Filter (net/clocksync/offset_fit.h): the window's forward points (t1, t2 - t1) bound the
+// offset line from above and its backward points (t4, t3 - t4) from below. Delays are
+// one-sided (never early, sometimes late), so the lowest-delay samples of each direction,
+// the envelopes, carry the information. Offset and drift are the line that hugs both
+// envelopes best (the linear-programming skew estimate of Moon et al., per direction), with
+// a Gaussian prior on the drift so that a short or noisy window does not invent one. The
+// error bound is not a statistic: it is the range of lines that no sample contradicts.
+// The estimate published to callers moves continuously: a new fit is slewed in at a
+// bounded rate instead of jumping (ClockEstimatorParams::max_slew_rate).
+//
+// Probe scheduling follows Snapcast's time_provider: a burst at connect, a steady rate
+// after, and a fresh start after a long silence.
+//
+// All times are int64 nanoseconds; local times are the node's monotonic clock
+// (core/time.h), session times the server's.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+
+namespace lockstep::net {
+
+/// One four-timestamp exchange, ns. t1, t4: client's local clock; t2, t3: server's clock.
+struct ClockSample {
+  int64_t t1_ns = 0;  // client sent the probe
+  int64_t t2_ns = 0;  // server received it
+  int64_t t3_ns = 0;  // server sent the reply
+  int64_t t4_ns = 0;  // client received the reply
+
+  /// θ: session - local at the sample's local midpoint, ns.
+  int64_t offset_ns() const { return ((t2_ns - t1_ns) + (t3_ns - t4_ns)) / 2; }
+  /// δ: round-trip time on the network (server turnaround excluded), ns.
+  int64_t delay_ns() const { return (t4_ns - t1_ns) - (t3_ns - t2_ns); }
+  /// Local time the offset refers to: midway between send and receive, ns.
+  int64_t local_mid_ns() const { return t1_ns + (t4_ns - t1_ns) / 2; }
+};
+
+/// Tuning of a ClockEstimator. The defaults suit a LAN and the internet alike.
+struct ClockEstimatorParams {
+  // --- probe schedule ---
+  /// Samples to collect quickly at connect and after a gap reset.
+  int burst_probes = 16;
+  /// Interval between probes during a burst, ns.
+  int64_t burst_interval_ns = 20'000'000;  // 20 ms
+  /// Interval between probes once the burst is done, on a quiet path, ns.
+  int64_t steady_interval_ns = 500'000'000;  // 500 ms
+  /// Interval on a noisy path (jitter_ns above noisy_jitter_ns), ns. With 5 ms of jitter a
+  /// sample pins the offset to a few ms at best; only many of them average that down to
+  /// well under 1 ms (2 Hz leaves ±2 ms in the first 20 s, 10 Hz stays under 1 ms; see the
+  /// scenario tests). A probe is ~100 bytes on the wire: 10 Hz costs 1 kB/s each way.
+  int64_t noisy_interval_ns = 100'000'000;  // 100 ms
+  /// Mean delay above the path's best (both directions summed) from which a path counts as
+  /// noisy, ns. Loopback and wired LANs stay far below; Wi-Fi and the internet do not.
+  int64_t noisy_jitter_ns = 1'000'000;  // 1 ms
+  /// No accepted sample for this long → forget the window and burst again, ns.
+  int64_t gap_reset_ns = 10'000'000'000;  // 10 s
+
+  // --- filter ---
+  /// Samples kept: the most recent ones, at most this many...
+  int window = 256;
+  /// ...and none that arrived more than this before the newest, ns. At the quiet rate the
+  /// window holds 64 samples over 32 s; at the noisy rate, 256 over 25.6 s.
+  int64_t window_span_ns = 32'000'000'000;  // 32 s
+  /// The estimate is `valid` from this many samples in the window.
+  int min_valid_samples = 4;
+  /// Prior on the drift: 1-sigma spread around 0 (around the previous estimate after a
+  /// gap reset). The fit moves the drift only as far as the samples are sure of it: with
+  /// loopback-grade samples the burst already pins it to a few ppm; with 5 ms of jitter
+  /// it takes seconds to tens of seconds. This replaces a fixed "fit the drift after 1 s"
+  /// rule, which would waste good samples and trust bad ones.
+  double drift_prior_sigma = 300e-6;  // 300 ppm
+  /// |drift| is assumed and clamped below this (quartz oscillators stay well inside
+  /// 100 ppm each). A window that no drift within it explains loses its oldest samples.
+  double max_drift = 500e-6;  // 500 ppm
+  /// Smallest mean jitter assumed per direction, ns (keeps the weights finite on a
+  /// jitter-free path).
+  int64_t noise_floor_ns = 1'000;  // 1 µs
+  /// Samples whose round trip exceeds this are rejected as stale, ns.
+  int64_t max_delay_ns = 5'000'000'000;  // 5 s
+
+  // --- continuity of to_session() ---
+  /// A new fit is slewed in: the published mapping runs at most this much faster or
+  /// slower than the fit until it has caught up (500 ppm: 1 ms in 2 s; far below what a
+  /// viewer or listener notices, and within what the audio feeder resamples away).
+  double max_slew_rate = 500e-6;
+  /// A correction larger than this is applied at once (a step) instead: the server
+  /// restarted, or the old estimate was wrong by more than is worth slewing, ns.
+  int64_t step_threshold_ns = 5'000'000;  // 5 ms
+};
+
+/// A snapshot of the estimator's best fit. Offsets and bounds in ns.
+struct ClockEstimate {
+  bool valid = false;        // at least min_valid_samples samples in the window
+  bool settled = false;      // the first burst is done: to_session() is slewed, not stepped
+  int64_t offset_ns = 0;     // session - local at ref_local_ns (best fit, before slewing)
+  double drift = 0.0;        // d(session - local)/d(local), e.g. 200e-6
+  int64_t ref_local_ns = 0;  // local time of the newest sample's arrival (t4)
+  int64_t min_delay_ns = 0;  // lowest round-trip delay in the window
+  /// Bound on |fit - truth| at ref_local_ns: the fit's distance to the farthest offset
+  /// that some line through the window's causality constraints allows (drift within
+  /// ±max_drift). About half the lowest round trip on a good path, never less than the
+  /// unknowable part: a constant asymmetry of the path looks exactly like an offset.
+  int64_t error_bound_ns = 0;
+  double drift_error = 0.0;  // same kind of bound on |drift - truth|
+  int64_t jitter_ns = 0;     // mean delay above the path's best, both directions summed
+  int64_t slew_ns = 0;       // to_session(ref) - (ref + offset): correction still slewing
+  int samples = 0;           // samples in the window
+  int64_t rejected = 0;      // nonsense samples refused       } since construction
+  int64_t dropped = 0;       // old samples no drift explains  } or reset()
+  int64_t gap_resets = 0;    // gap resets
+  int64_t steps = 0;         // corrections stepped instead of slewed (after settling)
+};
+
+/// Estimates the session clock from four-timestamp samples and schedules the probes.
+///
+/// to_session() follows a published mapping: fit line plus a slew correction that decays
+/// linearly at max_slew_rate, so it is continuous and strictly increasing from the end of
+/// the first burst on (callers need no slewing of their own), except for steps larger than
+/// step_threshold_ns (counted in ClockEstimate::steps). During the first burst after
+/// construction or reset() each new fit replaces the mapping outright: start playback once
+/// `settled` is true. After a gap reset the old mapping stays in force (extrapolated with
+/// its drift) until the new window is valid, and is then slewed onto the new fit.
+///
+/// Thread-safety: none; one owner (the network thread). Share results with other threads
+/// by copying the ClockEstimate or a mapping snapshot, not by calling into this object.
+class ClockEstimator {
+ public:
+  explicit ClockEstimator(ClockEstimatorParams p = {});
+
+  /// Adds a sample; returns false (and counts it) when it is nonsense: t4 < t1, t3 < t2,
+  /// negative delay, delay > max_delay_ns, or t4 older than the window's span. A sample arriving gap_reset_ns or more after
+  /// the previous one first triggers a gap reset. Samples may arrive out of order.
+  bool add(const ClockSample& s);
+
+  /// The current best fit (not including the slew still in progress; see slew_ns).
+  ClockEstimate estimate() const;
+  /// Shorthand for estimate().valid.
+  bool valid() const;
+
+  /// Session time at local time `local_ns`. Meaningful once valid(); before the first
+  /// sample it returns `local_ns`, and while not valid it returns local plus the last
+  /// known offset (with drift, if one was known).
+  int64_t to_session(int64_t local_ns) const;
+  /// Inverse of to_session(): to_local(to_session(x)) is x within 1 ns.
+  int64_t to_local(int64_t session_ns) const;
+  /// Bound on |to_session(local_ns) - truth|: the fit's bound grown by drift_error for the
+  /// time since ref_local_ns, plus the slew still pending at local_ns. INT64_MAX before
+  /// the first sample.
+  int64_t error_bound_at(int64_t local_ns) const;
+
+  /// How long after a probe sent at `now_local_ns` to send the next one, ns:
+  /// burst_interval_ns until burst_probes samples arrived since construction, reset() or a
+  /// gap reset, then steady_interval_ns, or noisy_interval_ns while the path's jitter_ns
+  /// exceeds noisy_jitter_ns. Once the window has gone silent for gap_reset_ns
+  /// (a gap reset is due or done) and until the server answers again, the steady interval:
+  /// a dead link is not flooded, and the first answer after the gap restarts the burst.
+  int64_t next_probe_delay_ns(int64_t now_local_ns) const;
+
+  /// Gap reset when no sample arrived for gap_reset_ns: the window is dropped and the
+  /// burst restarts; the published mapping and the drift (as the new prior) are kept, so
+  /// to_session() stays continuous. Returns true when it reset.
+  bool check_gap(int64_t now_local_ns);
+
+  /// Forgets everything (a new server): window, mapping, drift, counters.
+  void reset();
+
+  const ClockEstimatorParams& params() const { return params_; }
+
+ private:
+  /// offset(l) = offset_ns + drift * (l - ref_ns)
+  struct Line {
+    int64_t ref_ns = 0;
+    int64_t offset_ns = 0;
+    double drift = 0.0;
+    int64_t offset_at(int64_t local_ns) const;
+  };
+  struct Fit {
+    Line line;
+    int64_t bound_ns = 0;  // at line.ref_ns
+    double drift_error = 0.0;
+    double drift_sd = 0.0;  // statistical 1-sigma (drift_error is a hard bound)
+    int64_t min_delay_ns = 0;
+    int64_t jitter_ns = 0;
+  };
+  /// What to_session() follows: a fit line plus a correction c0 at start_ns that decays
+  /// linearly to zero at end_ns.
+  struct Mapping {
+    Fit fit;
+    int64_t slew0_ns = 0;
+    int64_t slew_start_ns = 0;
+    int64_t slew_end_ns = 0;
+    int64_t slew_at(int64_t local_ns) const;
+    int64_t to_session(int64_t local_ns) const;
+  };
+
+  void restart_after_gap();
+  Fit fit_window(int64_t now_ns) const;
+  void publish(const Fit& fit, int64_t now_ns);
+
+  ClockEstimatorParams params_;
+  std::deque<ClockSample> window_;    // oldest first, at most params_.window
+  int samples_since_reset_ = 0;       // accepted since construction / last reset
+  int64_t last_arrival_ns_ = 0;       // newest t4 in the window (meaningful if non-empty)
+  bool after_gap_ = false;            // reset by a gap; waiting for the server's answer
+  bool settled_ = false;              // first burst done since construction / reset()
+  double drift_prior_ = 0.0;          // centre of the drift prior
+  double drift_prior_sigma_;          // its spread (narrowed after a gap reset)
+  std::optional<Fit> fit_;            // fit of the current window
+  std::optional<Mapping> mapping_;    // what to_session() follows
+  int64_t rejected_ = 0;
+  int64_t dropped_ = 0;
+  int64_t gap_resets_ = 0;
+  int64_t steps_ = 0;
+};
+
+}  // namespace lockstep::net

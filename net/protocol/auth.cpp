@@ -1,0 +1,276 @@
+// libsodium behind the password handshake (auth.h).
+#include <net/protocol/auth.h>
+#include <sodium.h>
+
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace lockstep::net {
+namespace {
+
+static_assert(std::tuple_size_v<Salt> == crypto_pwhash_SALTBYTES);
+static_assert(std::tuple_size_v<Proof> == crypto_auth_hmacsha256_BYTES);
+static_assert(kKeyBytes == crypto_auth_hmacsha256_KEYBYTES);
+static_assert(kKeyBytes == crypto_kdf_KEYBYTES);
+static_assert(crypto_generichash_KEYBYTES_MIN <= kKeyBytes &&
+              kKeyBytes <= crypto_generichash_KEYBYTES_MAX);
+
+constexpr std::string_view kClientLabel = "lockstep-client";
+constexpr std::string_view kServerLabel = "lockstep-server";
+constexpr std::string_view kSessionLabel = "lockstep-session";
+constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "lockstep";
+constexpr std::size_t kMaxPasswordBytes = 1024;
+
+void hmac_update(crypto_auth_hmacsha256_state& state, std::span<const std::uint8_t> bytes) {
+  crypto_auth_hmacsha256_update(&state, bytes.data(), bytes.size());
+}
+
+std::span<const std::uint8_t> as_bytes(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+/// HMAC-SHA256(key, label || first || second).
+Proof labelled_hmac(const PasswordKey& key, std::string_view label, const Nonce& first,
+                    const Nonce& second) {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, key.bytes().data(), key.bytes().size());
+  hmac_update(state, as_bytes(label));
+  hmac_update(state, first);
+  hmac_update(state, second);
+  Proof proof{};
+  crypto_auth_hmacsha256_final(&state, proof.data());
+  sodium_memzero(&state, sizeof state);
+  return proof;
+}
+
+}  // namespace
+
+Status init_crypto() {
+  // A function-local static: initialised exactly once, thread-safe.
+  static const int result = sodium_init();  // 0 = done now, 1 = already done, -1 = failed
+  if (result < 0) return make_error("libsodium failed to initialise (no usable random source?)");
+  return {};
+}
+
+Nonce random_nonce() {
+  [[maybe_unused]] const Status ready = init_crypto();
+  assert(ready.ok());
+  Nonce nonce{};
+  randombytes_buf(nonce.data(), nonce.size());
+  return nonce;
+}
+
+Salt random_salt() {
+  [[maybe_unused]] const Status ready = init_crypto();
+  assert(ready.ok());
+  Salt salt{};
+  randombytes_buf(salt.data(), salt.size());
+  return salt;
+}
+
+// ---- PasswordKey
+
+Result<PasswordKey> PasswordKey::derive(std::string_view password, const Salt& salt) {
+  if (Status ready = init_crypto(); !ready) return make_error(ready.error());
+  if (password.empty()) return make_error("the session password is empty");
+  PasswordKey key;
+  if (crypto_pwhash(key.key_.data(), key.key_.size(), password.data(), password.size(), salt.data(),
+                    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return make_error("deriving the password key failed: Argon2id needs " +
+                      std::to_string(crypto_pwhash_MEMLIMIT_INTERACTIVE >> 20) +
+                      " MiB of memory, which could not be had");
+  }
+  return key;
+}
+
+PasswordKey PasswordKey::from_bytes(const KeyBytes& bytes) {
+  PasswordKey key;
+  key.key_ = bytes;
+  return key;
+}
+
+PasswordKey::PasswordKey(PasswordKey&& other) noexcept : key_(other.key_) {
+  sodium_memzero(other.key_.data(), other.key_.size());
+}
+
+PasswordKey& PasswordKey::operator=(PasswordKey&& other) noexcept {
+  if (this != &other) {
+    key_ = other.key_;
+    sodium_memzero(other.key_.data(), other.key_.size());
+  }
+  return *this;
+}
+
+PasswordKey::~PasswordKey() { sodium_memzero(key_.data(), key_.size()); }
+
+// ---- Proofs and session keys
+
+Proof make_client_proof(const PasswordKey& key, const Nonce& server_nonce,
+                        const Nonce& client_nonce) {
+  return labelled_hmac(key, kClientLabel, server_nonce, client_nonce);
+}
+
+Proof make_server_proof(const PasswordKey& key, const Nonce& client_nonce,
+                        const Nonce& server_nonce) {
+  return labelled_hmac(key, kServerLabel, client_nonce, server_nonce);
+}
+
+bool proofs_equal(const Proof& a, const Proof& b) {
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+SessionKeys::~SessionKeys() {
+  sodium_memzero(client_to_server.data(), client_to_server.size());
+  sodium_memzero(server_to_client.data(), server_to_client.size());
+}
+
+SessionKeys derive_session_keys(const PasswordKey& key, const Nonce& client_nonce,
+                                const Nonce& server_nonce) {
+  KeyBytes master{};
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, key.bytes().data(), key.bytes().size(), master.size());
+  crypto_generichash_update(&state, as_bytes(kSessionLabel).data(), kSessionLabel.size());
+  crypto_generichash_update(&state, client_nonce.data(), client_nonce.size());
+  crypto_generichash_update(&state, server_nonce.data(), server_nonce.size());
+  crypto_generichash_final(&state, master.data(), master.size());
+  sodium_memzero(&state, sizeof state);
+
+  SessionKeys keys;
+  crypto_kdf_derive_from_key(keys.client_to_server.data(), keys.client_to_server.size(), 1,
+                             kKdfContext, master.data());
+  crypto_kdf_derive_from_key(keys.server_to_client.data(), keys.server_to_client.size(), 2,
+                             kKdfContext, master.data());
+  sodium_memzero(master.data(), master.size());
+  return keys;
+}
+
+// ---- ServerHandshake
+
+Result<ServerHandshake> ServerHandshake::without_password() {
+  if (Status ready = init_crypto(); !ready) return make_error(ready.error());
+  return ServerHandshake(random_salt(), std::nullopt);
+}
+
+Result<ServerHandshake> ServerHandshake::with_password(std::string_view password) {
+  if (Status ready = init_crypto(); !ready) return make_error(ready.error());
+  const Salt salt = random_salt();
+  Result<PasswordKey> key = PasswordKey::derive(password, salt);
+  if (!key) return make_error(key.error());
+  return ServerHandshake(salt, std::move(key).value());
+}
+
+ServerHandshake ServerHandshake::with_key(const Salt& salt, PasswordKey key) {
+  return ServerHandshake(salt, std::move(key));
+}
+
+Challenge ServerHandshake::challenge(const Nonce& server_nonce) const {
+  return Challenge{
+      .salt = salt_, .server_nonce = server_nonce, .password_required = password_required()};
+}
+
+Result<Proof> ServerHandshake::verify(const Nonce& client_nonce, const Nonce& server_nonce,
+                                      const Auth& auth) const {
+  if (!key_) return Proof{};  // an open session: the proof is not looked at
+  if (!proofs_equal(auth.proof, make_client_proof(*key_, server_nonce, client_nonce))) {
+    return make_error("wrong password (the client's proof does not match)");
+  }
+  return make_server_proof(*key_, client_nonce, server_nonce);
+}
+
+std::optional<SessionKeys> ServerHandshake::session_keys(const Nonce& client_nonce,
+                                                         const Nonce& server_nonce) const {
+  if (!key_) return std::nullopt;
+  return derive_session_keys(*key_, client_nonce, server_nonce);
+}
+
+// ---- ClientHandshake
+
+ClientHandshake::ClientHandshake(const Nonce& client_nonce, const Nonce& server_nonce,
+                                 std::optional<PasswordKey> key)
+    : client_nonce_(client_nonce), server_nonce_(server_nonce), key_(std::move(key)) {
+  if (key_) auth_.proof = make_client_proof(*key_, server_nonce_, client_nonce_);
+}
+
+Result<ClientHandshake> ClientHandshake::answer(std::optional<std::string_view> password,
+                                                const Nonce& client_nonce,
+                                                const Challenge& challenge) {
+  if (!challenge.password_required) {
+    return ClientHandshake(client_nonce, challenge.server_nonce, std::nullopt);
+  }
+  if (!password || password->empty()) {
+    return make_error(
+        "the session requires a password and none is configured "
+        "(give the session's password file)");
+  }
+  Result<PasswordKey> key = PasswordKey::derive(*password, challenge.salt);
+  if (!key) return make_error(key.error());
+  return ClientHandshake(client_nonce, challenge.server_nonce, std::move(key).value());
+}
+
+Status ClientHandshake::verify_server(const Proof& server_proof) const {
+  if (!key_) return {};
+  if (!proofs_equal(server_proof, make_server_proof(*key_, client_nonce_, server_nonce_))) {
+    return make_error(
+        "the server could not prove that it knows the session password: "
+        "it is not the session you meant to join (check the address)");
+  }
+  return {};
+}
+
+std::optional<SessionKeys> ClientHandshake::session_keys() const {
+  if (!key_) return std::nullopt;
+  return derive_session_keys(*key_, client_nonce_, server_nonce_);
+}
+
+// ---- Password files
+
+Result<std::string> read_password_file(const std::filesystem::path& path, std::string* warning) {
+  const std::string name = "password file '" + path.string() + "'";
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    return make_error("cannot read " + name + ": " +
+                      (ec ? ec.message() : std::string("no such file")));
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    return make_error("cannot read " + name + ": not a regular file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read " + name + ": " + std::strerror(errno));
+
+  // Read a bounded prefix: the first line is all we need and the file may be anything.
+  std::string head(kMaxPasswordBytes + 2, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  if (in.bad()) return make_error("cannot read " + name + ": read error");
+  head.resize(static_cast<std::size_t>(in.gcount()));
+
+  const std::size_t newline = head.find('\n');
+  std::string password = head.substr(0, newline);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (newline == std::string::npos && head.size() > kMaxPasswordBytes) {
+    return make_error(name + ": the first line is longer than " +
+                      std::to_string(kMaxPasswordBytes) + " bytes");
+  }
+  if (password.size() > kMaxPasswordBytes) {
+    return make_error(name + ": the first line is longer than " +
+                      std::to_string(kMaxPasswordBytes) + " bytes");
+  }
+  if (password.empty()) {
+    return make_error(name + " is empty (its first line must be the password)");
+  }
+  if (warning != nullptr) {
+    using std::filesystem::perms;
+    if ((status.permissions() & (perms::others_read | perms::group_read)) != perms::none) {
+      *warning =
+          name + " can be read by other users; restrict it with: chmod 600 '" + path.string() + "'";
+    } else {
+      warning->clear();
+    }
+  }
+  return password;
+}
+
+}  // namespace lockstep::net

@@ -1,0 +1,169 @@
+// The password handshake (docs/protocol.md, "Handshake"). The password never travels:
+// both sides derive a key from it with Argon2id and prove knowledge of that key with
+// HMAC-SHA256 over both sides' fresh nonces.
+//
+//   client                                   server (key derived once at start)
+//   Hello{client_nonce} ------------------->
+//                       <------------------- Challenge{salt, server_nonce, password_required}
+//   key = Argon2id(password, salt)
+//   Auth{HMAC(key, "lockstep-client" || server_nonce || client_nonce)} -->
+//                                            verify (constant time)
+//                       <------------------- Welcome{HMAC(key, "lockstep-server" ||
+//                                                          client_nonce || server_nonce), ...}
+//   verify (constant time)
+//
+// Without a password: password_required = false, every proof is 32 zero bytes, no key.
+//
+// Thread safety: the free functions may be called from any thread. ServerHandshake is
+// immutable after creation (share it freely); a ClientHandshake belongs to one connection.
+#pragma once
+
+#include <core/result.h>
+#include <net/protocol/messages.h>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace lockstep::net {
+
+inline constexpr std::size_t kKeyBytes = 32;
+using KeyBytes = std::array<std::uint8_t, kKeyBytes>;
+
+/// Initialises libsodium once per process (thread-safe, idempotent). The handshake
+/// factories call it; call it yourself before using the free functions below directly.
+Status init_crypto();
+
+/// Fresh random values from the OS generator.
+Nonce random_nonce();
+Salt random_salt();
+
+/// The key derived from the session password and salt. Move-only; wiped when destroyed.
+class PasswordKey {
+ public:
+  /// Argon2id13 with the libsodium "interactive" limits (64 MiB, ~0.1–0.5 s): call it once
+  /// per server start or per connection attempt, never per packet. Fails on an empty
+  /// password or when the memory cannot be had.
+  static Result<PasswordKey> derive(std::string_view password, const Salt& salt);
+  /// A key given directly (tests and the fuzz target, which cannot afford Argon2 per input).
+  static PasswordKey from_bytes(const KeyBytes& bytes);
+
+  PasswordKey(PasswordKey&& other) noexcept;
+  PasswordKey& operator=(PasswordKey&& other) noexcept;
+  PasswordKey(const PasswordKey&) = delete;
+  PasswordKey& operator=(const PasswordKey&) = delete;
+  ~PasswordKey();
+
+  const KeyBytes& bytes() const { return key_; }
+
+ private:
+  PasswordKey() = default;
+  KeyBytes key_{};
+};
+
+/// The client's proof: HMAC-SHA256(key, "lockstep-client" || server_nonce || client_nonce).
+Proof make_client_proof(const PasswordKey& key, const Nonce& server_nonce,
+                        const Nonce& client_nonce);
+/// The server's proof: HMAC-SHA256(key, "lockstep-server" || client_nonce || server_nonce).
+Proof make_server_proof(const PasswordKey& key, const Nonce& client_nonce,
+                        const Nonce& server_nonce);
+/// Constant-time comparison (sodium_memcmp).
+bool proofs_equal(const Proof& a, const Proof& b);
+
+/// Two directional 32-byte keys for packet encryption (sealer.h). Wiped when destroyed.
+struct SessionKeys {
+  KeyBytes client_to_server{};
+  KeyBytes server_to_client{};
+
+  SessionKeys() = default;
+  SessionKeys(const SessionKeys&) = default;
+  SessionKeys& operator=(const SessionKeys&) = default;
+  ~SessionKeys();
+};
+
+/// master = BLAKE2b-256 keyed with the password key over
+/// ("lockstep-session" || client_nonce || server_nonce); the two keys are crypto_kdf
+/// subkeys 1 (client→server) and 2 (server→client) of it under the context "lockstep".
+/// Fresh nonces on both sides make them unique per connection.
+SessionKeys derive_session_keys(const PasswordKey& key, const Nonce& client_nonce,
+                                const Nonce& server_nonce);
+
+/// The server's side, one per session: the salt and (when a password is set) the key,
+/// derived once at start. Per connection it issues a Challenge and verifies the Auth.
+class ServerHandshake {
+ public:
+  /// A session anyone may join.
+  static Result<ServerHandshake> without_password();
+  /// A password session: random salt, Argon2id key derived now (slow; see PasswordKey).
+  static Result<ServerHandshake> with_password(std::string_view password);
+  /// A password session with a known salt and key (tests, fuzzing).
+  static ServerHandshake with_key(const Salt& salt, PasswordKey key);
+
+  bool password_required() const { return key_.has_value(); }
+
+  /// The answer to a Hello. `server_nonce` must be fresh (random_nonce()) per connection
+  /// and remembered until the client's Auth arrives.
+  Challenge challenge(const Nonce& server_nonce) const;
+
+  /// Checks the client's Auth against the nonces of this connection. Returns the proof
+  /// to put into Welcome::server_proof (zeros without a password), or an error for a
+  /// wrong password (answer it with Reject{WrongPassword}).
+  Result<Proof> verify(const Nonce& client_nonce, const Nonce& server_nonce,
+                       const Auth& auth) const;
+
+  /// The connection's directional keys; none without a password.
+  std::optional<SessionKeys> session_keys(const Nonce& client_nonce,
+                                          const Nonce& server_nonce) const;
+
+ private:
+  ServerHandshake(const Salt& salt, std::optional<PasswordKey> key)
+      : salt_(salt), key_(std::move(key)) {}
+
+  Salt salt_{};
+  std::optional<PasswordKey> key_;
+};
+
+/// The client's side, one per connection attempt.
+class ClientHandshake {
+ public:
+  /// Answers the server's Challenge. `password` is the node's configured password, or
+  /// nullopt. Fails when the session needs a password and none is configured, or when
+  /// the key cannot be derived. A password that the session does not need is ignored.
+  static Result<ClientHandshake> answer(std::optional<std::string_view> password,
+                                        const Nonce& client_nonce, const Challenge& challenge);
+
+  /// The Auth message to send.
+  const Auth& auth() const { return auth_; }
+
+  /// Checks Welcome::server_proof: a server that asked for a password must prove that it
+  /// knows it too, otherwise it is not the session the user meant.
+  Status verify_server(const Proof& server_proof) const;
+
+  /// True when the server is authenticated by the password (a password session).
+  bool server_authenticated() const { return key_.has_value(); }
+
+  /// The connection's directional keys; none without a password.
+  std::optional<SessionKeys> session_keys() const;
+
+ private:
+  ClientHandshake(const Nonce& client_nonce, const Nonce& server_nonce,
+                  std::optional<PasswordKey> key);
+
+  Nonce client_nonce_{};
+  Nonce server_nonce_{};
+  std::optional<PasswordKey> key_;
+  Auth auth_;
+};
+
+/// Reads a password file: its first line, without the line ending. Errors name the file
+/// (missing, unreadable, not a regular file, empty first line, first line over 1024 bytes).
+/// When the file is readable by other users, `warning` (if given) receives a message
+/// suggesting `chmod 600`; the password is still returned.
+Result<std::string> read_password_file(const std::filesystem::path& path,
+                                       std::string* warning = nullptr);
+
+}  // namespace lockstep::net

@@ -1,0 +1,124 @@
+#include "net/session/media_match.h"
+
+#include <sodium.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+namespace lockstep::net {
+
+namespace fs = std::filesystem;
+
+Result<PathMapping> parse_path_mapping(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    return make_error("invalid path mapping '" + text +
+                      "': use REMOTE=LOCAL, e.g. --map /mnt/show=/Volumes/show");
+  return PathMapping{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Result<QuickHash> quick_hash(const std::string& path) {
+  constexpr size_t kChunk = 64 * 1024;
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) return make_error("cannot read '" + path + "': " + ec.message());
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot open '" + path + "'");
+  std::vector<char> head(std::min<uintmax_t>(size, kChunk));
+  in.read(head.data(), std::streamsize(head.size()));
+  std::vector<char> tail(std::min<uintmax_t>(size, kChunk));
+  in.seekg(std::streamoff(size - tail.size()));
+  in.read(tail.data(), std::streamsize(tail.size()));
+  if (!in) return make_error("cannot read '" + path + "' (is it being written?)");
+  if (sodium_init() < 0) return make_error("libsodium failed to initialise");
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, 16);
+  const uint64_t size64 = size;
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&size64), sizeof size64);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(head.data()), head.size());
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(tail.data()), tail.size());
+  QuickHash hash{};
+  crypto_generichash_final(&state, hash.data(), hash.size());
+  return hash;
+}
+
+Result<MediaEntry> describe_media(const std::string& path, const MediaProbe& probe) {
+  auto entry = probe(path);
+  if (!entry) return entry;
+  std::error_code ec;
+  entry->size_bytes = fs::file_size(path, ec);
+  if (ec) return make_error("cannot read '" + path + "': " + ec.message());
+  auto hash = quick_hash(path);
+  if (!hash) return make_error(hash.error());
+  entry->quick_hash = *hash;
+  entry->path = fs::absolute(path, ec).string();
+  entry->name = fs::path(path).filename().string();
+  return entry;
+}
+
+namespace {
+
+/// Compares what the server described with the local file; empty when they agree.
+std::string difference(const MediaEntry& remote, const MediaEntry& local) {
+  if (remote.size_bytes != local.size_bytes)
+    return "size differs (" + std::to_string(local.size_bytes) + " bytes here, " +
+           std::to_string(remote.size_bytes) + " on the server)";
+  if (remote.frame_count != local.frame_count)
+    return "frame count differs (" + std::to_string(local.frame_count) + " here, " +
+           std::to_string(remote.frame_count) + " on the server)";
+  if (remote.fps_num * int64_t(local.fps_den) != local.fps_num * int64_t(remote.fps_den))
+    return "frame rate differs";
+  if (remote.quick_hash != local.quick_hash) return "content differs (same size, different bytes)";
+  return "";
+}
+
+}  // namespace
+
+MediaMatch resolve_media(uint32_t index, const MediaEntry& entry, const MatchRules& rules,
+                         const MediaProbe& probe) {
+  std::vector<std::string> candidates;
+  candidates.push_back(entry.path);
+  for (const auto& m : rules.mappings)
+    if (entry.path.rfind(m.remote, 0) == 0)
+      candidates.push_back(m.local + entry.path.substr(m.remote.size()));
+  for (const auto& dir : rules.media_dirs) candidates.push_back((fs::path(dir) / entry.name).string());
+
+  MediaMatch match;
+  match.media_index = index;
+  std::string mismatch;
+  for (const auto& path : candidates) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) continue;
+    auto local = describe_media(path, probe);
+    if (!local) {
+      mismatch = local.error();
+      continue;
+    }
+    const std::string diff = difference(entry, *local);
+    if (diff.empty()) {
+      match.status = MatchStatus::Found;
+      match.local_path = path;
+      return match;
+    }
+    if (mismatch.empty()) {
+      mismatch = "'" + path + "' is not the server's '" + entry.name + "': " + diff;
+      match.local_path = path;
+    }
+  }
+  if (!mismatch.empty()) {
+    match.status = MatchStatus::Mismatch;
+    match.detail = mismatch;
+    return match;
+  }
+  match.status = MatchStatus::Missing;
+  std::string where = "'" + entry.path + "'";
+  if (!rules.mappings.empty()) where += ", the path mappings";
+  if (!rules.media_dirs.empty()) where += ", the media folders";
+  match.detail = "'" + entry.name + "' not found (looked at " + where +
+                 "): copy it here, or use --map REMOTE=LOCAL or --media-dir DIR";
+  return match;
+}
+
+}  // namespace lockstep::net

@@ -1,0 +1,413 @@
+#include "net/session/session_client.h"
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "core/log.h"
+#include "core/time.h"
+#include "net/protocol/auth.h"
+#include "net/protocol_version.h"
+#include "net/transport/enet_transport.h"
+
+namespace lockstep::net {
+
+const char* to_string(ClientPhase p) {
+  switch (p) {
+    case ClientPhase::Connecting: return "connecting";
+    case ClientPhase::Authenticating: return "authenticating";
+    case ClientPhase::Connected: return "connected";
+    case ClientPhase::Reconnecting: return "reconnecting";
+    case ClientPhase::Failed: return "failed";
+  }
+  return "?";
+}
+
+namespace {
+
+/// The session clock for the render and audio threads: the estimator behind a mutex, and
+/// the simulated offset of a test node applied to the monotonic clock first.
+class SessionClock final : public ClockDomain {
+ public:
+  explicit SessionClock(std::optional<SimulatedClock> sim) : sim_(sim) {}
+
+  int64_t local(int64_t mono_ns) const { return sim_ ? sim_->local_from_true(mono_ns) : mono_ns; }
+  int64_t to_session(int64_t mono_ns) const override {
+    std::lock_guard lock(mutex_);
+    return estimator_.to_session(local(mono_ns));
+  }
+  int64_t to_monotonic(int64_t session_ns) const override {
+    std::lock_guard lock(mutex_);
+    const int64_t l = estimator_.to_local(session_ns);
+    return sim_ ? sim_->true_from_local(l) : l;
+  }
+  /// Known only in tests on one machine, where the session clock is this machine's
+  /// monotonic clock (the server runs without a simulated offset).
+  std::optional<int64_t> error_ns(int64_t mono_ns) const override {
+    if (!sim_) return std::nullopt;
+    return to_session(mono_ns) - mono_ns;
+  }
+
+  // Network thread:
+  void add(const ClockSample& s) {
+    std::lock_guard lock(mutex_);
+    estimator_.add(s);
+  }
+  int64_t next_probe_delay(int64_t local_now) const {
+    std::lock_guard lock(mutex_);
+    return estimator_.next_probe_delay_ns(local_now);
+  }
+  void check_gap(int64_t local_now) {
+    std::lock_guard lock(mutex_);
+    estimator_.check_gap(local_now);
+  }
+  ClockEstimate estimate() const {
+    std::lock_guard lock(mutex_);
+    return estimator_.estimate();
+  }
+
+ private:
+  std::optional<SimulatedClock> sim_;
+  mutable std::mutex mutex_;
+  ClockEstimator estimator_;  // protected by mutex_
+};
+
+}  // namespace
+
+struct SessionClient::Impl {
+  SessionClientParams params;
+  SessionEvents events;
+  std::shared_ptr<EnetLibrary> library;
+  EnetHostPtr host;
+  std::unique_ptr<SessionClock> clock;
+  std::atomic<bool> stopping{false};
+  std::thread thread;
+
+  // Network thread only:
+  ENetPeer* peer = nullptr;
+  Nonce client_nonce{};
+  std::optional<ClientHandshake> handshake;
+  int attempt = 0;
+  int64_t next_attempt_ns = 0;
+  int64_t backoff_ns = 500 * kNsPerMs;
+  int64_t next_probe_ns = 0;
+  int64_t next_status_ns = 0;
+  uint32_t probe_seq = 0;
+  bool ever_connected = false;
+  std::optional<TransportWire> last_state;  // restores a restarted server
+
+  // Shared, protected by mutex:
+  mutable std::mutex mutex;
+  std::deque<Message> outbox;
+  NodeStatus status;
+  std::optional<bool> ready_to_send;
+  ClientPhase phase = ClientPhase::Connecting;
+  std::string line;
+  std::string final_error;
+  std::vector<PeerInfo> peers;
+  std::string server_name;
+  uint32_t node_id = 0;
+  std::atomic<int> local_port{0};
+  std::atomic<int64_t> rtt_ns{0};
+
+  int64_t local_now() const { return clock->local(monotonic_ns()); }
+  void run();
+  void connect();
+  void lost(const std::string& why);
+  void fail(const std::string& why);
+  void set_phase(ClientPhase p, std::string text) {
+    std::lock_guard lock(mutex);
+    phase = p;
+    line = std::move(text);
+  }
+  void send(Channel channel, const Message& m) {
+    if (!peer) return;
+    auto bytes = encode(m);
+    if (bytes) send_bytes(peer, channel, *bytes);
+  }
+  void on_message(const Message& m, int64_t received_local);
+  void tick(int64_t now_local);
+};
+
+Result<std::unique_ptr<SessionClient>> SessionClient::start(const SessionClientParams& params,
+                                                            SessionEvents events) {
+  auto impl = std::make_unique<Impl>();
+  impl->params = params;
+  impl->events = std::move(events);
+  impl->clock = std::make_unique<SessionClock>(params.simulated_clock);
+  auto lib = EnetLibrary::acquire();
+  if (!lib) return make_error(lib.error());
+  impl->library = *lib;
+  if (auto s = init_crypto(); !s) return make_error(s.error());
+  // Resolve once up front: a name that does not exist is an error the user must fix now.
+  if (auto a = resolve(params.server); !a) return make_error(a.error());
+  auto host = client_host();
+  if (!host) return make_error(host.error());
+  impl->host = std::move(host.value());
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->run(); });
+  return std::unique_ptr<SessionClient>(new SessionClient(std::move(impl)));
+}
+
+SessionClient::SessionClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SessionClient::~SessionClient() {
+  impl_->stopping = true;
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void SessionClient::Impl::connect() {
+  auto address = resolve(params.server);
+  ++attempt;
+  if (!address) {
+    lost(address.error());
+    return;
+  }
+  peer = enet_host_connect(host.get(), &*address, kChannelCount, 0);
+  if (!peer) {
+    lost("cannot start a connection");
+    return;
+  }
+  // Give up on a silent address after 3 s (ENet's default is much longer).
+  enet_peer_timeout(peer, 0, 1500, 3000);
+  set_phase(ever_connected ? ClientPhase::Reconnecting : ClientPhase::Connecting,
+            std::string(ever_connected ? "Reconnecting to " : "Connecting to ") +
+                to_string(params.server) + " (attempt " + std::to_string(attempt) + ")");
+}
+
+void SessionClient::Impl::lost(const std::string& why) {
+  peer = nullptr;
+  handshake.reset();
+  const int64_t wait = backoff_ns;
+  backoff_ns = std::min<int64_t>(backoff_ns * 2, 5 * kNsPerSec);
+  next_attempt_ns = monotonic_ns() + wait;
+  char next[32];
+  std::snprintf(next, sizeof next, "%.1f", double(wait) / 1e9);
+  set_phase(ever_connected ? ClientPhase::Reconnecting : ClientPhase::Connecting,
+            (ever_connected ? "Reconnecting to " : "Connecting to ") + to_string(params.server) +
+                " (attempt " + std::to_string(attempt + 1) + ", next in " + next + " s): " + why);
+  LS_WARN("session: {}", why);
+}
+
+void SessionClient::Impl::fail(const std::string& why) {
+  {
+    std::lock_guard lock(mutex);
+    final_error = why;
+    phase = ClientPhase::Failed;
+    line = why;
+  }
+  LS_ERROR("session: {}", why);
+  if (peer) {
+    enet_peer_disconnect_now(peer, 0);
+    peer = nullptr;
+  }
+}
+
+void SessionClient::Impl::run() {
+  while (!stopping) {
+    if (!peer && phase != ClientPhase::Failed && monotonic_ns() >= next_attempt_ns) connect();
+    ENetEvent ev;
+    int got = enet_host_service(host.get(), &ev, 1);
+    while (got > 0) {
+      const int64_t received_local = local_now();
+      switch (ev.type) {
+        case ENET_EVENT_TYPE_CONNECT: {
+          ENetAddress self{};
+          if (enet_socket_get_address(host->socket, &self) == 0) local_port = self.port;
+          client_nonce = random_nonce();
+          set_phase(ClientPhase::Authenticating, "Authenticating with " + to_string(params.server));
+          send(kControlChannel, Hello{uint16_t(kProtocolVersion), params.name, client_nonce, NodeRole::Playback});
+          break;
+        }
+        case ENET_EVENT_TYPE_DISCONNECT:
+          if (phase != ClientPhase::Failed)
+            lost(ever_connected && phase == ClientPhase::Connected
+                     ? "lost the server " + to_string(params.server) + "; playing on, reconnecting"
+                     : "no answer from " + to_string(params.server) +
+                           " (is the server running? firewall, or UDP port not forwarded?)");
+          break;
+        case ENET_EVENT_TYPE_RECEIVE: {
+          auto m = decode({ev.packet->data, ev.packet->dataLength});
+          enet_packet_destroy(ev.packet);
+          if (m) on_message(*m, received_local);
+          else LS_WARN("session: dropped a malformed packet from the server: {}", m.error());
+          break;
+        }
+        default: break;
+      }
+      if (!peer) break;
+      got = enet_host_check_events(host.get(), &ev);
+    }
+    if (peer && phase == ClientPhase::Connected) tick(local_now());
+  }
+  if (peer) {
+    send(kControlChannel, Bye{"node closed"});
+    enet_host_flush(host.get());
+    enet_peer_disconnect_now(peer, 0);
+  }
+}
+
+void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
+  if (const auto* reply = std::get_if<ClockReply>(&m)) {
+    const ClockSample s{reply->t1_ns, reply->t2_ns, reply->t3_ns, received_local};
+    clock->add(s);
+    rtt_ns = s.delay_ns();
+    return;
+  }
+  if (const auto* challenge = std::get_if<Challenge>(&m)) {
+    std::optional<std::string_view> pw;
+    if (params.password) pw = *params.password;
+    auto answer = ClientHandshake::answer(pw, client_nonce, *challenge);
+    if (!answer) {
+      fail(answer.error());
+      return;
+    }
+    handshake.emplace(std::move(answer.value()));
+    send(kControlChannel, handshake->auth());
+    return;
+  }
+  if (const auto* welcome = std::get_if<Welcome>(&m)) {
+    if (!handshake) return;
+    if (auto ok = handshake->verify_server(welcome->server_proof); !ok) {
+      fail(ok.error());
+      return;
+    }
+    std::vector<MediaMatch> matches;
+    const auto& media = welcome->snapshot.media;
+    for (uint32_t i = 0; i < media.size(); ++i)
+      matches.push_back(resolve_media(i, media[i], params.rules, params.probe));
+    send(kControlChannel, MediaReport{matches});
+    const bool restarted_server = welcome->snapshot.transport.serial == 0 &&
+                                  welcome->snapshot.transport.paused && last_state &&
+                                  (last_state->serial > 0 || !last_state->paused);
+    {
+      std::lock_guard lock(mutex);
+      node_id = welcome->node_id;
+    }
+    ever_connected = true;
+    attempt = 0;
+    backoff_ns = 500 * kNsPerMs;
+    next_probe_ns = 0;
+    set_phase(ClientPhase::Connected, "Connected to " + to_string(params.server));
+    LS_INFO("session: joined {} as node {}", to_string(params.server), welcome->node_id);
+    if (restarted_server) {
+      // The server lost its state (restarted): give it ours, so everybody carries on.
+      send(kControlChannel, StateUpdate{0, welcome->node_id, *last_state});
+    } else if (events.on_welcome) {
+      last_state = welcome->snapshot.transport;
+      events.on_welcome(welcome->snapshot, matches);
+    }
+    return;
+  }
+  if (const auto* update = std::get_if<StateUpdate>(&m)) {
+    last_state = update->transport;
+    if (events.on_state) events.on_state(update->transport);
+    return;
+  }
+  if (const auto* table = std::get_if<PeerTable>(&m)) {
+    std::lock_guard lock(mutex);
+    peers = table->peers;
+    return;
+  }
+  if (const auto* reject = std::get_if<Reject>(&m)) {
+    switch (reject->reason) {
+      case RejectReason::WrongPassword:
+      case RejectReason::VersionMismatch:
+      case RejectReason::Kicked:
+      case RejectReason::NameInUse:
+        fail(std::string(to_string(reject->reason)) + ": " + reject->detail);
+        return;
+      default:
+        lost(reject->detail);
+        return;
+    }
+  }
+  if (std::get_if<Bye>(&m)) lost("the server closed the session");
+}
+
+void SessionClient::Impl::tick(int64_t now_local) {
+  clock->check_gap(now_local);
+  if (now_local >= next_probe_ns) {
+    send(kClockChannel, ClockProbe{++probe_seq, local_now()});
+    enet_host_flush(host.get());
+    next_probe_ns = now_local + clock->next_probe_delay(now_local);
+  }
+  std::deque<Message> out;
+  NodeStatus st;
+  std::optional<bool> ready;
+  {
+    std::lock_guard lock(mutex);
+    out.swap(outbox);
+    st = status;
+    ready.swap(ready_to_send);
+  }
+  for (const auto& m : out) send(kControlChannel, m);
+  if (ready) send(kControlChannel, Ready{last_state ? last_state->serial : 0, *ready});
+  const int64_t now = monotonic_ns();
+  if (now >= next_status_ns) {
+    next_status_ns = now + 500 * kNsPerMs;
+    const ClockEstimate e = clock->estimate();
+    st.rtt_ns = rtt_ns;
+    st.clock_offset_ns = e.offset_ns;
+    st.clock_error_bound_ns = e.error_bound_ns;
+    send(kStatusChannel, st);
+  }
+  if (!out.empty() || ready) enet_host_flush(host.get());
+}
+
+void SessionClient::send_command(Command command) {
+  static std::atomic<uint32_t> next_id{1};
+  command.command_id = next_id++;
+  std::lock_guard lock(impl_->mutex);
+  impl_->outbox.push_back(command);
+}
+
+void SessionClient::set_status(const NodeStatus& status) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->status = status;
+}
+
+void SessionClient::set_ready(bool ready) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->ready_to_send = ready;
+}
+
+const ClockDomain& SessionClient::clock() const { return *impl_->clock; }
+bool SessionClient::clock_settled() const { return impl_->clock->estimate().settled; }
+ClockEstimate SessionClient::clock_estimate() const { return impl_->clock->estimate(); }
+int64_t SessionClient::rtt_ns() const { return impl_->rtt_ns; }
+
+ClientPhase SessionClient::phase() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->phase;
+}
+
+std::string SessionClient::status_line() const {
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->phase != ClientPhase::Connected) return impl_->line;
+  const ClockEstimate e = impl_->clock->estimate();
+  char text[160];
+  std::snprintf(text, sizeof text, " (RTT %.2f ms, clock offset %.3f ms ± %.3f ms)",
+                double(impl_->rtt_ns) / 1e6, double(e.offset_ns) / 1e6, double(e.error_bound_ns) / 1e6);
+  return impl_->line + text;
+}
+
+std::string SessionClient::final_error() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->final_error;
+}
+
+std::vector<PeerInfo> SessionClient::peers() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->peers;
+}
+
+uint32_t SessionClient::node_id() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->node_id;
+}
+
+int SessionClient::local_port() const { return impl_->local_port; }
+
+}  // namespace lockstep::net

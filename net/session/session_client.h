@@ -1,0 +1,85 @@
+// A node's side of a session: connects (with backoff, and again after losing the server),
+// authenticates, keeps the session clock estimate fed with probes, resolves the session's
+// media, follows the state the server broadcasts and sends this node's commands and status.
+// Runs its own network thread.
+//
+// Thread-safety: the public methods are thread-safe. Callbacks run on the network thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clock/clock_domain.h"
+#include "core/result.h"
+#include "net/clocksync/clock_estimator.h"
+#include "net/clocksync/sim_clock.h"
+#include "net/protocol/messages.h"
+#include "net/session/media_match.h"
+#include "net/transport/endpoint.h"
+
+namespace lockstep::net {
+
+struct SessionClientParams {
+  Endpoint server;
+  std::optional<std::string> password;
+  std::string name;
+  MatchRules rules;
+  MediaProbe probe;
+  /// Test aid: this node's clock runs off by a simulated offset and drift (LOCKSTEP_SIM_CLOCK).
+  std::optional<SimulatedClock> simulated_clock;
+};
+
+struct SessionEvents {
+  /// Joined (or joined again): the session's media as resolved here, and its state.
+  std::function<void(const SessionSnapshot&, const std::vector<MediaMatch>&)> on_welcome;
+  /// A new transport state, in force from its anchor (session time).
+  std::function<void(const TransportWire&)> on_state;
+};
+
+enum class ClientPhase { Connecting, Authenticating, Connected, Reconnecting, Failed };
+const char* to_string(ClientPhase phase);
+
+class SessionClient {
+ public:
+  static Result<std::unique_ptr<SessionClient>> start(const SessionClientParams& params,
+                                                      SessionEvents events);
+  ~SessionClient();
+
+  /// Queues a command for the server (which decides when it takes effect).
+  void send_command(Command command);
+  /// This node's status, sent to the server twice a second.
+  void set_status(const NodeStatus& status);
+  /// Tells the server whether this node has pre-rolled the current state.
+  void set_ready(bool ready);
+
+  /// The session clock as estimated here; valid for the client's lifetime.
+  const ClockDomain& clock() const;
+  /// True once the first burst of clock probes has settled the estimate.
+  bool clock_settled() const;
+  /// Current clock estimate (offset, drift, bounds).
+  ClockEstimate clock_estimate() const;
+  int64_t rtt_ns() const;
+
+  ClientPhase phase() const;
+  /// "Connected to NAME (RTT 0.4 ms, clock offset -5000.012 ms)", "Reconnecting…", or the error.
+  std::string status_line() const;
+  /// The reason the client gave up (wrong password, version mismatch, kicked); empty otherwise.
+  std::string final_error() const;
+  std::vector<PeerInfo> peers() const;
+  uint32_t node_id() const;
+  /// The local UDP port of this client's connection (0 before the first connect).
+  int local_port() const;
+
+  struct Impl;
+
+ private:
+  explicit SessionClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lockstep::net

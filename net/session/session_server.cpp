@@ -1,0 +1,400 @@
+#include "net/session/session_server.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <mutex>
+
+#include "core/log.h"
+#include "core/time.h"
+#include "net/protocol/auth.h"
+#include "net/protocol_version.h"
+#include "net/transport/enet_transport.h"
+
+namespace lockstep::net {
+
+namespace {
+
+struct Peer {
+  uint32_t id = 0;
+  ENetPeer* enet = nullptr;
+  std::string name;
+  std::string address;
+  Nonce client_nonce{};
+  Nonce server_nonce{};
+  bool greeted = false;  // Hello received
+  bool authed = false;   // Welcome sent
+  bool ready = false;
+  NodeStatus status;
+  std::vector<MediaMatch> media;
+};
+
+int64_t frame_time_ns(const MediaEntry& m, int64_t index) {
+  if (m.fps_num <= 0) return index * 40'000'000;
+  return int64_t(std::llround(double(index) * m.fps_den * 1e9 / m.fps_num));
+}
+
+int64_t frame_at_ns(const MediaEntry& m, int64_t t_ns) {
+  if (m.fps_num <= 0) return t_ns / 40'000'000;
+  return int64_t(std::floor(double(t_ns) * m.fps_num / (m.fps_den * 1e9) + 1e-6));
+}
+
+int64_t position_at(const TransportWire& t, int64_t session_ns) {
+  if (t.paused) return t.position_ns;
+  return t.position_ns + int64_t(double(session_ns - t.anchor_session_ns) * t.rate);
+}
+
+}  // namespace
+
+struct SessionServer::Impl {
+  SessionServerParams params;
+  std::shared_ptr<EnetLibrary> library;
+  EnetHostPtr host;
+  std::optional<ServerHandshake> handshake;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> host_client_port{0};
+  std::thread thread;
+
+  // Network thread only:
+  std::map<ENetPeer*, Peer> peers;
+  uint32_t next_id = 1;
+  TransportWire transport;
+  bool fresh = true;  // no command applied yet: a reconnecting node may restore its state
+  std::optional<Command> held_play;  // waiting for every node to be ready
+  int64_t held_since_ns = 0;
+  int64_t last_table_ns = 0;
+
+  // Published for other threads, protected by mutex:
+  mutable std::mutex mutex;
+  std::vector<PeerInfo> published;
+
+  void run();
+  void on_connect(ENetPeer* enet);
+  void on_disconnect(ENetPeer* enet);
+  void on_packet(Peer& peer, std::span<const uint8_t> bytes, int64_t received_ns);
+  void on_message(Peer& peer, const Message& message, int64_t received_ns);
+  void send(Peer& peer, Channel channel, const Message& message);
+  void reject(Peer& peer, RejectReason reason, const std::string& detail);
+  void handle_command(Peer& peer, const Command& command);
+  void apply(const Command& command, int64_t effective_ns);
+  void broadcast_state(uint32_t command_id, uint32_t issuer);
+  void publish_table(int64_t now);
+  bool all_ready() const;
+  int64_t lead_ns() const;
+  SessionSnapshot snapshot() const;
+};
+
+Result<std::unique_ptr<SessionServer>> SessionServer::start(const SessionServerParams& params) {
+  auto impl = std::make_unique<Impl>();
+  impl->params = params;
+  auto lib = EnetLibrary::acquire();
+  if (!lib) return make_error(lib.error());
+  impl->library = *lib;
+  auto hs = params.password ? ServerHandshake::with_password(*params.password)
+                            : ServerHandshake::without_password();
+  if (!hs) return make_error(hs.error());
+  impl->handshake.emplace(std::move(hs.value()));
+  auto host = listen_udp(params.port, params.max_nodes);
+  if (!host) return make_error(host.error());
+  impl->host = std::move(host.value());
+  impl->transport.paused = true;
+  impl->transport.loop = params.loop;
+  impl->transport.anchor_session_ns = monotonic_ns();
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->run(); });
+  LS_INFO("session: listening on udp/{}{}", params.port,
+          params.password ? " (password required)" : "");
+  return std::unique_ptr<SessionServer>(new SessionServer(std::move(impl)));
+}
+
+SessionServer::SessionServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SessionServer::~SessionServer() {
+  impl_->stopping = true;
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+int SessionServer::port() const { return impl_->params.port; }
+void SessionServer::set_host_client_port(int port) { impl_->host_client_port = port; }
+
+std::vector<PeerInfo> SessionServer::peers() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->published;
+}
+
+int SessionServer::node_count() const { return int(peers().size()); }
+
+std::string SessionServer::status_line() const {
+  const int n = node_count();
+  return "Listening on udp/" + std::to_string(port()) + " · " + std::to_string(n) +
+         (n == 1 ? " node" : " nodes");
+}
+
+void SessionServer::Impl::run() {
+  while (!stopping) {
+    ENetEvent ev;
+    // 1 ms: clock probes are answered with at most ~1 ms of queueing on a busy server.
+    int got = enet_host_service(host.get(), &ev, 1);
+    while (got > 0) {
+      const int64_t received_ns = monotonic_ns();
+      switch (ev.type) {
+        case ENET_EVENT_TYPE_CONNECT: on_connect(ev.peer); break;
+        case ENET_EVENT_TYPE_DISCONNECT: on_disconnect(ev.peer); break;
+        case ENET_EVENT_TYPE_RECEIVE: {
+          auto it = peers.find(ev.peer);
+          if (it != peers.end())
+            on_packet(it->second, {ev.packet->data, ev.packet->dataLength}, received_ns);
+          enet_packet_destroy(ev.packet);
+          break;
+        }
+        default: break;
+      }
+      got = enet_host_check_events(host.get(), &ev);
+    }
+    const int64_t now = monotonic_ns();
+    if (held_play && (all_ready() || now - held_since_ns >= params.ready_timeout_ns)) {
+      if (!all_ready()) LS_WARN("session: not every node is ready after {:.1f} s; starting anyway", double(params.ready_timeout_ns) / 1e9);
+      const Command play = *held_play;
+      held_play.reset();
+      apply(play, monotonic_ns() + lead_ns());
+      broadcast_state(play.command_id, 0);
+    }
+    if (now - last_table_ns >= 500 * kNsPerMs) publish_table(now);
+  }
+  for (auto& [enet, peer] : peers) {
+    send(peer, kControlChannel, Bye{"the server closed the session"});
+    enet_peer_disconnect_later(enet, 0);
+  }
+  enet_host_flush(host.get());
+}
+
+void SessionServer::Impl::on_connect(ENetPeer* enet) {
+  Peer peer;
+  peer.enet = enet;
+  peer.address = to_string(enet->address);
+  // A node that stops answering is dropped after 5 s (ENet's default is ~30 s).
+  enet_peer_timeout(enet, 0, 2000, 5000);
+  peers[enet] = peer;
+}
+
+void SessionServer::Impl::on_disconnect(ENetPeer* enet) {
+  auto it = peers.find(enet);
+  if (it == peers.end()) return;
+  if (it->second.authed) LS_INFO("session: '{}' ({}) left", it->second.name, it->second.address);
+  peers.erase(it);
+  publish_table(monotonic_ns());
+}
+
+void SessionServer::Impl::send(Peer& peer, Channel channel, const Message& message) {
+  auto bytes = encode(message);
+  if (!bytes) {
+    LS_ERROR("session: cannot encode {}: {}", message_name(message), bytes.error());
+    return;
+  }
+  send_bytes(peer.enet, channel, *bytes);
+}
+
+void SessionServer::Impl::reject(Peer& peer, RejectReason reason, const std::string& detail) {
+  LS_WARN("session: refused {} ({}): {}", peer.address, peer.name, detail);
+  send(peer, kControlChannel, Reject{reason, uint16_t(kProtocolVersion), detail});
+  enet_host_flush(host.get());
+  enet_peer_disconnect_later(peer.enet, 0);
+}
+
+void SessionServer::Impl::on_packet(Peer& peer, std::span<const uint8_t> bytes, int64_t received_ns) {
+  const auto version = peek_version(bytes);
+  if (version && *version != kProtocolVersion) {
+    reject(peer, RejectReason::VersionMismatch,
+           "this server speaks lockstep protocol " + std::to_string(kProtocolVersion) +
+               " and the node " + std::to_string(*version) + ": update the older one");
+    return;
+  }
+  auto message = decode(bytes);
+  if (!message) {
+    LS_WARN("session: dropped a malformed packet from {}: {}", peer.address, message.error());
+    return;
+  }
+  on_message(peer, *message, received_ns);
+}
+
+void SessionServer::Impl::on_message(Peer& peer, const Message& message, int64_t received_ns) {
+  if (const auto* probe = std::get_if<ClockProbe>(&message)) {
+    // Probes are answered before anything else, and even before authentication: they carry
+    // nothing but times.
+    ClockReply reply{probe->seq, probe->t1_ns, received_ns, 0};
+    reply.t3_ns = monotonic_ns();
+    send(peer, kClockChannel, reply);
+    enet_host_flush(host.get());
+    return;
+  }
+  if (const auto* hello = std::get_if<Hello>(&message)) {
+    if (hello->protocol_version != kProtocolVersion) {
+      reject(peer, RejectReason::VersionMismatch,
+             "this server speaks lockstep protocol " + std::to_string(kProtocolVersion) +
+                 " and the node " + std::to_string(hello->protocol_version) + ": update the older one");
+      return;
+    }
+    peer.name = hello->node_name.empty() ? peer.address : hello->node_name;
+    peer.client_nonce = hello->client_nonce;
+    peer.server_nonce = random_nonce();
+    peer.greeted = true;
+    send(peer, kControlChannel, handshake->challenge(peer.server_nonce));
+    return;
+  }
+  if (const auto* auth = std::get_if<Auth>(&message)) {
+    if (!peer.greeted) return;
+    auto proof = handshake->verify(peer.client_nonce, peer.server_nonce, *auth);
+    if (!proof) {
+      reject(peer, RejectReason::WrongPassword,
+             "wrong password: check the password file you gave with --password-file");
+      return;
+    }
+    peer.id = next_id++;
+    peer.authed = true;
+    send(peer, kControlChannel, Welcome{peer.id, *proof, snapshot()});
+    LS_INFO("session: '{}' joined from {} (node {})", peer.name, peer.address, peer.id);
+    publish_table(monotonic_ns());
+    return;
+  }
+  if (!peer.authed) return;  // nothing else before authentication
+  if (const auto* command = std::get_if<Command>(&message)) {
+    handle_command(peer, *command);
+  } else if (const auto* report = std::get_if<MediaReport>(&message)) {
+    peer.media = report->matches;
+  } else if (const auto* ready = std::get_if<Ready>(&message)) {
+    peer.ready = ready->ready;
+  } else if (const auto* status = std::get_if<NodeStatus>(&message)) {
+    peer.status = *status;
+  } else if (const auto* restore = std::get_if<StateUpdate>(&message)) {
+    // A node that played on while this server was down (it restarted and lost its state).
+    if (!fresh) return;
+    fresh = false;
+    transport = restore->transport;
+    LS_INFO("session: state restored from '{}' (serial {})", peer.name, transport.serial);
+    broadcast_state(0, peer.id);
+  } else if (const auto* kick = std::get_if<Kick>(&message)) {
+    if (int(peer.enet->address.port) != host_client_port.load()) return;
+    for (auto& [enet, other] : peers)
+      if (other.id == kick->node_id) reject(other, RejectReason::Kicked, "removed from the session by the host");
+  } else if (std::get_if<Bye>(&message)) {
+    enet_peer_disconnect_later(peer.enet, 0);
+  }
+}
+
+void SessionServer::Impl::handle_command(Peer& peer, const Command& command) {
+  if (params.control == ControlPolicy::HostOnly &&
+      int(peer.enet->address.port) != host_client_port.load()) {
+    LS_INFO("session: ignored {} from '{}': only the host controls playback", to_string(command.type), peer.name);
+    return;
+  }
+  LS_DEBUG("session: {} from '{}'", to_string(command.type), peer.name);
+  if (command.type == CommandType::Play && !all_ready()) {
+    held_play = command;
+    held_since_ns = monotonic_ns();
+    return;
+  }
+  apply(command, monotonic_ns() + lead_ns());
+  broadcast_state(command.command_id, peer.id);
+}
+
+void SessionServer::Impl::apply(const Command& c, int64_t eff) {
+  fresh = false;
+  TransportWire& t = transport;
+  const MediaEntry media = t.media_index < params.media.size() ? params.media[t.media_index] : MediaEntry{};
+  const int64_t last = media.frame_count > 0 ? frame_time_ns(media, media.frame_count - 1) : INT64_MAX / 4;
+  const int64_t now_pos = position_at(t, eff);
+  switch (c.type) {
+    case CommandType::Play:
+      if (!t.paused) return;
+      t.position_ns = now_pos;
+      t.paused = false;
+      break;
+    case CommandType::Pause:
+      if (t.paused) return;
+      t.position_ns = now_pos;
+      t.paused = true;
+      break;
+    case CommandType::Seek:
+      t.position_ns = std::clamp<int64_t>(c.position_ns, 0, last);
+      ++t.serial;
+      break;
+    case CommandType::Step: {
+      const int64_t frame = frame_at_ns(media, now_pos) + c.frames;
+      t.position_ns = std::clamp<int64_t>(frame_time_ns(media, std::max<int64_t>(frame, 0)), 0, last);
+      t.paused = true;
+      ++t.serial;
+      break;
+    }
+    case CommandType::Rate:
+      if (!(c.rate > 0.0) || c.rate > 16.0) return;
+      t.position_ns = now_pos;
+      t.rate = c.rate;
+      break;
+    case CommandType::Loop:
+      t.position_ns = now_pos;
+      t.loop = c.loop;
+      break;
+    case CommandType::Load:
+      if (c.media_index >= params.media.size()) return;
+      t.media_index = c.media_index;
+      t.position_ns = 0;
+      t.paused = true;
+      ++t.serial;
+      break;
+  }
+  t.anchor_session_ns = eff;
+}
+
+void SessionServer::Impl::broadcast_state(uint32_t command_id, uint32_t issuer) {
+  LS_DEBUG("session: state serial {} {} at {:.3f} ms from now, position {:.3f} s", transport.serial,
+           transport.paused ? "paused" : "playing",
+           double(transport.anchor_session_ns - monotonic_ns()) / 1e6, double(transport.position_ns) / 1e9);
+  StateUpdate update{command_id, issuer, transport};
+  for (auto& [enet, peer] : peers)
+    if (peer.authed) send(peer, kControlChannel, update);
+  enet_host_flush(host.get());
+}
+
+bool SessionServer::Impl::all_ready() const {
+  for (const auto& [enet, peer] : peers)
+    if (peer.authed && !peer.ready) return false;
+  return true;
+}
+
+int64_t SessionServer::Impl::lead_ns() const {
+  // Long enough for the state to reach every node (a reliable packet may need one resend).
+  int64_t worst = 0;
+  for (const auto& [enet, peer] : peers)
+    if (peer.authed) worst = std::max<int64_t>(worst, int64_t(enet->roundTripTime) * kNsPerMs);
+  return std::max(params.min_lead_ns, 3 * worst + 30 * kNsPerMs);
+}
+
+SessionSnapshot SessionServer::Impl::snapshot() const {
+  SessionSnapshot s;
+  s.transport = transport;
+  s.media = params.media;
+  s.control_policy = params.control;
+  s.lead_ns = lead_ns();
+  return s;
+}
+
+void SessionServer::Impl::publish_table(int64_t now) {
+  last_table_ns = now;
+  PeerTable table;
+  for (auto& [enet, peer] : peers) {
+    if (!peer.authed) continue;
+    PeerInfo info;
+    info.node_id = peer.id;
+    info.name = peer.name;
+    info.address = peer.address;
+    info.status = peer.status;
+    info.media = peer.media;
+    table.peers.push_back(std::move(info));
+  }
+  for (auto& [enet, peer] : peers)
+    if (peer.authed) send(peer, kStatusChannel, table);
+  std::lock_guard lock(mutex);
+  published = std::move(table.peers);
+}
+
+}  // namespace lockstep::net

@@ -1,0 +1,83 @@
+#include "net/transport/endpoint.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace lockstep::net {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+bool starts_with_ci(const std::string& s, const std::string& prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  return true;
+}
+
+}  // namespace
+
+Result<int> parse_port(const std::string& raw) {
+  const std::string text = trim(raw);
+  if (text.empty()) return make_error("the port is empty: give a number between 1 and 65535");
+  if (text.size() > 5 || !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return make_error("port '" + text + "' is not a number between 1 and 65535");
+  const int port = std::stoi(text);
+  if (port < 1 || port > 65535)
+    return make_error("port " + text + " is out of range: use a number between 1 and 65535");
+  return port;
+}
+
+Result<Endpoint> parse_endpoint(const std::string& raw, int default_port) {
+  std::string text = trim(raw);
+  if (text.empty()) return make_error("the host is empty: give a name or an address, e.g. 192.168.1.20:7450");
+  for (const char* scheme : {"tcp://", "http://", "https://"}) {
+    if (starts_with_ci(text, scheme))
+      return make_error("'" + text + "' is a " + std::string(scheme, std::string(scheme).size() - 3) +
+                        " address, but a lockstep session runs over UDP: use udp://host:port or "
+                        "host:port (a TCP-only tunnel such as ngrok's TCP endpoints cannot carry it)");
+  }
+  if (starts_with_ci(text, "udp://")) text = text.substr(6);
+  while (!text.empty() && text.back() == '/') text.pop_back();
+
+  Endpoint ep;
+  std::string port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos) return make_error("'" + raw + "': missing ']' after the IPv6 address");
+    ep.host = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return make_error("'" + raw + "': expected ':PORT' after ']'");
+      port_text = text.substr(close + 2);
+    }
+  } else if (std::count(text.begin(), text.end(), ':') > 1) {
+    ep.host = text;  // a bare IPv6 address
+  } else {
+    const auto colon = text.find(':');
+    ep.host = text.substr(0, colon);
+    if (colon != std::string::npos) port_text = text.substr(colon + 1);
+  }
+  if (ep.host.empty()) return make_error("'" + raw + "' has no host: give a name or an address before the port");
+  if (ep.host.find(':') != std::string::npos)
+    return make_error("'" + raw + "' is an IPv6 address; this version of lockstep (ENet 1.3) "
+                      "connects over IPv4 only: use the host's IPv4 address or a name that has one");
+  for (unsigned char c : ep.host)
+    if (!(std::isalnum(c) || c == '.' || c == '-' || c == '_'))
+      return make_error("'" + ep.host + "' is not a valid host name or IPv4 address");
+  ep.port = default_port;
+  if (!port_text.empty()) {
+    auto port = parse_port(port_text);
+    if (!port) return make_error("in '" + raw + "': " + port.error());
+    ep.port = *port;
+  }
+  return ep;
+}
+
+std::string to_string(const Endpoint& e) { return e.host + ":" + std::to_string(e.port); }
+
+}  // namespace lockstep::net

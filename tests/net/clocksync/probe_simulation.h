@@ -1,0 +1,103 @@
+// A simulated probe exchange between one client and the server, in simulated time: the
+// server's clock is true time, the client's is a SimulatedClock, and the path between them
+// has a base delay, jitter, loss and outages per direction. Probes are scheduled by the
+// estimator's own next_probe_delay_ns(). Deterministic for a given seed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/clocksync/clock_estimator.h"
+#include "net/clocksync/sim_clock.h"
+
+namespace lockstep::net::test {
+
+/// Extra one-way delay drawn per packet, ns.
+struct Jitter {
+  enum class Kind { kNone, kUniform, kExponential };
+  Kind kind = Kind::kNone;
+  int64_t amount_ns = 0;  // uniform: ± amount; exponential: mean (always added)
+
+  static Jitter none() { return {}; }
+  static Jitter uniform(int64_t pm_ns) { return {Kind::kUniform, pm_ns}; }
+  static Jitter exponential(int64_t mean_ns) { return {Kind::kExponential, mean_ns}; }
+};
+
+/// One direction of the path.
+struct Leg {
+  int64_t base_ns = 0;
+  Jitter jitter;
+};
+
+struct SimPath {
+  Leg to_server;
+  Leg to_client;
+  double loss = 0.0;                 // per packet, each direction
+  int64_t server_turnaround_ns = 20'000;  // t3 - t2
+};
+
+/// Every packet in flight during [start, start + length) of true time is lost.
+struct Outage {
+  int64_t start_ns = 0;
+  int64_t length_ns = 0;
+};
+
+struct Scenario {
+  std::string name;
+  SimulatedClock client;  // t0 = 0: the offset holds at the start
+  SimPath path;
+  int64_t duration_ns = 60'000'000'000;
+  std::optional<Outage> outage;
+  uint64_t seed = 1;
+  int64_t measure_step_ns = 1'000'000;  // how often the error is sampled (true time)
+  ClockEstimatorParams params;
+};
+
+/// One measurement of the client's view of the session clock, at true time true_ns.
+struct Measurement {
+  int64_t true_ns = 0;
+  int64_t error_ns = 0;  // to_session(local) - true
+  int64_t bound_ns = 0;  // error_bound_at(local)
+  bool valid = false;
+  bool settled = false;
+  double drift = 0.0;    // estimated
+  int64_t gap_resets = 0;
+};
+
+struct SimResult {
+  std::vector<Measurement> measurements;  // every measure_step_ns
+  int64_t probes_sent = 0;
+  int64_t samples_added = 0;
+  int64_t settled_at_ns = -1;  // true time at which the first burst was done
+  /// Largest change of to_session(t4) caused by an add() once settled (continuity), ns.
+  int64_t max_jump_ns = 0;
+  /// Local times of probes sent (to check the schedule).
+  std::vector<int64_t> send_true_ns;
+  ClockEstimate final_estimate;
+  double true_drift = 0.0;  // session - local drift: -drift/(1+drift) of the client clock
+};
+
+SimResult run_scenario(const Scenario& scenario);
+
+/// Error statistics over the measurements with from_ns <= true_ns < to_ns.
+struct ErrorStats {
+  int64_t count = 0;
+  int64_t max_abs_ns = 0;
+  int64_t p99_abs_ns = 0;
+  int64_t p50_abs_ns = 0;
+  int64_t max_bound_ns = 0;
+  int64_t bound_violations = 0;  // |error| > bound
+  int64_t invalid = 0;           // measurements while the estimate was not valid
+};
+ErrorStats error_stats(const SimResult& result, int64_t from_ns, int64_t to_ns);
+
+/// Estimated drift minus the true one at the last measurement before `at_ns`.
+double drift_error_at(const SimResult& result, int64_t at_ns);
+
+/// Appends one line to the report printed at the end of the scenario tests.
+void report(const std::string& scenario, const std::string& phase, const ErrorStats& stats,
+            const std::string& extra = {});
+
+}  // namespace lockstep::net::test

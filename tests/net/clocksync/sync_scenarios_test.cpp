@@ -1,0 +1,242 @@
+// Clock sync over simulated paths: every simulated millisecond the client's view of the
+// session clock, to_session(local), is compared with the truth. Each scenario runs the three
+// client clocks of the brief (offset -5 s / +3.2 s / +0.7 s, drift -200 / 0 / +200 ppm) with
+// several seeds; probes are scheduled by the estimator itself. The measured errors are
+// printed as "[ clocksync ]" lines (worst over the seeds) for the docs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "probe_simulation.h"
+
+namespace lockstep::net::test {
+namespace {
+
+constexpr int64_t kUs = 1'000;
+constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kSec = 1'000'000'000;
+constexpr int kSeeds = 5;
+
+std::vector<SimulatedClock> client_clocks() {
+  return {SimulatedClock{-5 * kSec, -200e-6, 0}, SimulatedClock{3'200 * kMs, 0.0, 0},
+          SimulatedClock{700 * kMs, 200e-6, 0}};
+}
+
+std::string clock_name(const SimulatedClock& c) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%+.1fs %+.0fppm", double(c.offset_ns) / 1e9, c.drift * 1e6);
+  return buf;
+}
+
+// One-way delays; "± x" is uniform jitter on each leg.
+SimPath loopback() {  // 30 µs ± 20 µs each way
+  return SimPath{{30 * kUs, Jitter::uniform(20 * kUs)}, {30 * kUs, Jitter::uniform(20 * kUs)}};
+}
+SimPath wan_symmetric() {  // 20 ms ± 5 ms each way
+  return SimPath{{20 * kMs, Jitter::uniform(5 * kMs)}, {20 * kMs, Jitter::uniform(5 * kMs)}};
+}
+SimPath wan_return_jitter() {  // 20 ms each way, exponential jitter (mean 5 ms) back only
+  return SimPath{{20 * kMs, Jitter::none()}, {20 * kMs, Jitter::exponential(5 * kMs)}};
+}
+SimPath wan_uniform_return_jitter() {  // 20 ms each way, 0..10 ms uniform jitter back only
+  return SimPath{{20 * kMs, Jitter::none()}, {25 * kMs, Jitter::uniform(5 * kMs)}};
+}
+SimPath wan_exponential_both() {  // 20 ms each way + exponential (mean 2 ms) each way
+  return SimPath{{20 * kMs, Jitter::exponential(2 * kMs)},
+                 {20 * kMs, Jitter::exponential(2 * kMs)}};
+}
+
+struct Worst {
+  ErrorStats after_burst;  // from the end of the first burst
+  ErrorStats after_10s;
+  double drift_error_10s = 0;  // |estimated - true| drift, at 10 s and at the end
+  double drift_error_end = 0;
+  int64_t max_jump_ns = 0;
+  int64_t steps = 0;
+  int64_t gap_resets = 0;
+  int64_t probes = 0;  // most probes sent in one run
+
+  static void fold(ErrorStats& into, const ErrorStats& s) {
+    into.count += s.count;
+    into.max_abs_ns = std::max(into.max_abs_ns, s.max_abs_ns);
+    into.p99_abs_ns = std::max(into.p99_abs_ns, s.p99_abs_ns);
+    into.p50_abs_ns = std::max(into.p50_abs_ns, s.p50_abs_ns);
+    into.max_bound_ns = std::max(into.max_bound_ns, s.max_bound_ns);
+    into.bound_violations += s.bound_violations;
+    into.invalid += s.invalid;
+  }
+  void fold(const Worst& w) {
+    fold(after_burst, w.after_burst);
+    fold(after_10s, w.after_10s);
+    drift_error_10s = std::max(drift_error_10s, w.drift_error_10s);
+    drift_error_end = std::max(drift_error_end, w.drift_error_end);
+    max_jump_ns = std::max(max_jump_ns, w.max_jump_ns);
+    steps += w.steps;
+    gap_resets = std::max(gap_resets, w.gap_resets);
+    probes = std::max(probes, w.probes);
+  }
+};
+
+Worst measure(const SimResult& r, int64_t duration_ns) {
+  Worst w;
+  w.after_burst = error_stats(r, r.settled_at_ns, duration_ns);
+  w.after_10s = error_stats(r, 10 * kSec, duration_ns);
+  w.drift_error_10s = std::abs(drift_error_at(r, 10 * kSec));
+  w.drift_error_end = std::abs(drift_error_at(r, duration_ns));
+  w.max_jump_ns = r.max_jump_ns;
+  w.steps = r.final_estimate.steps;
+  w.gap_resets = r.final_estimate.gap_resets;
+  w.probes = r.probes_sent;
+  return w;
+}
+
+void print(const std::string& name, const Worst& w) {
+  char extra[160];
+  std::snprintf(extra, sizeof extra,
+                "| >10s max %8.1f us | drift err %6.1f ppm @10s %5.1f ppm @end | probes %lld",
+                double(w.after_10s.max_abs_ns) / 1e3, w.drift_error_10s * 1e6,
+                w.drift_error_end * 1e6, static_cast<long long>(w.probes));
+  report(name, "after burst", w.after_burst, extra);
+}
+
+/// Runs `base` for every client clock and seed; prints one line per clock and returns the
+/// worst figures. Checks what must hold in every scenario: the estimate stays valid from
+/// the end of the burst, the truth is always within the error bound, and to_session() never
+/// jumps when a sample arrives.
+Worst run_matrix(const std::string& name, Scenario base) {
+  Worst all;
+  for (const SimulatedClock& clock : client_clocks()) {
+    Worst per_clock;
+    for (int seed = 1; seed <= kSeeds; ++seed) {
+      Scenario sc = base;
+      sc.name = name;
+      sc.client = clock;
+      sc.seed = uint64_t(seed) * 7919;
+      const SimResult r = run_scenario(sc);
+      SCOPED_TRACE(name + " " + clock_name(clock) + " seed " + std::to_string(seed));
+      EXPECT_GE(r.settled_at_ns, 0);
+      const Worst w = measure(r, sc.duration_ns);
+      EXPECT_EQ(w.after_burst.bound_violations, 0) << "truth outside error_bound_at()";
+      EXPECT_EQ(w.steps, 0) << "a correction was stepped instead of slewed";
+      EXPECT_LE(w.max_jump_ns, 2) << "to_session() jumped when a sample arrived";
+      per_clock.fold(w);
+    }
+    print(name + " " + clock_name(clock), per_clock);
+    all.fold(per_clock);
+  }
+  return all;
+}
+
+Scenario on(const SimPath& path, double loss = 0.0) {
+  Scenario sc;
+  sc.path = path;
+  sc.path.loss = loss;
+  sc.duration_ns = 60 * kSec;
+  return sc;
+}
+
+TEST(ClockSyncScenarios, LoopbackStaysWithin50usFromTheBurstOnDespiteDrift) {
+  const Worst w = run_matrix("loopback 30us+-20us", on(loopback()));
+  EXPECT_EQ(w.after_burst.invalid, 0);
+  EXPECT_LE(w.after_burst.max_abs_ns, 50 * kUs);
+  EXPECT_LE(w.after_10s.max_abs_ns, 20 * kUs);
+}
+
+TEST(ClockSyncScenarios, LoopbackDriftIsWithin20ppmAfter10s) {
+  const Worst w = run_matrix("loopback 30us+-20us (drift)", on(loopback()));
+  EXPECT_LE(w.drift_error_10s, 20e-6);
+  EXPECT_LE(w.drift_error_end, 5e-6);
+}
+
+TEST(ClockSyncScenarios, SymmetricWanJitterStaysWithin1ms) {
+  const Worst w = run_matrix("wan 20ms+-5ms symmetric", on(wan_symmetric()));
+  EXPECT_LE(w.after_burst.max_abs_ns, 1 * kMs);
+  EXPECT_LE(w.drift_error_end, 100e-6);
+}
+
+TEST(ClockSyncScenarios, ReturnOnlyExponentialJitterStaysWithinBoundAnd2500us) {
+  const Worst w = run_matrix("wan 20ms, exp 5ms on return only", on(wan_return_jitter()));
+  EXPECT_LE(w.after_burst.max_abs_ns, 2500 * kUs);
+  EXPECT_LE(w.after_10s.max_abs_ns, 500 * kUs);
+  // The forward direction has no jitter: it pins the drift.
+  EXPECT_LE(w.drift_error_10s, 20e-6);
+}
+
+TEST(ClockSyncScenarios, ReturnOnlyUniformJitterStaysWithinBoundAnd2500us) {
+  const Worst w =
+      run_matrix("wan 20/25ms, 0..10ms on return only", on(wan_uniform_return_jitter()));
+  // Base delays 20 ms out and 20 ms back (25 - 5): the minimum is symmetric.
+  EXPECT_LE(w.after_burst.max_abs_ns, 2500 * kUs);
+}
+
+TEST(ClockSyncScenarios, ExponentialJitterBothWaysStaysWithin1ms) {
+  const Worst w = run_matrix("wan 20ms, exp 2ms both ways", on(wan_exponential_both()));
+  EXPECT_LE(w.after_burst.max_abs_ns, 1 * kMs);
+}
+
+TEST(ClockSyncScenarios, AsymmetricBaseDelayIsAnErrorTheBoundAdmits) {
+  // 15 ms out, 25 ms back: no exchange of timestamps can tell this from a 5 ms offset.
+  // The estimate is off by ~5 ms, and the bound says so instead of claiming better.
+  SimPath path{{15 * kMs, Jitter::uniform(1 * kMs)}, {25 * kMs, Jitter::uniform(1 * kMs)}};
+  const Worst w = run_matrix("wan 15ms out / 25ms back", on(path));
+  EXPECT_GE(w.after_10s.max_abs_ns, 4 * kMs);
+  EXPECT_LE(w.after_10s.max_abs_ns, 6 * kMs);
+}
+
+TEST(ClockSyncScenarios, LossOf2And20PercentKeepsTheBounds) {
+  for (double loss : {0.02, 0.20}) {
+    const std::string pct = std::to_string(int(loss * 100)) + "% loss";
+    const Worst lo = run_matrix("loopback, " + pct, on(loopback(), loss));
+    EXPECT_LE(lo.after_burst.max_abs_ns, 50 * kUs) << pct;
+    const Worst wan = run_matrix("wan 20ms+-5ms, " + pct, on(wan_symmetric(), loss));
+    EXPECT_LE(wan.after_burst.max_abs_ns, 1 * kMs) << pct;
+  }
+}
+
+TEST(ClockSyncScenarios, FifteenSecondOutageResetsAndReconverges) {
+  for (const auto& [name, path, after_ns] :
+       {std::tuple{std::string("loopback"), loopback(), 50 * kUs},
+        std::tuple{std::string("wan 20ms+-5ms"), wan_symmetric(), 1 * kMs}}) {
+    Scenario sc = on(path);
+    sc.outage = Outage{20 * kSec, 15 * kSec};
+    const Worst w = run_matrix(name + ", 15s outage at 20s", sc);
+    EXPECT_GE(w.gap_resets, 1) << name;
+    // During the outage the old mapping is extrapolated, inside its (growing) bound; once
+    // the server answers again the new burst and slewing bring the error back down.
+    for (const SimulatedClock& clock : client_clocks()) {
+      sc.client = clock;
+      sc.seed = 7919;
+      const SimResult r = run_scenario(sc);
+      const ErrorStats during = error_stats(r, 20 * kSec, 35 * kSec);
+      const ErrorStats after = error_stats(r, 37 * kSec, sc.duration_ns);
+      EXPECT_EQ(during.bound_violations, 0) << name << " " << clock_name(clock);
+      EXPECT_EQ(after.invalid, 0) << name << " " << clock_name(clock);
+      EXPECT_LE(after.max_abs_ns, after_ns) << name << " " << clock_name(clock);
+      report(name + ", 15s outage " + clock_name(clock), "outage 20-35s", during);
+      report(name + ", 15s outage " + clock_name(clock), "from 37s", after);
+    }
+  }
+}
+
+TEST(ClockSyncScenarios, ProbesBurstThenSettleToThePathsRate) {
+  // 16 probes 20 ms apart, then 2 Hz on a quiet path and 10 Hz on a noisy one.
+  for (const auto& [path, interval_ns] :
+       {std::pair{loopback(), 500 * kMs}, std::pair{wan_symmetric(), 100 * kMs}}) {
+    Scenario sc = on(path);
+    sc.duration_ns = 20 * kSec;
+    sc.client = client_clocks()[1];
+    const SimResult r = run_scenario(sc);
+    ASSERT_GT(r.send_true_ns.size(), 20u);
+    for (size_t i = 1; i < 16; ++i) {
+      EXPECT_EQ(r.send_true_ns[i] - r.send_true_ns[i - 1], 20 * kMs) << "probe " << i;
+    }
+    const size_t n = r.send_true_ns.size();
+    EXPECT_EQ(r.send_true_ns[n - 1] - r.send_true_ns[n - 2], interval_ns);
+  }
+}
+
+}  // namespace
+}  // namespace lockstep::net::test

@@ -1,0 +1,119 @@
+#include "tools/node_runtime.h"
+
+#include <GLFW/glfw3.h>
+
+#include <cstdio>
+
+#include "core/log.h"
+#include "player/playback_loop.h"
+
+namespace lockstep {
+
+namespace {
+
+Result<std::pair<int, int>> parse_size(const std::string& text) {
+  int w = 0, h = 0;
+  char x = 0;
+  if (std::sscanf(text.c_str(), "%d%c%d", &w, &x, &h) != 3 || (x != 'x' && x != 'X') || w < 16 ||
+      h < 16 || w > 16384 || h > 16384)
+    return make_error("invalid --size '" + text + "': use WIDTHxHEIGHT, e.g. 1280x720");
+  return std::pair{w, h};
+}
+
+void handle_key(int key, int mods, PlayerCommands& commands, Window& window, Overlay* overlay) {
+  const bool shift = (mods & GLFW_MOD_SHIFT) != 0;
+  switch (key) {
+    case GLFW_KEY_SPACE: commands.toggle_pause(); break;
+    case GLFW_KEY_RIGHT: shift ? commands.seek_relative(5.0) : commands.step(1); break;
+    case GLFW_KEY_LEFT: shift ? commands.seek_relative(-5.0) : commands.step(-1); break;
+    case GLFW_KEY_F: window.toggle_fullscreen(); break;
+    case GLFW_KEY_O: if (overlay) overlay->toggle(); break;
+    case GLFW_KEY_Q:
+    case GLFW_KEY_ESCAPE: window.request_close(); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+NodeRuntime::~NodeRuntime() {
+  renderer.reset();
+  overlay.reset();
+  window.reset();
+}
+
+Result<std::unique_ptr<NodeRuntime>> make_runtime(const NodeOptions& o, const MediaInfo& mi) {
+  int width = mi.width, height = mi.height;
+  if (!o.size.empty()) {
+    auto sz = parse_size(o.size);
+    if (!sz) return make_error(sz.error());
+    std::tie(width, height) = *sz;
+  }
+  auto rt = std::make_unique<NodeRuntime>();
+  if (!o.headless) {
+    WindowParams wp;
+    wp.width = std::min(width, 1920);
+    wp.height = std::min(height, 1080);
+    wp.title = "lockstep — " + mi.path;
+    wp.fullscreen = o.fullscreen;
+    auto w = Window::create(wp);
+    if (!w) return make_error(w.error());
+    rt->window = std::move(w.value());
+    if (!o.no_overlay) {
+      auto ov = Overlay::create(*rt->window);
+      if (!ov) LS_WARN("{}", ov.error());
+      else rt->overlay = std::move(ov.value());
+    }
+  }
+  RendererParams rp;
+  rp.width = width;
+  rp.height = height;
+  rp.validation = o.validation;
+  rp.overlay = rt->overlay != nullptr;
+  if (rt->window) rp.surface = rt->window->surface_source();
+  auto renderer = Renderer::create(rp);
+  if (!renderer) return make_error(renderer.error());
+  rt->renderer = std::move(renderer.value());
+  return rt;
+}
+
+int run_node(Player& player, NodeRuntime& rt, const NodeOptions& o, PlayerCommands& commands,
+             const NodeLoop& node_loop) {
+  LS_INFO("rendering on {}; {} decode", rt.renderer->device_description(), player.snapshot().decoder);
+  LoopHooks hooks;
+  Window* win = rt.window.get();
+  Overlay* ov = rt.overlay.get();
+  if (win) {
+    win->set_key_handler([&commands, win, ov](int key, int mods) { handle_key(key, mods, commands, *win, ov); });
+    win->set_keyboard_captured([ov] { return ov && ov->wants_keyboard(); });
+  }
+  hooks.poll = [win, &node_loop] {
+    if (win && !win->poll()) return false;
+    return !node_loop.each_tick || node_loop.each_tick();
+  };
+  if (ov) hooks.overlay = [ov, &player, &commands] { return ov->build(player.snapshot(), commands); };
+  PlaybackLoopParams lp;
+  lp.verify_frames = o.verify_frames;
+  lp.present_log = o.present_log;
+  lp.refresh_hz = o.refresh_hz >= 0 ? o.refresh_hz : (win ? win->refresh_hz() : 0.0);
+  lp.max_seconds = o.duration;
+  lp.exit_at_end = o.headless || o.duration > 0;
+  lp.start_playing = node_loop.start_playing;
+  lp.visible_at_tick = o.headless;
+  auto report = run_playback(player, *rt.renderer, lp, hooks);
+  if (!report) {
+    LS_ERROR("{}", report.error());
+    return 1;
+  }
+  std::fputs(format_report(*report, player.snapshot()).c_str(), stdout);
+  std::fflush(stdout);
+  if (rt.renderer->validation_errors() > 0)
+    LS_WARN("{} Vulkan validation errors", rt.renderer->validation_errors());
+  if (!report->stream_error.empty()) {
+    LS_ERROR("{}", report->stream_error);
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace lockstep

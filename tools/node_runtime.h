@@ -1,0 +1,39 @@
+// The parts every playback node runs, whatever drives it: the window (or none), the
+// overlay, the renderer, and the paced render loop with its report.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "player/player.h"
+#include "render/renderer.h"
+#include "tools/node_session.h"
+#include "ui/overlay.h"
+#include "ui/window.h"
+
+namespace lockstep {
+
+struct NodeRuntime {
+  std::unique_ptr<Window> window;
+  std::unique_ptr<Overlay> overlay;
+  std::unique_ptr<Renderer> renderer;
+  ~NodeRuntime();  // the renderer goes before the overlay's ImGui context
+};
+
+/// Opens the window (unless headless) and the renderer for `info`'s picture size.
+Result<std::unique_ptr<NodeRuntime>> make_runtime(const NodeOptions& options, const MediaInfo& info);
+
+struct NodeLoop {
+  bool start_playing = true;                // local play: start after the warm-up
+  std::function<bool()> each_tick;          // extra per-tick work; false quits
+  std::function<std::string()> status_line; // shown in the overlay (session status)
+};
+
+/// Runs the render loop until quit / end / --duration, prints the report. Keys and the
+/// overlay drive `commands` (the player itself, or the session). Returns the exit code.
+int run_node(Player& player, NodeRuntime& runtime, const NodeOptions& options,
+             PlayerCommands& commands, const NodeLoop& loop);
+
+}  // namespace lockstep

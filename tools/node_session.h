@@ -1,0 +1,45 @@
+// `lockstep host`, `lockstep join` and `lockstep serve`: a playback node in a session, the
+// server beside it, or the server alone. Glue between engine/ (player, renderer, window)
+// and net/ (session server and client); nothing here is reused elsewhere.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lockstep {
+
+/// What every playback node takes (shared with `lockstep play`).
+struct NodeOptions {
+  bool headless = false;
+  std::string size;
+  std::string hwdec = "auto";
+  std::string audio_device;
+  double audio_latency_ms = 50;
+  std::string present_log;
+  bool verify_frames = false;
+  double refresh_hz = -1.0;
+  double duration = 0.0;
+  bool validation = false;
+  bool fullscreen = false;
+  bool no_overlay = false;
+  int threads = 0;
+};
+
+struct SessionOptions {
+  int port = 0;                       // 0: the default port
+  std::string password_file;
+  std::string name;
+  std::string control = "anyone";     // anyone | host
+  double latency_offset_ms = 0.0;     // this node's display/audio delay
+  std::vector<std::string> maps;      // REMOTE=LOCAL
+  std::vector<std::string> media_dirs;
+  bool play = false;                  // host: start playing once everyone is ready
+  bool loop = false;
+};
+
+int run_host(const std::vector<std::string>& files, const SessionOptions& session, const NodeOptions& node);
+int run_join(const std::string& address, const SessionOptions& session, const NodeOptions& node);
+int run_serve(const SessionOptions& session, double duration_s);
+
+}  // namespace lockstep
