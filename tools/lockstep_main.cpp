@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
   join->add_option("address", address, "HOST[:PORT], udp://HOST:PORT or [IPv6]:PORT")->required();
   join->add_option("--map", session.maps, "Path mapping REMOTE=LOCAL (repeatable)");
   join->add_option("--media-dir", session.media_dirs, "Folder to look for the session's files by name (repeatable)");
+  join->add_flag("--play", session.play, "Ask the session to play once this node is ready");
   add_session_options(join, session, true);
   add_node_options(join, node);
 
@@ -128,6 +129,9 @@ int main(int argc, char** argv) {
   serve->add_option("--port", port_text, port_help);
   serve->add_option("--control", session.control, "Who may drive playback: anyone or host")->check(CLI::IsMember({"anyone", "host"}));
   serve->add_option("--duration", serve_duration, "Stop after this many seconds (0: until Ctrl-C)");
+  std::vector<std::string> serve_files;
+  serve->add_option("files", serve_files, "Media files of the session, described for the nodes (the server does not play them)");
+  serve->add_flag("--loop", session.loop, "Loop forever (video walls)");
   add_session_options(serve, session, false);
 
   try {
@@ -147,6 +151,6 @@ int main(int argc, char** argv) {
   if (play->parsed()) return run_play(play_opts, node);
   if (host->parsed()) return run_host(host_files, session, node);
   if (join->parsed()) return run_join(address, session, node);
-  if (serve->parsed()) return run_serve(session, serve_duration);
+  if (serve->parsed()) return run_serve(serve_files, session, serve_duration);
   return 2;
 }

@@ -333,7 +333,7 @@ int run_join(const std::string& address, const SessionOptions& s, const NodeOpti
   return join_session(*ep, s, o, nullptr);
 }
 
-int run_serve(const SessionOptions& s, double duration_s) {
+int run_serve(const std::vector<std::string>& files, const SessionOptions& s, double duration_s) {
   std::signal(SIGINT, [](int) { g_interrupted = true; });
   std::signal(SIGTERM, [](int) { g_interrupted = true; });
   auto password = password_from(s);
@@ -345,6 +345,15 @@ int run_serve(const SessionOptions& s, double duration_s) {
   sp.port = s.port > 0 ? s.port : kDefaultPort;
   sp.password = *password;
   sp.control = s.control == "host" ? ControlPolicy::HostOnly : ControlPolicy::Anyone;
+  sp.loop = s.loop;
+  for (const auto& f : files) {
+    auto entry = describe_media(f, probe_media);
+    if (!entry) {
+      LS_ERROR("{}", entry.error());
+      return 1;
+    }
+    sp.media.push_back(*entry);
+  }
   auto server = SessionServer::start(sp);
   if (!server) {
     LS_ERROR("{}", server.error());

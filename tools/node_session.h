@@ -40,6 +40,6 @@ struct SessionOptions {
 
 int run_host(const std::vector<std::string>& files, const SessionOptions& session, const NodeOptions& node);
 int run_join(const std::string& address, const SessionOptions& session, const NodeOptions& node);
-int run_serve(const SessionOptions& session, double duration_s);
+int run_serve(const std::vector<std::string>& files, const SessionOptions& session, double duration_s);
 
 }  // namespace lockstep

@@ -27,45 +27,7 @@ namespace {
 using test::read_present_log;
 using test::run_process;
 
-/// A child process that is killed (by its pid) if the test ends early.
-class Background {
- public:
-  explicit Background(const std::vector<std::string>& argv, const std::string& log_path) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      FILE* out = std::freopen(log_path.c_str(), "w", stdout);
-      (void)out;
-      dup2(STDOUT_FILENO, STDERR_FILENO);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  /// Waits for the exit; returns the exit code, or -1 on timeout.
-  int wait(double timeout_s) {
-    const int64_t deadline = monotonic_ns() + int64_t(timeout_s * 1e9);
-    while (monotonic_ns() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
+using Background = test::ChildProcess;
 
 std::string clip_640_30(int frames) {
   return test::clip("h264_640x360_30_" + std::to_string(frames) + ".mp4",

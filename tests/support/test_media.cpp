@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include "core/time.h"
 
@@ -20,6 +21,49 @@ namespace lockstep::test {
 std::string player_path() { return LOCKSTEP_PLAYER; }
 std::string mkclip_path() { return LOCKSTEP_MKCLIP; }
 std::string source_dir() { return LOCKSTEP_SOURCE_DIR; }
+std::string tool_path(const std::string& name) {
+  return (fs::path(LOCKSTEP_PLAYER).parent_path() / name).string();
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path,
+                           const std::vector<std::string>& env) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    FILE* out = std::freopen(log_path.c_str(), "w", stdout);
+    (void)out;
+    dup2(STDOUT_FILENO, STDERR_FILENO);
+    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+void ChildProcess::signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
+int ChildProcess::wait(double timeout_s) {
+  const int64_t deadline = monotonic_ns() + int64_t(timeout_s * 1e9);
+  while (pid_ > 0 && monotonic_ns() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
 
 std::string scratch_dir(const std::string& test_name) {
   fs::path dir = fs::path(LOCKSTEP_TEST_MEDIA) / "scratch" / test_name;

@@ -25,8 +25,28 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s = 60,
                           const std::vector<std::string>& env = {});
 
+/// A child process (stdout+stderr to `log_path`), ended by its pid with SIGKILL when the
+/// object goes unless it has exited. `env` adds "NAME=value" entries.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path,
+               const std::vector<std::string>& env = {});
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  /// Waits for the exit; the exit code, or -1 on timeout.
+  int wait(double timeout_s);
+  /// Sends `sig` (e.g. SIGKILL to simulate a crash).
+  void signal(int sig);
+  int pid() const { return pid_; }
+
+ private:
+  int pid_ = -1;
+};
+
 /// Paths of the built programs.
 std::string player_path();  // lockstep
+std::string tool_path(const std::string& name);  // e.g. "lockstep-impair"
 std::string mkclip_path();  // lockstep-mkclip
 std::string source_dir();
 

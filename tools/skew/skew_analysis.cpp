@@ -54,6 +54,8 @@ std::string parse_line(std::string_view text, PresentLine& out) {
   out.paused = paused != j.end() && paused->is_boolean() && paused->get<bool>();
   const auto err = j.find("clock_err_ns");
   if (err != j.end() && err->is_number()) out.clock_err_ns = err->get<int64_t>();
+  const auto session = j.find("session_ns");
+  if (session != j.end() && session->is_number()) out.session_ns = session->get<int64_t>();
   return {};
 }
 
@@ -179,6 +181,26 @@ Agreement agreement(const std::vector<NodeLog>& logs, int64_t start, int64_t end
     if (same) same_ns += span;
   }
   a.time_share = playing_ns ? double(same_ns) / double(playing_ns) : 0.0;
+
+  // Session ticks: the frame each node presented for the same tick of the session clock.
+  std::map<int64_t, std::vector<std::optional<int64_t>>> by_tick;  // session_ns → frame per node
+  for (size_t n = 0; n < logs.size(); ++n) {
+    for (const PresentLine& l : logs[n].lines) {
+      if (!l.session_ns || l.t_ns < start || l.t_ns > end) continue;
+      auto& row = by_tick[*l.session_ns];
+      row.resize(logs.size());
+      row[n] = l.paused ? std::optional<int64_t>() : std::optional<int64_t>(l.shown);
+    }
+  }
+  for (const auto& [tick, row] : by_tick) {
+    if (row.size() != logs.size() ||
+        std::any_of(row.begin(), row.end(), [](const auto& f) { return !f.has_value(); }))
+      continue;
+    ++a.session_ticks;
+    if (std::all_of(row.begin(), row.end(), [&](const auto& f) { return *f == *row[0]; }))
+      ++a.session_agreeing;
+  }
+  a.session_tick_share = a.session_ticks ? double(a.session_agreeing) / double(a.session_ticks) : 0.0;
   return a;
 }
 
@@ -297,7 +319,9 @@ nlohmann::json to_json(const SkewReport& r) {
   j["same_frame"] = {{"ticks", r.agreement.ticks},
                      {"agreeing", r.agreement.agreeing},
                      {"tick_share", r.agreement.tick_share},
-                     {"time_share", r.agreement.time_share}};
+                     {"time_share", r.agreement.time_share},
+                     {"session_ticks", r.agreement.session_ticks},
+                     {"session_tick_share", r.agreement.session_tick_share}};
   j["clock_error"] = nlohmann::json::array();
   for (const ClockErrorStats& c : r.clock_errors) {
     nlohmann::json cj = distribution_json(c.abs);
@@ -326,6 +350,9 @@ std::string format_text(const SkewReport& r) {
   out +=
       fmt::format("same frame on all nodes: {:.2f} % of {} refresh ticks, {:.2f} % of the time\n",
                   a.tick_share * 100.0, a.ticks, a.time_share * 100.0);
+  if (a.session_ticks > 0)
+    out += fmt::format("same frame for the same session tick: {:.2f} % of {} ticks\n",
+                       a.session_tick_share * 100.0, a.session_ticks);
   for (const ClockErrorStats& c : r.clock_errors)
     out += fmt::format(
         "clock-estimate error node {}: p50 {:.3f} ms  p99 {:.3f} ms  max {:.3f} ms  "

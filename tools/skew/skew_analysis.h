@@ -21,6 +21,7 @@ struct PresentLine {
   int64_t shown = 0;  // frame index shown: "readback" when logged, else "frame"
   bool paused = false;
   std::optional<int64_t> clock_err_ns;  // clock-estimate error, when the node logs it
+  std::optional<int64_t> session_ns;    // the refresh tick in session time (session nodes)
 };
 
 /// A node's log, lines sorted by t_ns.
@@ -80,6 +81,12 @@ struct Agreement {
   /// The same question asked at every instant: the share of the window's non-paused time in
   /// which all nodes show the same frame. Insensitive to where the ticks fall.
   double time_share = 0.0;
+  /// Session nodes tick on one grid of session time ("session_ns"): for each session tick
+  /// presented by every node (none paused), do all show the same frame? This is the
+  /// per-refresh question asked of a wall of synced displays.
+  int64_t session_ticks = 0;
+  int64_t session_agreeing = 0;
+  double session_tick_share = 0.0;
 };
 
 struct ClockErrorStats {

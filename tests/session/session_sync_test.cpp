@@ -1,0 +1,206 @@
+// Several nodes on this machine in one session, each a real `lockstep` process over UDP,
+// some with a simulated clock offset and drift (LOCKSTEP_SIM_CLOCK). What they presented is
+// read from their present logs (true monotonic times, frames read from the pixels) and
+// compared: this is the ground truth for "every screen shows the same frame".
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "core/time.h"
+#include "skew/skew_analysis.h"
+#include "support/test_media.h"
+
+namespace lockstep {
+namespace {
+
+namespace fs = std::filesystem;
+using test::ChildProcess;
+
+/// A UDP port for this test run (the suite is RUN_SERIAL; ports differ per test).
+int test_port(int k) {
+  static const int base = 21000 + int(getpid() % 2000) * 4;
+  return base + k;
+}
+
+std::string session_clip() {
+  return test::clip("session_320x180_30_12s.mp4",
+                    {"--size", "320x180", "--fps", "30", "--duration", "12", "--no-audio"});
+}
+
+struct NodeRun {
+  std::string log;
+  std::unique_ptr<ChildProcess> process;
+};
+
+NodeRun start_node(const std::string& dir, const std::string& name, const std::string& address,
+                   const std::string& sim, double duration_s, std::vector<std::string> extra = {}) {
+  NodeRun n;
+  n.log = dir + "/" + name + ".jsonl";
+  fs::remove(n.log);
+  std::vector<std::string> argv{test::player_path(), "join", address, "--headless", "--audio-device", "none",
+                                "--verify-frames", "--present-log", n.log, "--name", name,
+                                "--duration", std::to_string(duration_s)};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  std::vector<std::string> env;
+  if (!sim.empty()) env.push_back("LOCKSTEP_SIM_CLOCK=" + sim);
+  n.process = std::make_unique<ChildProcess>(argv, dir + "/" + name + ".out", env);
+  return n;
+}
+
+std::unique_ptr<ChildProcess> start_server(const std::string& dir, int port, const std::string& clip,
+                                           double duration_s, const std::string& tag = "server") {
+  return std::make_unique<ChildProcess>(
+      std::vector<std::string>{test::player_path(), "serve", "--port", std::to_string(port), clip,
+                               "--duration", std::to_string(duration_s)},
+      dir + "/" + tag + ".out");
+}
+
+skew::SkewReport analyse(const std::vector<std::string>& logs, double after_s) {
+  std::vector<skew::NodeLog> parsed;
+  for (const auto& l : logs) {
+    auto log = skew::read_present_log(l);
+    EXPECT_TRUE(log.ok()) << l << ": " << (log.ok() ? "" : log.error());
+    if (log) parsed.push_back(std::move(*log));
+  }
+  skew::SkewParams p;
+  p.after_s = after_s;
+  auto r = skew::analyse(parsed, p);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error());
+  std::printf("%s", r.ok() ? skew::format_text(*r).c_str() : "");
+  return r.ok() ? *r : skew::SkewReport{};
+}
+
+void expect_sync(const skew::SkewReport& r, double p99_bound_ms, double share) {
+  ASSERT_FALSE(r.pairs.empty());
+  for (const auto& p : r.pairs) {
+    EXPECT_GT(p.abs.count, 60) << "nodes " << p.a << "/" << p.b << " shared too few frame switches";
+    EXPECT_LE(p.abs.p99_ms, p99_bound_ms) << "nodes " << p.a << " and " << p.b;
+  }
+  EXPECT_GT(r.agreement.session_ticks, 60);
+  EXPECT_GE(r.agreement.session_tick_share, share);
+}
+
+void expect_frames_verified(const std::string& out_path) {
+  std::ifstream in(out_path);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("wrong 0  unreadable 0"), std::string::npos) << out_path << ":\n" << text;
+}
+
+TEST(SessionSync, ThreeNodesWithSimulatedClocksShowTheSameFrame) {
+  const std::string clip = session_clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string dir = test::scratch_dir("session_three");
+  const int port = test_port(0);
+  auto server = start_server(dir, port, clip, 14);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string addr = "127.0.0.1:" + std::to_string(port);
+  auto a = start_node(dir, "a", addr, "offset=-5s,drift=-200ppm", 8);
+  auto b = start_node(dir, "b", addr, "offset=3.2s,drift=200ppm", 8);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto c = start_node(dir, "c", addr, "offset=0.7s,drift=0ppm", 8, {"--play"});
+  for (NodeRun* n : {&a, &b, &c}) EXPECT_EQ(n->process->wait(40), 0) << n->log;
+  const auto r = analyse({a.log, b.log, c.log}, 1.0);
+  expect_sync(r, 2.0, 0.99);
+  for (const auto& e : r.clock_errors) EXPECT_LE(e.abs.p99_ms, 0.5) << "node " << e.node;
+  for (const char* n : {"a", "b", "c"}) expect_frames_verified(dir + "/" + n + ".out");
+}
+
+TEST(SessionSync, ThroughAnImpairedNetworkStaysInSync) {
+  const std::string clip = session_clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string dir = test::scratch_dir("session_impaired");
+  const int port = test_port(1), relay_port = test_port(2);
+  auto server = start_server(dir, port, clip, 16);
+  ChildProcess relay({test::tool_path("lockstep-impair"), "--listen", "127.0.0.1:" + std::to_string(relay_port),
+                      "--to", "127.0.0.1:" + std::to_string(port), "--delay", "20ms", "--jitter", "5ms",
+                      "--loss", "2%", "--duration", "18s", "--seed", "7"},
+                     dir + "/relay.out");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string addr = "127.0.0.1:" + std::to_string(relay_port);
+  auto a = start_node(dir, "a", addr, "offset=-5s,drift=-200ppm", 10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto b = start_node(dir, "b", addr, "offset=3.2s,drift=200ppm", 10, {"--play"});
+  for (NodeRun* n : {&a, &b}) EXPECT_EQ(n->process->wait(40), 0) << n->log;
+  const auto r = analyse({a.log, b.log}, 2.0);
+  expect_sync(r, 4.0, 0.98);
+}
+
+TEST(SessionJoin, ALateJoinerIsOnTheRunningFrameWithinOneSecond) {
+  const std::string clip = session_clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string dir = test::scratch_dir("session_late");
+  const int port = test_port(3);
+  auto server = start_server(dir, port, clip, 14);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string addr = "127.0.0.1:" + std::to_string(port);
+  auto a = start_node(dir, "a", addr, "", 10, {"--play"});
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  const int64_t joined = monotonic_ns();
+  auto b = start_node(dir, "late", addr, "offset=2s,drift=100ppm", 4);
+  for (NodeRun* n : {&a, &b}) EXPECT_EQ(n->process->wait(40), 0) << n->log;
+  // From one second after it was started, the late node switches frames with the others.
+  auto la = skew::read_present_log(a.log);
+  auto lb = skew::read_present_log(b.log);
+  ASSERT_TRUE(la && lb);
+  ASSERT_FALSE(lb->lines.empty()) << "the late node presented nothing";
+  const double after = double(lb->lines.front().t_ns - la->lines.front().t_ns) / 1e9;
+  const double start_s = double(joined - la->lines.front().t_ns) / 1e9;
+  std::printf("late node's first frame %.3f s after it was started\n",
+              double(lb->lines.front().t_ns - joined) / 1e9);
+  EXPECT_LE(double(lb->lines.front().t_ns - joined) / 1e9, 1.0 + 0.5) << "first frame only " << after << " s in";
+  skew::SkewParams p;
+  p.after_s = std::max(0.0, start_s + 1.0 - after);
+  auto r = skew::analyse({*la, *lb}, p);
+  ASSERT_TRUE(r.ok()) << r.error();
+  std::printf("%s", skew::format_text(*r).c_str());
+  expect_sync(*r, 2.0, 0.99);
+}
+
+TEST(SessionRestart, NodesPlayOnWhileTheServerIsDownAndRecoverWhenItReturns) {
+  const std::string clip = session_clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string dir = test::scratch_dir("session_restart");
+  const int port = test_port(0);
+  auto server = start_server(dir, port, clip, 30);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string addr = "127.0.0.1:" + std::to_string(port);
+  auto a = start_node(dir, "a", addr, "offset=-1s,drift=150ppm", 11);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto b = start_node(dir, "b", addr, "offset=2s,drift=-150ppm", 11, {"--play"});
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  server->signal(SIGKILL);
+  server->wait(5);
+  const int64_t killed = monotonic_ns();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  // The nodes kept playing while the server was away.
+  for (NodeRun* n : {&a, &b}) {
+    auto log = skew::read_present_log(n->log);
+    ASSERT_TRUE(log.ok());
+    int64_t switches = 0, last = -1;
+    for (const auto& l : log->lines)
+      if (l.t_ns > killed && !l.paused && l.shown != last) ++switches, last = l.shown;
+    EXPECT_GT(switches, 60) << n->log << " stopped while the server was down";
+  }
+  const int64_t restarted = monotonic_ns();
+  auto server2 = start_server(dir, port, clip, 20, "server2");
+  for (NodeRun* n : {&a, &b}) EXPECT_EQ(n->process->wait(40), 0) << n->log;
+  auto la = skew::read_present_log(a.log);
+  auto lb = skew::read_present_log(b.log);
+  ASSERT_TRUE(la && lb);
+  skew::SkewParams p;  // from 2 s after the server returned
+  p.after_s = double(restarted + 2 * kNsPerSec - std::max(la->lines.front().t_ns, lb->lines.front().t_ns)) / 1e9;
+  auto r = skew::analyse({*la, *lb}, p);
+  ASSERT_TRUE(r.ok()) << r.error();
+  std::printf("%s", skew::format_text(*r).c_str());
+  expect_sync(*r, 2.0, 0.99);
+  std::ifstream out(dir + "/server2.out");
+  std::string text((std::istreambuf_iterator<char>(out)), {});
+  EXPECT_NE(text.find("state restored"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace lockstep
