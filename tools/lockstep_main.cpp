@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
   join->add_option("--map", session.maps, "Path mapping REMOTE=LOCAL (repeatable)");
   join->add_option("--media-dir", session.media_dirs, "Folder to look for the session's files by name (repeatable)");
   join->add_flag("--play", session.play, "Ask the session to play once this node is ready");
+  join->add_option("--commands", session.commands, "Scheduled commands: \"3 pause; 4 seek 150; 5 play\" (seconds from start)");
   add_session_options(join, session, true);
   add_node_options(join, node);
 

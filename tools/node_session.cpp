@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "core/log.h"
@@ -141,11 +142,18 @@ std::string default_name(const SessionOptions& s) {
   return std::string(host) + "-" + std::to_string(getpid());
 }
 
+bool give(PlayerCommands& commands, const ScheduledCommand& c);
+
 int join_session(const Endpoint& server_ep, const SessionOptions& s, const NodeOptions& o,
                  SessionServer* local_server) {
   auto password = password_from(s);
   if (!password) {
     LS_ERROR("{}", password.error());
+    return 2;
+  }
+  auto schedule = parse_command_schedule(s.commands);
+  if (!schedule) {
+    LS_ERROR("{}", schedule.error());
     return 2;
   }
   auto sim = simulated_clock_from_env(monotonic_ns());
@@ -260,7 +268,15 @@ int join_session(const Endpoint& server_ep, const SessionOptions& s, const NodeO
   NodeLoop loop;
   loop.start_playing = false;  // the session decides
   int64_t next_status = 0;
+  const int64_t script_start = monotonic_ns();
+  size_t next_command = 0;
   loop.each_tick = [&] {
+    while (next_command < schedule->size() &&
+           monotonic_ns() - script_start >= int64_t((*schedule)[next_command].at_s * 1e9)) {
+      const ScheduledCommand& sc = (*schedule)[next_command++];
+      if (!give(commands, sc)) LS_WARN("--commands: cannot give '{} {}'", sc.verb, sc.arg);
+      else LS_INFO("command: {} {}", sc.verb, sc.arg);
+    }
     {
       std::lock_guard lock(box.mutex);
       if (box.state) {
@@ -290,7 +306,52 @@ int join_session(const Endpoint& server_ep, const SessionOptions& s, const NodeO
   return code;
 }
 
+/// Sends one scheduled command through the node's session commands.
+bool give(PlayerCommands& commands, const ScheduledCommand& c) {
+  try {
+    if (c.verb == "play") commands.play();
+    else if (c.verb == "pause") commands.pause();
+    else if (c.verb == "seek") commands.seek_frame(std::stoll(c.arg));
+    else if (c.verb == "step") commands.step(c.arg.empty() ? 1 : std::stoi(c.arg));
+    else if (c.verb == "rate") commands.set_rate(std::stod(c.arg));
+    else if (c.verb == "loop") commands.set_loop(c.arg != "off");
+    else return false;
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+Result<std::vector<ScheduledCommand>> parse_command_schedule(const std::string& text) {
+  std::vector<ScheduledCommand> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(';', start);
+    if (end == std::string::npos) end = text.size();
+    std::istringstream entry(text.substr(start, end - start));
+    start = end + 1;
+    std::string at;
+    ScheduledCommand c;
+    if (!(entry >> at)) continue;
+    if (!at.empty() && at.back() == 's') at.pop_back();
+    try {
+      c.at_s = std::stod(at);
+    } catch (const std::exception&) {
+      return make_error("--commands: '" + at + "' is not a time in seconds");
+    }
+    entry >> c.verb >> c.arg;
+    static const char* verbs[] = {"play", "pause", "seek", "step", "rate", "loop"};
+    if (std::find(std::begin(verbs), std::end(verbs), c.verb) == std::end(verbs))
+      return make_error("--commands: unknown command '" + c.verb + "' (play, pause, seek FRAME, step N, rate R, loop on|off)");
+    if ((c.verb == "seek" || c.verb == "rate") && c.arg.empty())
+      return make_error("--commands: '" + c.verb + "' needs a value");
+    out.push_back(c);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.at_s < b.at_s; });
+  return out;
+}
 
 int run_host(const std::vector<std::string>& files, const SessionOptions& s, const NodeOptions& o) {
   std::signal(SIGINT, [](int) { g_interrupted = true; });

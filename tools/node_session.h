@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/result.h"
+
 namespace lockstep {
 
 /// What every playback node takes (shared with `lockstep play`).
@@ -36,7 +38,19 @@ struct SessionOptions {
   std::vector<std::string> media_dirs;
   bool play = false;                  // host: start playing once everyone is ready
   bool loop = false;
+  /// Scheduled commands, "SECONDS COMMAND [ARG]; ..." e.g. "3 pause; 4 seek 150; 5 play"
+  /// (seek takes a frame, step a count, rate a factor, loop on|off). Seconds count from the
+  /// moment this node starts playing its part. A scripting and test aid.
+  std::string commands;
 };
+
+struct ScheduledCommand {
+  double at_s = 0.0;
+  std::string verb;
+  std::string arg;
+};
+/// Parses SessionOptions::commands; errors name the bad entry.
+Result<std::vector<ScheduledCommand>> parse_command_schedule(const std::string& text);
 
 int run_host(const std::vector<std::string>& files, const SessionOptions& session, const NodeOptions& node);
 int run_join(const std::string& address, const SessionOptions& session, const NodeOptions& node);

@@ -204,3 +204,54 @@ TEST(SessionRestart, NodesPlayOnWhileTheServerIsDownAndRecoverWhenItReturns) {
 
 }  // namespace
 }  // namespace lockstep
+
+namespace lockstep {
+namespace {
+
+/// The frame a node showed at true time `t_ns` (its last line at or before), and whether paused.
+std::pair<int64_t, bool> shown_at(const skew::NodeLog& log, int64_t t_ns) {
+  std::pair<int64_t, bool> out{-1, false};
+  for (const auto& l : log.lines) {
+    if (l.t_ns > t_ns) break;
+    out = {l.shown, l.paused};
+  }
+  return out;
+}
+
+TEST(SessionCommands, PauseSeekAndPlayFromAClientLandOnTheSameFrameEverywhere) {
+  const std::string clip = session_clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string dir = test::scratch_dir("session_commands");
+  const int port = test_port(1);
+  auto server = start_server(dir, port, clip, 16);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string addr = "127.0.0.1:" + std::to_string(port);
+  auto a = start_node(dir, "a", addr, "offset=-5s,drift=200ppm", 9, {"--play"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const int64_t b_start = monotonic_ns();
+  // 157 is not a keyframe (GOP 60): the seek decodes from frame 120 and drops the rest.
+  auto b = start_node(dir, "b", addr, "offset=3.2s,drift=-200ppm", 8, {"--commands", "3 pause; 4 seek 157; 5 play"});
+  for (NodeRun* n : {&a, &b}) EXPECT_EQ(n->process->wait(40), 0) << n->log;
+  auto la = skew::read_present_log(a.log);
+  auto lb = skew::read_present_log(b.log);
+  ASSERT_TRUE(la && lb);
+  // Between the pause and the seek: both paused, on the same frame.
+  const int64_t paused_t = b_start + int64_t(3.6 * 1e9);
+  const auto pa = shown_at(*la, paused_t), pb = shown_at(*lb, paused_t);
+  EXPECT_TRUE(pa.second && pb.second) << "not paused everywhere";
+  EXPECT_EQ(pa.first, pb.first) << "paused on different frames";
+  // After the seek, still paused: both show frame 157 exactly.
+  const int64_t seek_t = b_start + int64_t(4.6 * 1e9);
+  EXPECT_EQ(shown_at(*la, seek_t).first, 157);
+  EXPECT_EQ(shown_at(*lb, seek_t).first, 157);
+  // After play: frame switches together again.
+  skew::SkewParams p;
+  p.after_s = double(b_start + int64_t(5.5 * 1e9) - std::max(la->lines.front().t_ns, lb->lines.front().t_ns)) / 1e9;
+  auto r = skew::analyse({*la, *lb}, p);
+  ASSERT_TRUE(r.ok()) << r.error();
+  std::printf("%s", skew::format_text(*r).c_str());
+  expect_sync(*r, 2.0, 0.99);
+}
+
+}  // namespace
+}  // namespace lockstep
