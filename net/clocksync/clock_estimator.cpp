@@ -23,21 +23,47 @@ int64_t saturating_add(int64_t a, int64_t b) {
 
 }  // namespace
 
-int64_t ClockEstimator::Line::offset_at(int64_t local_ns) const {
-  return offset_ns + round_ns(drift * static_cast<double>(local_ns - ref_ns));
+// --- ClockMapping ---
+
+int64_t ClockMapping::offset_at(int64_t local_ns) const {
+  return offset_ns_ + round_ns(drift_ * static_cast<double>(local_ns - ref_ns_));
 }
 
-int64_t ClockEstimator::Mapping::slew_at(int64_t local_ns) const {
-  if (slew0_ns == 0 || local_ns >= slew_end_ns) return 0;
-  if (local_ns <= slew_start_ns) return slew0_ns;
-  const double left = static_cast<double>(slew_end_ns - local_ns) /
-                      static_cast<double>(slew_end_ns - slew_start_ns);
-  return round_ns(static_cast<double>(slew0_ns) * left);
+int64_t ClockMapping::slew_at(int64_t local_ns) const {
+  if (slew0_ns_ == 0 || local_ns >= slew_end_ns_) return 0;
+  if (local_ns <= slew_start_ns_) return slew0_ns_;
+  const double left = static_cast<double>(slew_end_ns_ - local_ns) /
+                      static_cast<double>(slew_end_ns_ - slew_start_ns_);
+  return round_ns(static_cast<double>(slew0_ns_) * left);
 }
 
-int64_t ClockEstimator::Mapping::to_session(int64_t local_ns) const {
-  return local_ns + fit.line.offset_at(local_ns) + slew_at(local_ns);
+int64_t ClockMapping::to_session(int64_t local_ns) const {
+  if (!known_) return local_ns;
+  return local_ns + offset_at(local_ns) + slew_at(local_ns);
 }
+
+int64_t ClockMapping::to_local(int64_t session_ns) const {
+  if (!known_) return session_ns;
+  // to_session(l) - l changes by at most ~1e-3 per ns of l (drift plus slew), so this
+  // fixed-point iteration gains three digits a round; rounding leaves it within 1 ns.
+  int64_t local = session_ns;
+  for (int i = 0; i < 4; ++i) {
+    const int64_t next = session_ns - (to_session(local) - local);
+    if (next == local) break;
+    local = next;
+  }
+  return local;
+}
+
+int64_t ClockMapping::error_bound_at(int64_t local_ns) const {
+  if (!known_) return kMaxNs;
+  const double age = std::abs(static_cast<double>(local_ns - ref_ns_));
+  const double grown = static_cast<double>(bound_ns_) + drift_error_ * age;
+  if (grown >= static_cast<double>(kMaxNs)) return kMaxNs;
+  return saturating_add(round_ns(std::ceil(grown)), std::abs(slew_at(local_ns)));
+}
+
+// --- ClockEstimator ---
 
 ClockEstimator::ClockEstimator(ClockEstimatorParams p)
     : params_(p), drift_prior_sigma_(p.drift_prior_sigma) {
@@ -77,7 +103,7 @@ bool ClockEstimator::add(const ClockSample& s) {
 
   fit_ = fit_window(last_arrival_ns_);
   // After a gap reset the old mapping, extrapolated, beats a fit of one or two samples.
-  const bool publishable = !mapping_ || !settled_ ||
+  const bool publishable = !mapping_.known() || !settled_ ||
                            static_cast<int>(window_.size()) >= params_.min_valid_samples;
   if (publishable) publish(*fit_, last_arrival_ns_);
   if (samples_since_reset_ >= params_.burst_probes) settled_ = true;
@@ -89,11 +115,13 @@ ClockEstimator::Fit ClockEstimator::fit_window(int64_t now_ns) const {
   fp.drift_prior = drift_prior_;
   fp.drift_prior_sigma = drift_prior_sigma_;
   fp.max_drift = params_.max_drift;
-  fp.noise_floor_ns = double(params_.noise_floor_ns);
+  fp.noise_floor_ns = static_cast<double>(params_.noise_floor_ns);
   const detail::OffsetFit f = detail::fit_offset(window_, now_ns, fp);
 
   Fit fit;
-  fit.line = Line{now_ns, f.offset_ns, f.drift};
+  fit.ref_ns = now_ns;
+  fit.offset_ns = f.offset_ns;
+  fit.drift = f.drift;
   fit.bound_ns = std::max(f.offset_high_ns - f.offset_ns, f.offset_ns - f.offset_low_ns);
   fit.drift_error = std::max(f.drift_high - f.drift, f.drift - f.drift_low);
   fit.drift_sd = f.drift_sd;
@@ -103,21 +131,25 @@ ClockEstimator::Fit ClockEstimator::fit_window(int64_t now_ns) const {
 }
 
 void ClockEstimator::publish(const Fit& fit, int64_t now_ns) {
-  if (!mapping_ || !settled_) {
-    mapping_ = Mapping{fit};
-    return;
-  }
-  const int64_t slew =
-      mapping_->to_session(now_ns) - (now_ns + fit.line.offset_at(now_ns));
-  Mapping next{fit};
-  if (std::abs(slew) > params_.step_threshold_ns) {
-    ++steps_;
-  } else if (slew != 0) {
-    next.slew0_ns = slew;
-    next.slew_start_ns = now_ns;
-    next.slew_end_ns =
-        now_ns + std::max<int64_t>(1, round_ns(std::ceil(std::abs(double(slew)) /
-                                                         params_.max_slew_rate)));
+  ClockMapping next;
+  next.known_ = true;
+  next.ref_ns_ = fit.ref_ns;
+  next.offset_ns_ = fit.offset_ns;
+  next.drift_ = fit.drift;
+  next.bound_ns_ = fit.bound_ns;
+  next.drift_error_ = fit.drift_error;
+  // During the first burst there is nothing to be continuous with: replace outright.
+  if (mapping_.known() && settled_) {
+    const int64_t slew = mapping_.to_session(now_ns) - next.to_session(now_ns);
+    if (std::abs(slew) > params_.step_threshold_ns) {
+      ++steps_;
+    } else if (slew != 0) {
+      next.slew0_ns_ = slew;
+      next.slew_start_ns_ = now_ns;
+      next.slew_end_ns_ =
+          now_ns +
+          std::max<int64_t>(1, round_ns(std::ceil(std::abs(double(slew)) / params_.max_slew_rate)));
+    }
   }
   mapping_ = next;
 }
@@ -125,7 +157,7 @@ void ClockEstimator::publish(const Fit& fit, int64_t now_ns) {
 void ClockEstimator::restart_after_gap() {
   if (fit_) {
     // The drift outlives a network outage: it becomes the prior, with twice its spread.
-    drift_prior_ = fit_->line.drift;
+    drift_prior_ = fit_->drift;
     drift_prior_sigma_ =
         std::clamp(2.0 * fit_->drift_sd, kMinGapPriorSigma, params_.drift_prior_sigma);
   }
@@ -153,16 +185,24 @@ ClockEstimate ClockEstimator::estimate() const {
   e.dropped = dropped_;
   e.gap_resets = gap_resets_;
   e.steps = steps_;
-  const Fit* f = fit_ ? &*fit_ : mapping_ ? &mapping_->fit : nullptr;
-  if (f == nullptr) return e;
-  e.offset_ns = f->line.offset_ns;
-  e.drift = f->line.drift;
-  e.ref_local_ns = f->line.ref_ns;
-  e.min_delay_ns = f->min_delay_ns;
-  e.error_bound_ns = f->bound_ns;
-  e.drift_error = f->drift_error;
-  e.jitter_ns = f->jitter_ns;
-  if (mapping_) e.slew_ns = mapping_->to_session(e.ref_local_ns) - (e.ref_local_ns + e.offset_ns);
+  if (fit_) {
+    e.offset_ns = fit_->offset_ns;
+    e.drift = fit_->drift;
+    e.ref_local_ns = fit_->ref_ns;
+    e.min_delay_ns = fit_->min_delay_ns;
+    e.error_bound_ns = fit_->bound_ns;
+    e.drift_error = fit_->drift_error;
+    e.jitter_ns = fit_->jitter_ns;
+  } else if (mapping_.known()) {  // after a gap reset: what is still in force
+    e.offset_ns = mapping_.offset_ns_;
+    e.drift = mapping_.drift_;
+    e.ref_local_ns = mapping_.ref_ns_;
+    e.error_bound_ns = mapping_.bound_ns_;
+    e.drift_error = mapping_.drift_error_;
+  }
+  if (mapping_.known()) {
+    e.slew_ns = mapping_.to_session(e.ref_local_ns) - (e.ref_local_ns + e.offset_ns);
+  }
   return e;
 }
 
@@ -170,35 +210,8 @@ bool ClockEstimator::valid() const {
   return static_cast<int>(window_.size()) >= params_.min_valid_samples;
 }
 
-int64_t ClockEstimator::to_session(int64_t local_ns) const {
-  return mapping_ ? mapping_->to_session(local_ns) : local_ns;
-}
-
-int64_t ClockEstimator::to_local(int64_t session_ns) const {
-  if (!mapping_) return session_ns;
-  // to_session(l) - l changes by at most ~1e-3 per ns of l, so this fixed-point iteration
-  // gains three digits a round; rounding leaves it within a nanosecond.
-  int64_t local = session_ns;
-  for (int i = 0; i < 4; ++i) {
-    const int64_t next = session_ns - (mapping_->to_session(local) - local);
-    if (next == local) break;
-    local = next;
-  }
-  return local;
-}
-
-int64_t ClockEstimator::error_bound_at(int64_t local_ns) const {
-  if (!mapping_) return kMaxNs;
-  const Fit& f = mapping_->fit;
-  const double age = std::abs(double(local_ns - f.line.ref_ns));
-  const double grown = double(f.bound_ns) + f.drift_error * age;
-  if (grown >= double(kMaxNs)) return kMaxNs;
-  return saturating_add(round_ns(std::ceil(grown)), std::abs(mapping_->slew_at(local_ns)));
-}
-
 int64_t ClockEstimator::next_probe_delay_ns(int64_t now_local_ns) const {
-  const bool gap_due =
-      !window_.empty() && now_local_ns - last_arrival_ns_ >= params_.gap_reset_ns;
+  const bool gap_due = !window_.empty() && now_local_ns - last_arrival_ns_ >= params_.gap_reset_ns;
   if (after_gap_ || gap_due) return params_.steady_interval_ns;  // until the server answers
   if (samples_since_reset_ < params_.burst_probes) return params_.burst_interval_ns;
   if (fit_ && fit_->jitter_ns > params_.noisy_jitter_ns) return params_.noisy_interval_ns;

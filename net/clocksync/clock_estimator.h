@@ -10,16 +10,19 @@
 //
 // Filter (net/clocksync/offset_fit.h): the window's forward points (t1, t2 - t1) bound the
 // offset line from above and its backward points (t4, t3 - t4) from below. Delays are
-// one-sided (never early, sometimes late), so the lowest-delay samples of each direction,
-// the envelopes, carry the information. Offset and drift are the line that hugs both
-// envelopes best (the linear-programming skew estimate of Moon et al., per direction), with
-// a Gaussian prior on the drift so that a short or noisy window does not invent one. The
-// error bound is not a statistic: it is the range of lines that no sample contradicts.
-// The estimate published to callers moves continuously: a new fit is slewed in at a
-// bounded rate instead of jumping (ClockEstimatorParams::max_slew_rate).
+// one-sided (never early, sometimes late), so the points nearest each envelope, the
+// lowest-delay samples of each direction, carry the information (the envelope view of
+// Moon, Skelly and Towsley's skew estimation). The drift is a least-squares slope per
+// direction that weights points by their closeness to the envelope, combined with a
+// Gaussian prior so that a short or noisy window does not invent one; the offset is the
+// midpoint between the two envelopes at that drift, with far samples charged for the
+// drift's uncertainty so that recent ones decide when it is large. The error bound is not a
+// statistic: it is the range of lines that no sample contradicts. What callers see moves
+// continuously: a new fit is slewed in at a bounded rate instead of jumping
+// (ClockEstimatorParams::max_slew_rate).
 //
 // Probe scheduling follows Snapcast's time_provider: a burst at connect, a steady rate
-// after, and a fresh start after a long silence.
+// after (faster while the path is noisy), and a fresh start after a long silence.
 //
 // All times are int64 nanoseconds; local times are the node's monotonic clock
 // (core/time.h), session times the server's.
@@ -55,10 +58,11 @@ struct ClockEstimatorParams {
   int64_t burst_interval_ns = 20'000'000;  // 20 ms
   /// Interval between probes once the burst is done, on a quiet path, ns.
   int64_t steady_interval_ns = 500'000'000;  // 500 ms
-  /// Interval on a noisy path (jitter_ns above noisy_jitter_ns), ns. With 5 ms of jitter a
-  /// sample pins the offset to a few ms at best; only many of them average that down to
-  /// well under 1 ms (2 Hz leaves ±2 ms in the first 20 s, 10 Hz stays under 1 ms; see the
-  /// scenario tests). A probe is ~100 bytes on the wire: 10 Hz costs 1 kB/s each way.
+  /// Interval on a noisy path (jitter_ns above noisy_jitter_ns), ns. With 5 ms of jitter one
+  /// sample pins the offset to a few ms at best; only many average that down. Simulated
+  /// 20 ms ± 5 ms paths: at 2 Hz the error peaks at 2.7 ms and still exceeds 1 ms after
+  /// 30 s; at 10 Hz it stays under 1 ms (tests/net/clocksync/sync_scenarios_test.cpp).
+  /// A probe is ~100 bytes on the wire: 10 Hz costs 1 kB/s each way.
   int64_t noisy_interval_ns = 100'000'000;  // 100 ms
   /// Mean delay above the path's best (both directions summed) from which a path counts as
   /// noisy, ns. Loopback and wired LANs stay far below; Wi-Fi and the internet do not.
@@ -83,8 +87,8 @@ struct ClockEstimatorParams {
   /// |drift| is assumed and clamped below this (quartz oscillators stay well inside
   /// 100 ppm each). A window that no drift within it explains loses its oldest samples.
   double max_drift = 500e-6;  // 500 ppm
-  /// Smallest mean jitter assumed per direction, ns (keeps the weights finite on a
-  /// jitter-free path).
+  /// Floor of the per-direction noise scale that weights the samples, ns (keeps the
+  /// weights finite on a jitter-free path).
   int64_t noise_floor_ns = 1'000;  // 1 µs
   /// Samples whose round trip exceeds this are rejected as stale, ns.
   int64_t max_delay_ns = 5'000'000'000;  // 5 s
@@ -122,25 +126,61 @@ struct ClockEstimate {
   int64_t steps = 0;         // corrections stepped instead of slewed (after settling)
 };
 
+/// The local → session mapping a ClockEstimator publishes: its fit line plus a correction
+/// still being slewed in. A plain value: copy it to the threads that need session time (the
+/// render loop, the audio feeder) through a mutex or a seqlock; a copy is then safe to use
+/// from any thread. Before the first sample it is the identity.
+class ClockMapping {
+ public:
+  /// False before the estimator's first sample (to_session is then the identity).
+  bool known() const { return known_; }
+  /// Session time at local time `local_ns`. Never decreases: it advances at 1 ± (drift +
+  /// max_slew_rate) of local time, within 0.1 %.
+  int64_t to_session(int64_t local_ns) const;
+  /// Inverse of to_session(): to_local(to_session(x)) is x within 1 ns.
+  int64_t to_local(int64_t session_ns) const;
+  /// Bound on |to_session(local_ns) - truth|: the fit's bound, grown by its drift bound
+  /// with the distance from the fit's reference time, plus the correction still pending.
+  /// INT64_MAX while not known().
+  int64_t error_bound_at(int64_t local_ns) const;
+  /// The correction still being slewed in at local_ns (0 once caught up).
+  int64_t slew_at(int64_t local_ns) const;
+
+ private:
+  friend class ClockEstimator;
+  int64_t offset_at(int64_t local_ns) const;  // of the fit line
+
+  bool known_ = false;
+  int64_t ref_ns_ = 0;  // fit line: offset_ns_ + drift_ * (l - ref_ns_)
+  int64_t offset_ns_ = 0;
+  double drift_ = 0.0;
+  int64_t bound_ns_ = 0;  // at ref_ns_
+  double drift_error_ = 0.0;
+  int64_t slew0_ns_ = 0;  // correction at slew_start_ns_, linear down to 0 at slew_end_ns_
+  int64_t slew_start_ns_ = 0;
+  int64_t slew_end_ns_ = 0;
+};
+
 /// Estimates the session clock from four-timestamp samples and schedules the probes.
 ///
-/// to_session() follows a published mapping: fit line plus a slew correction that decays
-/// linearly at max_slew_rate, so it is continuous and strictly increasing from the end of
-/// the first burst on (callers need no slewing of their own), except for steps larger than
-/// step_threshold_ns (counted in ClockEstimate::steps). During the first burst after
+/// to_session() follows the published mapping(): fit line plus a slew correction that
+/// decays linearly at max_slew_rate, so it is continuous and never runs backwards from the
+/// end of the first burst on (callers need no slewing of their own), except for steps
+/// larger than step_threshold_ns (counted in ClockEstimate::steps). During the first burst after
 /// construction or reset() each new fit replaces the mapping outright: start playback once
 /// `settled` is true. After a gap reset the old mapping stays in force (extrapolated with
 /// its drift) until the new window is valid, and is then slewed onto the new fit.
 ///
 /// Thread-safety: none; one owner (the network thread). Share results with other threads
-/// by copying the ClockEstimate or a mapping snapshot, not by calling into this object.
+/// by copying mapping() or estimate(), not by calling into this object.
 class ClockEstimator {
  public:
   explicit ClockEstimator(ClockEstimatorParams p = {});
 
   /// Adds a sample; returns false (and counts it) when it is nonsense: t4 < t1, t3 < t2,
-  /// negative delay, delay > max_delay_ns, or t4 older than the window's span. A sample arriving gap_reset_ns or more after
-  /// the previous one first triggers a gap reset. Samples may arrive out of order.
+  /// negative delay, delay > max_delay_ns, or t4 older than the window's span. A sample
+  /// arriving gap_reset_ns or more after the previous one first triggers a gap reset.
+  /// Samples may arrive out of order.
   bool add(const ClockSample& s);
 
   /// The current best fit (not including the slew still in progress; see slew_ns).
@@ -148,16 +188,16 @@ class ClockEstimator {
   /// Shorthand for estimate().valid.
   bool valid() const;
 
-  /// Session time at local time `local_ns`. Meaningful once valid(); before the first
-  /// sample it returns `local_ns`, and while not valid it returns local plus the last
-  /// known offset (with drift, if one was known).
-  int64_t to_session(int64_t local_ns) const;
-  /// Inverse of to_session(): to_local(to_session(x)) is x within 1 ns.
-  int64_t to_local(int64_t session_ns) const;
-  /// Bound on |to_session(local_ns) - truth|: the fit's bound grown by drift_error for the
-  /// time since ref_local_ns, plus the slew still pending at local_ns. INT64_MAX before
+  /// The published mapping, to copy to other threads.
+  const ClockMapping& mapping() const { return mapping_; }
+  /// mapping().to_session(): meaningful once valid(); before the first sample it returns
+  /// `local_ns`, and while not valid local plus the last known offset (and drift).
+  int64_t to_session(int64_t local_ns) const { return mapping_.to_session(local_ns); }
+  /// mapping().to_local(): to_local(to_session(x)) is x within 1 ns.
+  int64_t to_local(int64_t session_ns) const { return mapping_.to_local(session_ns); }
+  /// mapping().error_bound_at(): bound on |to_session(local_ns) - truth|, INT64_MAX before
   /// the first sample.
-  int64_t error_bound_at(int64_t local_ns) const;
+  int64_t error_bound_at(int64_t local_ns) const { return mapping_.error_bound_at(local_ns); }
 
   /// How long after a probe sent at `now_local_ns` to send the next one, ns:
   /// burst_interval_ns until burst_probes samples arrived since construction, reset() or a
@@ -178,30 +218,15 @@ class ClockEstimator {
   const ClockEstimatorParams& params() const { return params_; }
 
  private:
-  /// offset(l) = offset_ns + drift * (l - ref_ns)
-  struct Line {
-    int64_t ref_ns = 0;
+  struct Fit {
+    int64_t ref_ns = 0;  // the fit: offset_ns + drift * (l - ref_ns)
     int64_t offset_ns = 0;
     double drift = 0.0;
-    int64_t offset_at(int64_t local_ns) const;
-  };
-  struct Fit {
-    Line line;
-    int64_t bound_ns = 0;  // at line.ref_ns
+    int64_t bound_ns = 0;  // at ref_ns
     double drift_error = 0.0;
     double drift_sd = 0.0;  // statistical 1-sigma (drift_error is a hard bound)
     int64_t min_delay_ns = 0;
     int64_t jitter_ns = 0;
-  };
-  /// What to_session() follows: a fit line plus a correction c0 at start_ns that decays
-  /// linearly to zero at end_ns.
-  struct Mapping {
-    Fit fit;
-    int64_t slew0_ns = 0;
-    int64_t slew_start_ns = 0;
-    int64_t slew_end_ns = 0;
-    int64_t slew_at(int64_t local_ns) const;
-    int64_t to_session(int64_t local_ns) const;
   };
 
   void restart_after_gap();
@@ -209,15 +234,15 @@ class ClockEstimator {
   void publish(const Fit& fit, int64_t now_ns);
 
   ClockEstimatorParams params_;
-  std::deque<ClockSample> window_;    // oldest first, at most params_.window
-  int samples_since_reset_ = 0;       // accepted since construction / last reset
-  int64_t last_arrival_ns_ = 0;       // newest t4 in the window (meaningful if non-empty)
-  bool after_gap_ = false;            // reset by a gap; waiting for the server's answer
-  bool settled_ = false;              // first burst done since construction / reset()
-  double drift_prior_ = 0.0;          // centre of the drift prior
-  double drift_prior_sigma_;          // its spread (narrowed after a gap reset)
-  std::optional<Fit> fit_;            // fit of the current window
-  std::optional<Mapping> mapping_;    // what to_session() follows
+  std::deque<ClockSample> window_;  // oldest first, at most params_.window
+  int samples_since_reset_ = 0;     // accepted since construction / last reset
+  int64_t last_arrival_ns_ = 0;     // newest t4 in the window (meaningful if non-empty)
+  bool after_gap_ = false;          // reset by a gap; waiting for the server's answer
+  bool settled_ = false;            // first burst done since construction / reset()
+  double drift_prior_ = 0.0;        // centre of the drift prior
+  double drift_prior_sigma_;        // its spread (narrowed after a gap reset)
+  std::optional<Fit> fit_;          // fit of the current window
+  ClockMapping mapping_;            // what to_session() follows
   int64_t rejected_ = 0;
   int64_t dropped_ = 0;
   int64_t gap_resets_ = 0;

@@ -193,21 +193,23 @@ OffsetFit fit_offset(const std::deque<ClockSample>& samples, int64_t now_ns,
 
   // Offset: midway between the two envelopes at that drift. A sample far from now is
   // worth less for the offset now by what the drift's uncertainty adds over the distance,
-  // so each point is charged that before taking the envelope (with an exact drift this is
-  // the plain envelope; with an uncertain one the recent samples take over).
+  // so both its points are charged that (from the sample's midpoint, so one sample alone
+  // stays centred) before taking the envelopes. With an exact drift these are the plain
+  // envelopes; with an uncertain one the recent samples take over.
   double up = std::numeric_limits<double>::infinity();
   double lo = -up;
   for (const ClockSample& s : samples) {
     const double u = double(s.t1_ns - now_ns), v = double(s.t4_ns - now_ns);
-    up = std::min(up, double((s.t2_ns - s.t1_ns) - base) - b * u + drift.sd * std::abs(u));
-    lo = std::max(lo, double((s.t3_ns - s.t4_ns) - base) - b * v - drift.sd * std::abs(v));
+    const double charge = drift.sd * std::abs(double(s.local_mid_ns() - now_ns));
+    up = std::min(up, double((s.t2_ns - s.t1_ns) - base) - b * u + charge);
+    lo = std::max(lo, double((s.t3_ns - s.t4_ns) - base) - b * v - charge);
   }
   const double a = 0.5 * (up + lo);
 
   // Every line the samples allow: its value at now is between the lowest lower envelope
   // and the highest upper envelope over the allowed drifts.
-  const double a_high = env.upper(argmin_convex([&](double x) { return -env.upper(x); },
-                                                drift_low, drift_high));
+  const double a_high =
+      env.upper(argmin_convex([&](double x) { return -env.upper(x); }, drift_low, drift_high));
   const double a_low =
       env.lower(argmin_convex([&](double x) { return env.lower(x); }, drift_low, drift_high));
 

@@ -8,10 +8,15 @@
 // line from above and the backward points from below. Network delays are one-sided: a
 // packet is never early, only late by a random amount above the path's minimum. So the
 // points closest to the line, the envelope of each direction, carry the information; the
-// rest only tell how large the jitter is. This is the linear-programming estimate of
-// Moon, Skelly and Towsley ("Estimation and removal of clock skew from network delay
-// measurements", 1999), done per direction and joined in the middle, with a Gaussian prior
-// on the drift so that a short or noisy window does not invent one.
+// rest mostly tell how large the jitter is (Moon, Skelly and Towsley, "Estimation and
+// removal of clock skew from network delay measurements", 1999, fit the envelope by linear
+// programming). A pure envelope fit hangs on two extreme points and swings with every new
+// one, so here:
+//  - the drift is a weighted least-squares slope per direction, weights favouring points
+//    near the envelope, each direction counted by its own scatter, with a Gaussian prior;
+//  - the offset is midway between the two envelopes at that drift, each sample charged for
+//    the drift's uncertainty over its distance from now;
+//  - the bounds are exact: every (offset, drift) no sample's causality rules out.
 #pragma once
 
 #include <cstdint>
@@ -29,16 +34,16 @@ struct OffsetFitParams {
 };
 
 struct OffsetFit {
-  int64_t offset_ns = 0;       // estimate of off(now)
-  double drift = 0.0;          // estimate of d off / d local
-  int64_t offset_low_ns = 0;   // the samples allow off(now) in [low, high]
+  int64_t offset_ns = 0;      // estimate of off(now)
+  double drift = 0.0;         // estimate of d off / d local
+  int64_t offset_low_ns = 0;  // the samples allow off(now) in [low, high]
   int64_t offset_high_ns = 0;
-  double drift_low = 0.0;      // ... and the drift in [low, high] (within ±max_drift)
+  double drift_low = 0.0;  // ... and the drift in [low, high] (within ±max_drift)
   double drift_high = 0.0;
   double drift_sd = 0.0;       // statistical 1-sigma of the drift estimate
   double jitter_fwd_ns = 0.0;  // mean delay above the envelope, per direction
   double jitter_back_ns = 0.0;
-  int64_t min_delay_ns = 0;    // lowest round trip in the window
+  int64_t min_delay_ns = 0;  // lowest round trip in the window
 };
 
 /// True when some line with |drift| <= max_drift satisfies every sample's causality

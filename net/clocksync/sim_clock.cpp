@@ -22,22 +22,17 @@ struct Quantity {
   std::string_view unit;
 };
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
 /// Splits "-1.5ms" into -1.5 and "ms"; the number must be a plain decimal.
 std::optional<Quantity> split_quantity(std::string_view value) {
   size_t unit_at = 0;
-  while (unit_at < value.size()) {
+  for (; unit_at < value.size(); ++unit_at) {
     const char c = value[unit_at];
-    if ((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
-      // 'e' starts an exponent only when a digit follows ("1e3ns"), never a unit here.
-      if ((c == 'e' || c == 'E') &&
-          (unit_at + 1 >= value.size() ||
-           !((value[unit_at + 1] >= '0' && value[unit_at + 1] <= '9') ||
-             value[unit_at + 1] == '-' || value[unit_at + 1] == '+'))) {
-        break;
-      }
-      ++unit_at;
-      continue;
-    }
+    if (is_digit(c) || c == '.' || c == '-' || c == '+') continue;
+    // 'e' is an exponent only when a digit or sign follows ("1e3ns"); never a unit here.
+    const char next = unit_at + 1 < value.size() ? value[unit_at + 1] : '\0';
+    if ((c == 'e' || c == 'E') && (is_digit(next) || next == '-' || next == '+')) continue;
     break;
   }
   std::string_view number = trim(value.substr(0, unit_at));
@@ -73,8 +68,7 @@ Result<int64_t> parse_offset(std::string_view value, const std::string& where) {
     return make_error(where + ": offset " + quoted(value) +
                       " has no unit; use s, ms, us or ns (e.g. offset=-5s)");
   } else {
-    return make_error(where + ": offset unit " + quoted(q->unit) +
-                      " is not one of s, ms, us, ns");
+    return make_error(where + ": offset unit " + quoted(q->unit) + " is not one of s, ms, us, ns");
   }
   const double ns = q->number * unit_ns;
   if (std::abs(ns) > kMaxOffsetNs) {
@@ -102,8 +96,7 @@ Result<double> parse_drift(std::string_view value, const std::string& where) {
   }
   const double drift = q->number * scale;
   if (std::abs(drift) > kMaxDrift) {
-    return make_error(where + ": drift " + quoted(value) +
-                      " is out of range (at most 10000 ppm)");
+    return make_error(where + ": drift " + quoted(value) + " is out of range (at most 10000 ppm)");
   }
   return drift;
 }
@@ -117,8 +110,7 @@ int64_t SimulatedClock::local_from_true(int64_t true_ns) const {
 
 int64_t SimulatedClock::true_from_local(int64_t local_ns) const {
   // local - t0 - offset = (true - t0) * (1 + drift)
-  const long double since =
-      static_cast<long double>(local_ns - t0_ns - offset_ns) / (1.0L + drift);
+  const long double since = static_cast<long double>(local_ns - t0_ns - offset_ns) / (1.0L + drift);
   return t0_ns + static_cast<int64_t>(std::llround(since));
 }
 

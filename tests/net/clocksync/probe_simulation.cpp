@@ -159,12 +159,12 @@ double drift_error_at(const SimResult& result, int64_t at_ns) {
 
 void report(const std::string& scenario, const std::string& phase, const ErrorStats& st,
             const std::string& extra) {
-  std::printf("[ clocksync ] %-44s %-16s max %9.1f us  p99 %9.1f us  p50 %8.1f us  "
-              "bound<= %9.1f us  viol %lld %s\n",
-              scenario.c_str(), phase.c_str(), double(st.max_abs_ns) / 1e3,
-              double(st.p99_abs_ns) / 1e3, double(st.p50_abs_ns) / 1e3,
-              double(st.max_bound_ns) / 1e3, static_cast<long long>(st.bound_violations),
-              extra.c_str());
+  std::printf(
+      "[ clocksync ] %-44s %-16s max %9.1f us  p99 %9.1f us  p50 %8.1f us  "
+      "bound<= %9.1f us  viol %lld %s\n",
+      scenario.c_str(), phase.c_str(), double(st.max_abs_ns) / 1e3, double(st.p99_abs_ns) / 1e3,
+      double(st.p50_abs_ns) / 1e3, double(st.max_bound_ns) / 1e3,
+      static_cast<long long>(st.bound_violations), extra.c_str());
   std::fflush(stdout);
 }
 

@@ -34,7 +34,7 @@ struct Leg {
 struct SimPath {
   Leg to_server;
   Leg to_client;
-  double loss = 0.0;                 // per packet, each direction
+  double loss = 0.0;                      // per packet, each direction
   int64_t server_turnaround_ns = 20'000;  // t3 - t2
 };
 
@@ -62,7 +62,7 @@ struct Measurement {
   int64_t bound_ns = 0;  // error_bound_at(local)
   bool valid = false;
   bool settled = false;
-  double drift = 0.0;    // estimated
+  double drift = 0.0;  // estimated
   int64_t gap_resets = 0;
 };
 
