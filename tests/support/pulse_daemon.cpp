@@ -56,7 +56,8 @@ void end(pid_t& pid, int sig) {
 
 }  // namespace
 
-PulseDaemon::PulseDaemon(const std::string& scratch, const std::string& sink) : sink_(sink) {
+PulseDaemon::PulseDaemon(const std::string& scratch, const std::string& sink, bool split_channels)
+    : sink_(sink) {
   dir_ = scratch + "/pulse";
   fs::remove_all(dir_);
   fs::create_directories(dir_);
@@ -66,6 +67,11 @@ PulseDaemon::PulseDaemon(const std::string& scratch, const std::string& sink) : 
     pa << "load-module module-native-protocol-unix auth-anonymous=1 socket=" << dir_ << "/native\n"
        << "load-module module-null-sink sink_name=" << sink << " rate=48000 channels=2\n"
        << "set-default-sink " << sink << "\n";
+    if (split_channels) {
+      for (const char* side : {"left", "right"})
+        pa << "load-module module-remap-sink sink_name=" << side << "_only master=" << sink
+           << " channels=1 master_channel_map=front-" << side << " channel_map=mono remix=no\n";
+    }
   }
   const std::vector<std::string> env{"HOME=" + dir_, "XDG_RUNTIME_DIR=" + dir_,
                                      "PULSE_STATE_PATH=" + dir_, "PULSE_RUNTIME_PATH=" + dir_};

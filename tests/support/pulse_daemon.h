@@ -14,7 +14,10 @@ class PulseDaemon {
  public:
   /// Starts `pulseaudio` with a null sink named `sink` at 48 kHz stereo. ok() tells whether
   /// it came up; error() says why not.
-  explicit PulseDaemon(const std::string& scratch, const std::string& sink = "lockstep_sink");
+  /// With `split_channels`, two more sinks, "left_only" and "right_only", play into the
+  /// null sink's left and right channel: two nodes recorded on one timeline.
+  explicit PulseDaemon(const std::string& scratch, const std::string& sink = "lockstep_sink",
+                       bool split_channels = false);
   ~PulseDaemon();
   PulseDaemon(const PulseDaemon&) = delete;
   PulseDaemon& operator=(const PulseDaemon&) = delete;
