@@ -261,6 +261,9 @@ int join_session(const Endpoint& server_ep, const SessionOptions& s, const NodeO
     pl.follow(from_wire(*box.state));
     box.state.reset();
   }
+  // The host's own node may control even under --control host: register it before its
+  // first command.
+  if (local_server && c.local_port() > 0) local_server->set_host_client_port(c.local_port());
   c.set_ready(true);
   SessionCommands commands(c, pl);
   if (s.play) commands.play();
@@ -269,6 +272,7 @@ int join_session(const Endpoint& server_ep, const SessionOptions& s, const NodeO
   loop.start_playing = false;  // the session decides
   int64_t next_status = 0;
   const int64_t script_start = monotonic_ns();
+  ClientPhase shown_phase = c.phase();
   size_t next_command = 0;
   loop.each_tick = [&] {
     while (next_command < schedule->size() &&
@@ -285,6 +289,10 @@ int join_session(const Endpoint& server_ep, const SessionOptions& s, const NodeO
         pl.follow(from_wire(*box.state));
         box.state.reset();
       }
+    }
+    if (c.phase() != shown_phase) {  // Reconnecting…, Connected again: say so
+      shown_phase = c.phase();
+      LS_INFO("{}", c.status_line());
     }
     const int64_t now = monotonic_ns();
     if (now >= next_status) {
@@ -395,6 +403,11 @@ int run_join(const std::string& address, const SessionOptions& s, const NodeOpti
 }
 
 int run_serve(const std::vector<std::string>& files, const SessionOptions& s, double duration_s) {
+  if (s.control == "host") {
+    LS_ERROR("--control host needs a host node, and a dedicated server has none: use "
+             "`lockstep host` on the machine that should control, or --control anyone");
+    return 2;
+  }
   std::signal(SIGINT, [](int) { g_interrupted = true; });
   std::signal(SIGTERM, [](int) { g_interrupted = true; });
   auto password = password_from(s);

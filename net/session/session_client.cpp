@@ -177,6 +177,8 @@ void SessionClient::Impl::connect() {
 }
 
 void SessionClient::Impl::lost(const std::string& why) {
+  // Free the connection slot at once (the client host has one), or the next connect fails.
+  if (peer) enet_peer_reset(peer);
   peer = nullptr;
   handshake.reset();
   const int64_t wait = backoff_ns;

@@ -356,8 +356,14 @@ void SessionServer::Impl::broadcast_state(uint32_t command_id, uint32_t issuer) 
 }
 
 bool SessionServer::Impl::all_ready() const {
-  for (const auto& [enet, peer] : peers)
-    if (peer.authed && !peer.ready) return false;
+  for (const auto& [enet, peer] : peers) {
+    if (!peer.authed || peer.ready) continue;
+    // A node without the media will never be ready: it does not hold the others back.
+    const bool cannot_play = std::any_of(peer.media.begin(), peer.media.end(), [&](const MediaMatch& m) {
+      return m.media_index == transport.media_index && m.status != MatchStatus::Found;
+    });
+    if (!cannot_play) return false;
+  }
   return true;
 }
 
