@@ -159,7 +159,7 @@ void SessionServer::Impl::run() {
       apply(play, monotonic_ns() + lead_ns());
       broadcast_state(play.command_id, 0);
     }
-    if (now - last_table_ns >= 500 * kNsPerMs) publish_table(now);
+    if (now - last_table_ns >= kNsPerSec) publish_table(now);
   }
   for (auto& [enet, peer] : peers) {
     send(peer, kControlChannel, Bye{"the server closed the session"});
@@ -397,8 +397,13 @@ void SessionServer::Impl::publish_table(int64_t now) {
     info.media = peer.media;
     table.peers.push_back(std::move(info));
   }
-  for (auto& [enet, peer] : peers)
-    if (peer.authed) send(peer, kStatusChannel, table);
+  // Encoded once for everybody: with N nodes the table is O(N) bytes sent to N nodes.
+  if (auto bytes = encode(table)) {
+    for (auto& [enet, peer] : peers)
+      if (peer.authed) send_bytes(enet, kStatusChannel, *bytes);
+  } else {
+    LS_WARN("session: node table not sent: {}", bytes.error());
+  }
   std::lock_guard lock(mutex);
   published = std::move(table.peers);
 }
