@@ -117,8 +117,9 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
       if (at_mono > std::max(now, last_tick) && at_mono < tick) tick = at_mono;
     }
     last_tick = tick;
-    const int64_t draw_at = tick - cost.lead_ns();
-    sleep_until_ns(draw_at);
+    // Headless, the frame due at the next tick is known now: render it at once and make it
+    // visible at the tick. With a display, draw just early enough before presenting.
+    if (!params.visible_at_tick) sleep_until_ns(tick - cost.lead_ns());
     const int64_t draw_start = monotonic_ns();
 
     const FramePick pick = player.pick_frame(tick, st.paused ? 50 : 0);
