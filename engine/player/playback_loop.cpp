@@ -41,26 +41,34 @@ double percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
-/// Next refresh tick after monotonic `now_ns`, in monotonic ns.
-int64_t next_tick(const Player& player, const TransportState& st, double refresh_hz,
-                  int64_t now_ns) {
+/// A refresh tick: when it is in the transport's (session) clock, exactly, and in
+/// monotonic time. The frame is chosen from the session time itself, so a tick on a frame
+/// boundary picks the same frame on every node whatever the clock mapping did since.
+struct Tick {
+  int64_t session_ns = 0;
+  int64_t mono_ns = 0;
+};
+
+/// Next refresh tick after monotonic `now_ns`.
+Tick next_tick(const Player& player, const TransportState& st, double refresh_hz, int64_t now_ns) {
   const ClockDomain& clock = player.clock_domain();
-  if (refresh_hz > 0.0) {
-    // Ticks aligned to the session clock, so that all nodes refresh together.
-    const int64_t period = int64_t(1e9 / refresh_hz);
-    const int64_t s = clock.to_session(now_ns);
-    return clock.to_monotonic((s / period + 1) * period);
-  }
-  if (st.paused) return now_ns + 33 * kNsPerMs;  // redraws for the overlay only
-  // One tick per frame, at its presentation time.
-  const MediaInfo& mi = player.info();
   const int64_t s = clock.to_session(now_ns);
-  const int64_t due = mi.frame_at_ns(std::max<int64_t>(st.position_at(s), 0));
-  int64_t k = st.position_at(s) < 0 ? 0 : due + 1;
-  int64_t t = clock.to_monotonic(st.time_of(mi.frame_time_ns(k)));
-  if (t <= now_ns) t = clock.to_monotonic(st.time_of(mi.frame_time_ns(++k)));
-  // A state that takes effect before then (a session command) gets its own tick.
-  return t;
+  int64_t session = 0;
+  if (refresh_hz > 0.0) {
+    // Ticks on one grid of session time, so that all nodes refresh together.
+    const int64_t period = int64_t(1e9 / refresh_hz);
+    session = (s / period + 1) * period;
+  } else if (st.paused) {
+    session = s + 33 * kNsPerMs;  // redraws for the overlay only
+  } else {
+    // One tick per frame, at its presentation time.
+    const MediaInfo& mi = player.info();
+    const int64_t due = mi.frame_at_ns(std::max<int64_t>(st.position_at(s), 0));
+    int64_t k = st.position_at(s) < 0 ? 0 : due + 1;
+    session = st.time_of(mi.frame_time_ns(k));
+    if (session <= s) session = st.time_of(mi.frame_time_ns(++k));
+  }
+  return Tick{session, clock.to_monotonic(session)};
 }
 
 }  // namespace
@@ -110,19 +118,20 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
 
     const TransportState st =
         player.transport().state_at(player.clock_domain().to_session(now));
-    int64_t tick = next_tick(player, st, params.refresh_hz, std::max(now, last_tick));
+    Tick next = next_tick(player, st, params.refresh_hz, std::max(now, last_tick));
     // A state that takes effect before that tick (a session command) gets a tick of its own.
     if (auto at = player.transport().scheduled_anchor()) {
       const int64_t at_mono = player.clock_domain().to_monotonic(*at);
-      if (at_mono > std::max(now, last_tick) && at_mono < tick) tick = at_mono;
+      if (at_mono > std::max(now, last_tick) && at_mono < next.mono_ns) next = Tick{*at, at_mono};
     }
+    const int64_t tick = next.mono_ns;
     last_tick = tick;
     // Headless, the frame due at the next tick is known now: render it at once and make it
     // visible at the tick. With a display, draw just early enough before presenting.
     if (!params.visible_at_tick) sleep_until_ns(tick - cost.lead_ns());
     const int64_t draw_start = monotonic_ns();
 
-    const FramePick pick = player.pick_frame(tick, st.paused ? 50 : 0);
+    const FramePick pick = player.pick_frame_at(next.session_ns, st.paused ? 50 : 0);
     DrawRequest req;
     PictureView view;
     if (pick.frame) {
@@ -166,7 +175,7 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
           {"paused", st.paused},
       };
       line["readback"] = readback ? nlohmann::json(*readback) : nlohmann::json(nullptr);
-      line["session_ns"] = player.clock_domain().to_session(tick);
+      line["session_ns"] = next.session_ns;
       if (auto err = player.clock_domain().error_ns(present_ns)) line["clock_err_ns"] = *err;
       const std::string text = line.dump() + "\n";
       std::fwrite(text.data(), 1, text.size(), log.get());

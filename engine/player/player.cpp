@@ -176,8 +176,11 @@ void Player::set_loop(bool loop) {
 }
 
 FramePick Player::pick_frame(int64_t display_ns, int wait_ms) {
+  return pick_frame_at(domain_->to_session(display_ns), wait_ms);
+}
+
+FramePick Player::pick_frame_at(int64_t session_ns, int wait_ms) {
   const MediaInfo& mi = info();
-  const int64_t session_ns = domain_->to_session(display_ns);
   const TransportState st = transport_.state_at(session_ns);
   int64_t pos = std::max<int64_t>(st.position_at(session_ns), 0);
   if (!st.loop) pos = std::min(pos, mi.frame_time_ns(mi.frame_count) - 1);

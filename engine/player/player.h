@@ -112,6 +112,8 @@ class Player final : public PlayerCommands {
   /// Drops frames that are already late and counts them. With `wait_ms` > 0 it waits that
   /// long for a frame of the current seek generation (used while paused and by tests).
   FramePick pick_frame(int64_t display_ns, int wait_ms = 0);
+  /// Render thread only. The same, for a refresh at transport (session) time `session_ns`.
+  FramePick pick_frame_at(int64_t session_ns, int wait_ms = 0);
   /// Render thread only. Records that the picked frame was presented.
   void mark_presented();
   /// True when a non-looping file has been shown to its end.
