@@ -74,7 +74,9 @@ bool send_bytes(ENetPeer* peer, Channel channel, std::span<const uint8_t> bytes)
   switch (channel) {
     case kControlChannel: flags = ENET_PACKET_FLAG_RELIABLE; break;
     case kClockChannel: flags = ENET_PACKET_FLAG_UNSEQUENCED; break;
-    default: flags = 0; break;  // unreliable, sequenced
+    // Unreliable and sequenced; a status larger than one datagram (a big node table) is
+    // fragmented unreliably too, instead of ENet's default of reliable fragments.
+    default: flags = ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT; break;
   }
   ENetPacket* packet = enet_packet_create(bytes.data(), bytes.size(), flags);
   if (!packet) return false;
