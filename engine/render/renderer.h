@@ -44,6 +44,10 @@ struct RendererParams {
   bool overlay = false;
   /// Prefer FIFO (vsync) presentation; when false, MAILBOX or IMMEDIATE if offered.
   bool vsync = false;
+  /// Converts 4:2:0 pictures drawn at their own size (1:1) with a compute shader that writes
+  /// the target directly, when the device and target allow it: on lavapipe about a third of
+  /// the fragment shader's cost, same result. False: always the fragment shader.
+  bool compute_conversion = true;
 };
 
 struct DrawRequest {
@@ -53,6 +57,13 @@ struct DrawRequest {
   /// Headless: wait until the GPU has finished this frame, so present_ns is when the image
   /// is complete (the paced loop uses it; throughput runs leave it off).
   bool wait_rendered = false;
+};
+
+/// Which shader converted a drawn picture to RGB.
+enum class ConversionPath {
+  None,            // no picture was drawn
+  FragmentShader,  // textures sampled by the picture's draw (scaled, or not 4:2:0)
+  ComputeShader,   // written into the target by a compute shader (4:2:0 drawn at 1:1)
 };
 
 struct DrawResult {
@@ -69,6 +80,8 @@ struct DrawResult {
   /// True when nothing was drawn: the window is minimised (0x0) or its swapchain could not
   /// be recreated yet. Draw again later.
   bool skipped = false;
+  /// How the picture was converted (diagnostics; tests check that the fast path is taken).
+  ConversionPath conversion = ConversionPath::None;
 };
 
 class Renderer {

@@ -195,7 +195,8 @@ Status Context::create_instance(const ContextParams& params) {
   // The loader unloads the driver at vkDestroyInstance; LeakSanitizer then cannot name the
   // module of the few bytes lavapipe keeps, and no suppression matches (PLATFORM.md).
   // Sanitizer builds keep it resident; harmless when another driver is used.
-  [[maybe_unused]] static void* const resident = dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NODELETE);
+  [[maybe_unused]] static void* const resident =
+      dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NODELETE);
 #endif
   if (const VkResult r = vkCreateInstance(&info, nullptr, &instance_); r != VK_SUCCESS) {
     std::string names;
@@ -257,7 +258,16 @@ Status Context::create_device() {
   std::vector<const char*> extensions;
   if (surface_) extensions.push_back(VK_KHR_SWAPCHAIN_EXTENSION_NAME);
 
+  // The compute conversion writes the target (RGBA8 offscreen, often BGRA8 in a window, which
+  // GLSL has no format qualifier for) through an unformatted storage image.
+  VkPhysicalDeviceFeatures supported{};
+  vkGetPhysicalDeviceFeatures(physical_device_, &supported);
+  VkPhysicalDeviceFeatures enabled{};
+  enabled.shaderStorageImageWriteWithoutFormat = supported.shaderStorageImageWriteWithoutFormat;
+  storage_write_without_format_ = supported.shaderStorageImageWriteWithoutFormat == VK_TRUE;
+
   VkDeviceCreateInfo info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+  info.pEnabledFeatures = &enabled;
   info.queueCreateInfoCount = 1;
   info.pQueueCreateInfos = &queue_info;
   info.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
@@ -271,6 +281,13 @@ Status Context::create_device() {
 
 std::string Context::description() const {
   return std::string(properties_.deviceName) + " [" + type_name(properties_.deviceType) + "]";
+}
+
+bool Context::can_store_unformatted(VkFormat format) const {
+  if (!storage_write_without_format_) return false;
+  VkFormatProperties props{};
+  vkGetPhysicalDeviceFormatProperties(physical_device_, format, &props);
+  return props.optimalTilingFeatures & VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT;
 }
 
 void Context::wait_idle() const {

@@ -72,6 +72,9 @@ class Context {
   /// "llvmpipe (LLVM 15.0.6, 256 bits) [cpu]".
   std::string description() const;
   bool validation_enabled() const { return messenger_ != VK_NULL_HANDLE; }
+  /// True when compute shaders can write optimally tiled `format` images declared without a
+  /// format in the shader (shaderStorageImageWriteWithoutFormat, enabled when offered).
+  bool can_store_unformatted(VkFormat format) const;
   int validation_errors() const { return validation_errors_.load(std::memory_order_relaxed); }
 
   Result<Buffer> create_buffer(VkDeviceSize size, VkBufferUsageFlags usage, MemoryUse use) const;
@@ -103,6 +106,7 @@ class Context {
   VkPhysicalDeviceMemoryProperties memory_properties_{};
   uint32_t queue_family_ = 0;
   VkQueue queue_ = VK_NULL_HANDLE;
+  bool storage_write_without_format_ = false;
   std::atomic<int> validation_errors_{0};
 };
 

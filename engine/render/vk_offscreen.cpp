@@ -13,6 +13,7 @@ class OffscreenTarget final : public RenderTarget {
  public:
   VkFormat format() const override { return kOffscreenFormat; }
   bool can_read_back() const override { return true; }
+  bool can_store() const override { return storage_; }
   std::optional<VkImageLayout> final_layout() const override { return std::nullopt; }
   uint32_t image_count() const override { return uint32_t(images_.size()); }
   uint32_t min_image_count() const override { return uint32_t(images_.size()); }
@@ -22,6 +23,7 @@ class OffscreenTarget final : public RenderTarget {
     TargetFrame frame;
     frame.image_index = slot % uint32_t(images_.size());
     frame.image = images_[frame.image_index].image.get();
+    frame.view = images_[frame.image_index].view.get();
     frame.framebuffer = framebuffers_[frame.image_index].get();
     frame.extent = extent_;
     return std::optional<TargetFrame>(frame);
@@ -30,10 +32,12 @@ class OffscreenTarget final : public RenderTarget {
 
   Status init(const Context& ctx, VkRenderPass render_pass, VkExtent2D extent, uint32_t slots) {
     extent_ = extent;
+    storage_ = ctx.can_store_unformatted(kOffscreenFormat);
     for (uint32_t i = 0; i < slots; ++i) {
       LS_TRY(Image image, ctx.create_image(extent, kOffscreenFormat,
                                            VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
-                                               VK_IMAGE_USAGE_TRANSFER_SRC_BIT));
+                                               VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
+                                               (storage_ ? VK_IMAGE_USAGE_STORAGE_BIT : 0)));
       const VkImageView view = image.view.get();
       VkFramebufferCreateInfo info{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
       info.renderPass = render_pass;
@@ -52,6 +56,7 @@ class OffscreenTarget final : public RenderTarget {
 
  private:
   VkExtent2D extent_{};
+  bool storage_ = false;
   std::vector<Image> images_;
   std::vector<FramebufferOwner> framebuffers_;  // destroyed before the images
 };

@@ -7,22 +7,23 @@
 namespace lockstep::vk {
 namespace {
 
-/// Matches `Conversion` in shaders/yuv.frag (std430 push constants: vec4 each).
-struct ConversionConstants {
-  float col[3][4];
-  float offset[4];
-};
-static_assert(sizeof(ConversionConstants) == 64);
+// Distinct conversions kept before the cache is emptied (after a device wait): a session sees
+// one or two; this only bounds a pathological stream of matrix changes.
+constexpr size_t kMaxPipelines = 16;
 
-Result<RenderPassOwner> create_render_pass(VkDevice device, VkFormat format) {
+/// `load`: keep what the image holds (written by the compute conversion, already in
+/// COLOR_ATTACHMENT_OPTIMAL) instead of clearing it. Both passes are compatible: the same
+/// framebuffers and pipelines work in either.
+Result<RenderPassOwner> create_render_pass(VkDevice device, VkFormat format, bool load) {
   VkAttachmentDescription color{};
   color.format = format;
   color.samples = VK_SAMPLE_COUNT_1_BIT;
-  color.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR;
+  color.loadOp = load ? VK_ATTACHMENT_LOAD_OP_LOAD : VK_ATTACHMENT_LOAD_OP_CLEAR;
   color.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
   color.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
   color.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
-  color.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;  // cleared every frame
+  color.initialLayout = load ? VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL
+                             : VK_IMAGE_LAYOUT_UNDEFINED;  // cleared every frame
   color.finalLayout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL;
 
   VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
@@ -70,7 +71,8 @@ Result<PicturePipeline> PicturePipeline::create(const Context& ctx, VkFormat for
   const VkDevice device = ctx.device();
   PicturePipeline p;
   p.format_ = format;
-  LS_TRY(p.render_pass_, create_render_pass(device, format));
+  LS_TRY(p.render_pass_, create_render_pass(device, format, false));
+  LS_TRY(p.load_pass_, create_render_pass(device, format, true));
 
   VkSamplerCreateInfo sampler{VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO};
   sampler.magFilter = VK_FILTER_LINEAR;
@@ -114,27 +116,43 @@ Result<PicturePipeline> PicturePipeline::create(const Context& ctx, VkFormat for
   alloc.pSetLayouts = &set_layout;
   LS_VK_TRY(vkAllocateDescriptorSets(device, &alloc, &p.descriptor_set_));
 
-  VkPushConstantRange push{VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof(ConversionConstants)};
   VkPipelineLayoutCreateInfo layout_info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
   layout_info.setLayoutCount = 1;
   layout_info.pSetLayouts = &set_layout;
-  layout_info.pushConstantRangeCount = 1;
-  layout_info.pPushConstantRanges = &push;
   VkPipelineLayout layout = VK_NULL_HANDLE;
   LS_VK_TRY(vkCreatePipelineLayout(device, &layout_info, nullptr, &layout));
   p.layout_ = PipelineLayoutOwner(device, layout);
 
-  LS_TRY(const ShaderModuleOwner vert, create_shader(device, spirv::fullscreen_vert));
-  LS_TRY(const ShaderModuleOwner frag, create_shader(device, spirv::yuv_frag));
+  LS_TRY(p.vert_, create_shader(device, spirv::fullscreen_vert));
+  LS_TRY(p.frag_, create_shader(device, spirv::yuv_frag));
+  p.ctx_ = &ctx;
+  return p;
+}
+
+Result<VkPipeline> PicturePipeline::pipeline_for(const YuvToRgb& conversion) {
+  for (const CachedPipeline& c : pipelines_)
+    if (c.conversion == conversion) return c.pipeline.get();
+  if (pipelines_.size() >= kMaxPipelines) {
+    ctx_->wait_idle();  // frames in flight may still use them
+    pipelines_.clear();
+  }
+
+  // constant_id 0 .. 8: matrix rows; 9 .. 11: offset (shaders/yuv.frag).
+  static_assert(sizeof(YuvToRgb) == 12 * sizeof(float));
+  std::array<VkSpecializationMapEntry, 12> entries{};
+  for (uint32_t i = 0; i < entries.size(); ++i) entries[i] = {i, 4 * i, 4};
+  const VkSpecializationInfo specialisation{uint32_t(entries.size()), entries.data(),
+                                            sizeof(conversion), &conversion};
   std::array<VkPipelineShaderStageCreateInfo, 2> stages{};
   stages[0].sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
   stages[0].stage = VK_SHADER_STAGE_VERTEX_BIT;
-  stages[0].module = vert.get();
+  stages[0].module = vert_.get();
   stages[0].pName = "main";
   stages[1].sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
   stages[1].stage = VK_SHADER_STAGE_FRAGMENT_BIT;
-  stages[1].module = frag.get();
+  stages[1].module = frag_.get();
   stages[1].pName = "main";
+  stages[1].pSpecializationInfo = &specialisation;
 
   VkPipelineVertexInputStateCreateInfo vertex_input{
       VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO};
@@ -176,13 +194,14 @@ Result<PicturePipeline> PicturePipeline::create(const Context& ctx, VkFormat for
   info.pMultisampleState = &multisample;
   info.pColorBlendState = &blend;
   info.pDynamicState = &dynamic;
-  info.layout = layout;
-  info.renderPass = p.render_pass_.get();
+  info.layout = layout_.get();
+  info.renderPass = render_pass_.get();
   info.subpass = 0;
   VkPipeline pipeline = VK_NULL_HANDLE;
+  const VkDevice device = ctx_->device();
   LS_VK_TRY(vkCreateGraphicsPipelines(device, VK_NULL_HANDLE, 1, &info, nullptr, &pipeline));
-  p.pipeline_ = PipelineOwner(device, pipeline);
-  return p;
+  pipelines_.push_back({conversion, PipelineOwner(device, pipeline)});
+  return pipeline;
 }
 
 void PicturePipeline::bind_textures(VkDevice device, const std::array<VkImageView, 2>& views) {
@@ -200,24 +219,19 @@ void PicturePipeline::bind_textures(VkDevice device, const std::array<VkImageVie
   vkUpdateDescriptorSets(device, static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
 }
 
-void PicturePipeline::record_draw(VkCommandBuffer cmd, const PixelRect& rect,
-                                  const YuvToRgb& conversion) const {
+Status PicturePipeline::record_draw(VkCommandBuffer cmd, const PixelRect& rect,
+                                    const YuvToRgb& conversion) {
+  LS_TRY(const VkPipeline pipeline, pipeline_for(conversion));
   const VkViewport viewport{float(rect.x),      float(rect.y), float(rect.width),
                             float(rect.height), 0.0f,          1.0f};
   const VkRect2D scissor{{rect.x, rect.y}, {uint32_t(rect.width), uint32_t(rect.height)}};
-  ConversionConstants constants{};
-  for (int col = 0; col < 3; ++col)
-    for (int row = 0; row < 3; ++row) constants.col[col][row] = conversion.matrix[row][col];
-  for (int i = 0; i < 3; ++i) constants.offset[i] = conversion.offset[i];
-
-  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline_.get());
+  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline);
   vkCmdSetViewport(cmd, 0, 1, &viewport);
   vkCmdSetScissor(cmd, 0, 1, &scissor);
   vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, layout_.get(), 0, 1,
                           &descriptor_set_, 0, nullptr);
-  vkCmdPushConstants(cmd, layout_.get(), VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof(constants),
-                     &constants);
   vkCmdDraw(cmd, 3, 1, 0, 0);
+  return {};
 }
 
 }  // namespace lockstep::vk

@@ -2,6 +2,9 @@
 // records one command buffer per frame:
 //   upload planes → render pass { clear black, picture (letterboxed), ImGui } →
 //   [copy to the read-back buffer] → layout for present → submit → present.
+// A 4:2:0 picture drawn at its own size takes the compute conversion instead (vk_compute.h):
+//   stage planes → compute writes the picture into the target →
+//   render pass loading it { clear the bars, ImGui } → the same from there.
 // Two frames in flight: slot i's command buffer, staging slice and fence are reused only after
 // that fence signalled. Nothing is destroyed while the GPU may use it: recreating the picture
 // textures or the swapchain waits for the device first, and so does the destructor.
@@ -14,6 +17,7 @@
 #include "core/time.h"
 #include "render/renderer.h"
 #include "render/vk_check.h"
+#include "render/vk_compute.h"
 #include "render/vk_context.h"
 #include "render/vk_overlay.h"
 #include "render/vk_pipeline.h"
@@ -27,6 +31,25 @@ namespace {
 using namespace vk;
 
 constexpr uint32_t kFramesInFlight = 2;
+
+/// The parts of a target outside the picture's rectangle (at most 4), as clear rectangles.
+struct Bars {
+  std::array<VkClearRect, 4> rects{};
+  uint32_t count = 0;
+};
+
+Bars bar_rects(VkExtent2D extent, const PixelRect& r) {
+  Bars bars;
+  const auto add = [&](int x, int y, int w, int h) {
+    if (w > 0 && h > 0) bars.rects[bars.count++] = {{{x, y}, {uint32_t(w), uint32_t(h)}}, 0, 1};
+  };
+  const int width = int(extent.width), height = int(extent.height);
+  add(0, 0, width, r.y);                                     // above
+  add(0, r.y + r.height, width, height - r.y - r.height);    // below
+  add(0, r.y, r.x, r.height);                                // left
+  add(r.x + r.width, r.y, width - r.x - r.width, r.height);  // right
+  return bars;
+}
 
 struct FrameSlot {
   VkCommandBuffer cmd = VK_NULL_HANDLE;  // freed with the command pool
@@ -48,7 +71,12 @@ class VulkanRenderer final : public Renderer {
 
  private:
   Status create_frames();
-  Status record_frame(const DrawRequest& request, const TargetFrame& frame, VkCommandBuffer cmd);
+  bool converts_by_compute(const PictureView& picture, const PixelRect& rect,
+                           const TargetFrame& frame) const;
+  Status record_compute(const PictureView& picture, const PixelRect& rect, const TargetFrame& frame,
+                        VkCommandBuffer cmd);
+  Result<ConversionPath> record_frame(const DrawRequest& request, const TargetFrame& frame,
+                                      VkCommandBuffer cmd);
   void record_read_back(const TargetFrame& frame, VkCommandBuffer cmd);
   Status ensure_read_back_buffer(VkExtent2D extent);
   Status copy_read_back(const TargetFrame& frame, DrawResult& result);
@@ -60,6 +88,7 @@ class VulkanRenderer final : public Renderer {
   std::optional<PicturePipeline> pipeline_;
   std::unique_ptr<RenderTarget> target_;
   std::optional<PlaneUploader> uploader_;
+  std::optional<ComputeConversion> compute_;  // unset: RendererParams::compute_conversion off
   Buffer read_back_;  // used only by frames that wait for their fence before draw() returns
   std::unique_ptr<ImGuiOverlay> overlay_;
 
@@ -107,6 +136,9 @@ Status VulkanRenderer::init(const RendererParams& params) {
   }
   if (auto s = create_frames(); !s) return s;
   uploader_.emplace(*ctx_, kFramesInFlight);
+  if (params.compute_conversion) {
+    LS_TRY(compute_, ComputeConversion::create(*ctx_, kFramesInFlight));
+  }
   if (params.overlay) {
     LS_TRY(overlay_, ImGuiOverlay::create(*ctx_, pipeline_->render_pass(), command_pool_.get(),
                                           kFramesInFlight));
@@ -180,10 +212,12 @@ Result<DrawResult> VulkanRenderer::draw(const DrawRequest& request) {
   }
 
   const VkCommandBuffer cmd = slot_state.cmd;
-  if (auto s = record_frame(request, frame, cmd); !s) return forward_error(s);
+  LS_TRY(result.conversion, record_frame(request, frame, cmd));
 
   LS_VK_TRY(vkResetFences(device, 1, &fence));
-  const VkPipelineStageFlags wait_stage = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
+  // The first write to the acquired image: the render pass, or the compute conversion.
+  const VkPipelineStageFlags wait_stage =
+      VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   submit.waitSemaphoreCount = frame.wait ? 1 : 0;
   submit.pWaitSemaphores = &frame.wait;
@@ -210,15 +244,65 @@ Result<DrawResult> VulkanRenderer::draw(const DrawRequest& request) {
   return result;
 }
 
-Status VulkanRenderer::record_frame(const DrawRequest& request, const TargetFrame& frame,
-                                    VkCommandBuffer cmd) {
+bool VulkanRenderer::converts_by_compute(const PictureView& picture, const PixelRect& rect,
+                                         const TargetFrame& frame) const {
+  return compute_ && frame.view != VK_NULL_HANDLE && target_->can_store() &&
+         rect.width == picture.width && rect.height == picture.height &&
+         uploader_->can_stage(picture);
+}
+
+Status VulkanRenderer::record_compute(const PictureView& picture, const PixelRect& rect,
+                                      const TargetFrame& frame, VkCommandBuffer cmd) {
+  const uint32_t slot = uint32_t(frame_number_ % kFramesInFlight);
+  LS_TRY(const StagedPlanes planes, uploader_->stage_planes(picture, slot));
+
+  // The image's previous contents are not needed (UNDEFINED). Earlier uses to wait for: the
+  // presentation engine (acquire semaphore, waited at COMPUTE_SHADER) and read-back copies.
+  VkImageMemoryBarrier to_general{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
+  to_general.srcAccessMask = 0;
+  to_general.dstAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  to_general.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+  to_general.newLayout = VK_IMAGE_LAYOUT_GENERAL;
+  to_general.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+  to_general.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+  to_general.image = frame.image;
+  to_general.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+  vkCmdPipelineBarrier(
+      cmd,
+      VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT |
+          VK_PIPELINE_STAGE_TRANSFER_BIT,
+      VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, nullptr, 0, nullptr, 1, &to_general);
+
+  if (auto s = compute_->record(cmd, slot, picture, planes, frame.view, {rect.x, rect.y}); !s)
+    return forward_error(s, "converting a picture");
+
+  VkImageMemoryBarrier to_attachment = to_general;
+  to_attachment.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  to_attachment.dstAccessMask =
+      VK_ACCESS_COLOR_ATTACHMENT_READ_BIT | VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
+  to_attachment.oldLayout = VK_IMAGE_LAYOUT_GENERAL;
+  to_attachment.newLayout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL;
+  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                       VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, 0, 0, nullptr, 0, nullptr, 1,
+                       &to_attachment);
+  return {};
+}
+
+Result<ConversionPath> VulkanRenderer::record_frame(const DrawRequest& request,
+                                                    const TargetFrame& frame, VkCommandBuffer cmd) {
   LS_VK_TRY(vkResetCommandBuffer(cmd, 0));
   VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   LS_VK_TRY(vkBeginCommandBuffer(cmd, &begin));
 
   const PictureView* picture = request.picture;
-  if (picture) {
+  const PixelRect rect =
+      picture ? letterbox(int(frame.extent.width), int(frame.extent.height), *picture)
+              : PixelRect{};
+  const bool by_compute = picture && converts_by_compute(*picture, rect, frame);
+  if (by_compute) {
+    if (auto s = record_compute(*picture, rect, frame, cmd); !s) return forward_error(s);
+  } else if (picture) {
     LS_TRY(const bool recreated,
            uploader_->upload(*picture, uint32_t(frame_number_ % kFramesInFlight), cmd));
     if (recreated) pipeline_->bind_textures(ctx_->device(), uploader_->views());
@@ -227,15 +311,19 @@ Status VulkanRenderer::record_frame(const DrawRequest& request, const TargetFram
   VkClearValue clear{};
   clear.color = {{0.0f, 0.0f, 0.0f, 1.0f}};
   VkRenderPassBeginInfo pass{VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO};
-  pass.renderPass = pipeline_->render_pass();
+  pass.renderPass = by_compute ? pipeline_->load_pass() : pipeline_->render_pass();
   pass.framebuffer = frame.framebuffer;
   pass.renderArea = {{0, 0}, frame.extent};
-  pass.clearValueCount = 1;
-  pass.pClearValues = &clear;
+  pass.clearValueCount = by_compute ? 0 : 1;
+  pass.pClearValues = by_compute ? nullptr : &clear;
   vkCmdBeginRenderPass(cmd, &pass, VK_SUBPASS_CONTENTS_INLINE);
-  if (picture) {
-    const PixelRect rect = letterbox(int(frame.extent.width), int(frame.extent.height), *picture);
-    pipeline_->record_draw(cmd, rect, yuv_to_rgb(*picture));
+  if (by_compute) {
+    const VkClearAttachment black{VK_IMAGE_ASPECT_COLOR_BIT, 0, clear};
+    const Bars bars = bar_rects(frame.extent, rect);
+    if (bars.count > 0) vkCmdClearAttachments(cmd, 1, &black, bars.count, bars.rects.data());
+  } else if (picture) {
+    if (auto s = pipeline_->record_draw(cmd, rect, yuv_to_rgb(*picture)); !s)
+      return forward_error(s);
   }
   if (request.overlay && overlay_) overlay_->record(request.overlay, cmd);
   vkCmdEndRenderPass(cmd);
@@ -256,7 +344,8 @@ Status VulkanRenderer::record_frame(const DrawRequest& request, const TargetFram
                          VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, nullptr, 0, nullptr, 1, &b);
   }
   LS_VK_TRY(vkEndCommandBuffer(cmd));
-  return {};
+  if (!picture) return ConversionPath::None;
+  return by_compute ? ConversionPath::ComputeShader : ConversionPath::FragmentShader;
 }
 
 void VulkanRenderer::record_read_back(const TargetFrame& frame, VkCommandBuffer cmd) {

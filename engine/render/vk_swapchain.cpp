@@ -45,6 +45,7 @@ class SwapchainTarget final : public RenderTarget {
 
   VkFormat format() const override { return format_.format; }
   bool can_read_back() const override { return transfer_src_; }
+  bool can_store() const override { return storage_; }
   std::optional<VkImageLayout> final_layout() const override {
     return VK_IMAGE_LAYOUT_PRESENT_SRC_KHR;
   }
@@ -57,6 +58,8 @@ class SwapchainTarget final : public RenderTarget {
     LS_VK_TRY(
         vkGetPhysicalDeviceSurfaceCapabilitiesKHR(ctx_.physical_device(), ctx_.surface(), &caps));
     transfer_src_ = caps.supportedUsageFlags & VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
+    storage_ = (caps.supportedUsageFlags & VK_IMAGE_USAGE_STORAGE_BIT) &&
+               ctx_.can_store_unformatted(format_.format);
     for (uint32_t i = 0; i < params_.slots; ++i) {
       LS_TRY(SemaphoreOwner s, make_semaphore());
       image_available_.push_back(std::move(s));
@@ -95,6 +98,7 @@ class SwapchainTarget final : public RenderTarget {
   uint32_t min_image_count_ = 2;
   uint64_t generation_ = 0;
   bool transfer_src_ = false;
+  bool storage_ = false;     // images are written by the compute conversion too
   bool out_of_date_ = true;  // no swapchain yet
 };
 
@@ -141,8 +145,9 @@ Status SwapchainTarget::recreate(VkExtent2D wanted) {
   info.imageColorSpace = format_.colorSpace;
   info.imageExtent = extent;
   info.imageArrayLayers = 1;
-  info.imageUsage =
-      VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | (transfer_src_ ? VK_IMAGE_USAGE_TRANSFER_SRC_BIT : 0);
+  info.imageUsage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
+                    (transfer_src_ ? VK_IMAGE_USAGE_TRANSFER_SRC_BIT : 0) |
+                    (storage_ ? VK_IMAGE_USAGE_STORAGE_BIT : 0);
   info.imageSharingMode = VK_SHARING_MODE_EXCLUSIVE;
   info.preTransform = caps.currentTransform;
   info.compositeAlpha = alpha;
@@ -222,6 +227,7 @@ Result<std::optional<TargetFrame>> SwapchainTarget::acquire(uint32_t slot) {
     TargetFrame frame;
     frame.image_index = index;
     frame.image = images_[index].image;
+    frame.view = images_[index].view.get();
     frame.framebuffer = images_[index].framebuffer.get();
     frame.extent = extent_;
     frame.wait = available;

@@ -18,6 +18,8 @@ namespace lockstep::vk {
 struct TargetFrame {
   uint32_t image_index = 0;
   VkImage image = VK_NULL_HANDLE;
+  VkImageView view = VK_NULL_HANDLE;  // the framebuffer's colour view, also a storage view
+                                      // when the target can_store()
   VkFramebuffer framebuffer = VK_NULL_HANDLE;
   VkExtent2D extent{};
   VkSemaphore wait = VK_NULL_HANDLE;    // signalled when the image may be written, or null
@@ -33,6 +35,8 @@ class RenderTarget {
   bool bgra() const { return format() == VK_FORMAT_B8G8R8A8_UNORM; }
   /// Whether images can be copied out (TRANSFER_SRC usage).
   virtual bool can_read_back() const = 0;
+  /// Whether compute shaders can write the images (STORAGE usage, unformatted writes).
+  virtual bool can_store() const = 0;
   /// Layout the image must be left in by the frame's commands; nullopt when any will do.
   virtual std::optional<VkImageLayout> final_layout() const = 0;
   /// True for a swapchain: frames are presented, with semaphores.

@@ -1,5 +1,6 @@
 #include "render/vk_upload.h"
 
+#include <cassert>
 #include <cstring>
 
 #include "core/log.h"
@@ -8,7 +9,9 @@
 namespace lockstep::vk {
 namespace {
 
-constexpr VkDeviceSize kTextureAlignment = 256;  // keeps every copy offset texel- and atom-aligned
+// Keeps every copy offset texel- and atom-aligned, and every slice a valid storage-buffer
+// offset (minStorageBufferOffsetAlignment is at most 256).
+constexpr VkDeviceSize kTextureAlignment = 256;
 
 VkDeviceSize align_up(VkDeviceSize v, VkDeviceSize a) { return (v + a - 1) / a * a; }
 
@@ -45,6 +48,54 @@ void interleave_rows(uint8_t* dst, const PlaneView& u, const PlaneView& v, uint3
       std::memcpy(&out[2 * x + 1], pv + x * sizeof(T), sizeof(T));
     }
   }
+}
+
+/// Copies `rows` rows of `bytes` each into rows of `stride` bytes, starting `lead` bytes into
+/// each, and fills the bytes before and after with copies of the row's first and last `texel`
+/// bytes (`texel` divides `lead` and the rest), so word windows clamp at the edges by themselves.
+void copy_rows_edge_padded(uint8_t* dst, const PlaneView& src, size_t bytes, uint32_t rows,
+                           size_t stride, size_t lead, size_t texel) {
+  for (uint32_t y = 0; y < rows; ++y) {
+    uint8_t* out = dst + y * stride;
+    const uint8_t* in = src.data + size_t(y) * size_t(src.stride_bytes);
+    for (size_t i = 0; i < lead; i += texel) std::memcpy(out + i, in, texel);
+    std::memcpy(out + lead, in, bytes);
+    for (size_t i = lead + bytes; i < stride; i += texel)
+      std::memcpy(out + i, in + bytes - texel, texel);
+  }
+}
+
+/// The compute shader's staging layout for one picture (shaders/yuv_compute.comp): strides in
+/// words, rows padded to whole blocks of kStagedBlockWidth pixels, and chroma rows long enough
+/// for the last block's window of words.
+struct PackedLayout {
+  uint32_t sample_bytes = 1;  // per sample: 1 or 2
+  uint32_t texel_bytes = 1;   // per chroma column in its plane (2x sample_bytes interleaved)
+  uint32_t chroma_planes = 2;
+  uint32_t luma_stride = 0;    // words
+  uint32_t chroma_stride = 0;  // words, including the lead word
+  uint32_t chroma_rows = 0;
+  uint32_t height = 0;
+
+  VkDeviceSize luma_words() const { return VkDeviceSize(luma_stride) * height; }
+  VkDeviceSize chroma_words() const { return VkDeviceSize(chroma_stride) * chroma_rows; }
+  VkDeviceSize bytes() const { return 4 * (luma_words() + chroma_planes * chroma_words()); }
+};
+
+PackedLayout packed_layout(const PictureView& p) {
+  PackedLayout l;
+  l.sample_bytes = p.bit_depth > 8 ? 2 : 1;
+  const bool interleaved = p.plane_count == 2;
+  l.texel_bytes = interleaved ? 2 * l.sample_bytes : l.sample_bytes;
+  l.chroma_planes = interleaved ? 1 : 2;
+  const uint32_t blocks = (uint32_t(p.width) + kStagedBlockWidth - 1) / kStagedBlockWidth;
+  l.luma_stride = kStagedBlockWidth * l.sample_bytes / 4 * blocks;
+  // The last block's window of chroma words: as kWindowWords in the shader.
+  const uint32_t window = (4 * l.texel_bytes + 4 + l.sample_bytes * (interleaved ? 2 : 1) + 3) / 4;
+  l.chroma_stride = l.texel_bytes * blocks + window;
+  l.chroma_rows = uint32_t(p.height) / 2;
+  l.height = uint32_t(p.height);
+  return l;
 }
 
 }  // namespace
@@ -94,19 +145,68 @@ Status PlaneUploader::recreate(const PictureFormat& format) {
            ctx_->create_image({p.width, p.height}, p.format,
                               VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_SAMPLED_BIT));
   }
-  const VkDeviceSize needed = slice_bytes(format);
-  if (needed > slice_size_) {
-    staging_ = Buffer{};
-    slice_size_ = 0;
-    LS_TRY(staging_, ctx_->create_buffer(needed * slots_, VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
-                                         MemoryUse::Upload));
-    slice_size_ = needed;
-  }
+  if (auto s = ensure_slice(slice_bytes(format)); !s) return s;
   format_ = format;
   LS_DEBUG("render: picture textures recreated (luma {}x{}, chroma {}x{}, {}-bit samples)",
            format.textures[0].width, format.textures[0].height, format.textures[1].width,
            format.textures[1].height, format.textures[0].texel_bytes * 8);
   return {};
+}
+
+bool PlaneUploader::can_stage(const PictureView& p) const {
+  if (!picture_format(p)) return false;
+  if (p.width % 2 != 0 || p.height % 2 != 0) return false;
+  for (int i = 1; i < p.plane_count; ++i)
+    if (p.planes[i].width != p.width / 2 || p.planes[i].height != p.height / 2) return false;
+  return packed_layout(p).bytes() <= ctx_->properties().limits.maxStorageBufferRange;
+}
+
+Status PlaneUploader::ensure_slice(VkDeviceSize bytes) {
+  bytes = align_up(bytes, kTextureAlignment);
+  if (bytes <= slice_size_) return {};
+  ctx_->wait_idle();  // frames in flight may still read the old ring
+  staging_ = Buffer{};
+  slice_size_ = 0;
+  LS_TRY(staging_,
+         ctx_->create_buffer(bytes * slots_,
+                             VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+                             MemoryUse::Upload));
+  slice_size_ = bytes;
+  return {};
+}
+
+Result<StagedPlanes> PlaneUploader::stage_planes(const PictureView& picture, uint32_t slot) {
+  assert(can_stage(picture));
+  const PackedLayout l = packed_layout(picture);
+  if (auto s = ensure_slice(l.bytes()); !s) return forward_error(s, "staging a picture");
+
+  StagedPlanes staged;
+  staged.buffer = staging_.buffer.get();
+  staged.offset = VkDeviceSize(slot) * slice_size_;  // a multiple of 256: any offset alignment
+  staged.range = l.bytes();
+  staged.luma_offset = 0;
+  staged.luma_stride = l.luma_stride;
+  staged.cb_offset = uint32_t(l.luma_words());
+  staged.cr_offset =
+      l.chroma_planes == 2 ? uint32_t(staged.cb_offset + l.chroma_words()) : staged.cb_offset;
+  staged.chroma_stride = l.chroma_stride;
+
+  auto* words = static_cast<uint8_t*>(staging_.mapped) + staged.offset;
+  const size_t luma_bytes = size_t(picture.width) * l.sample_bytes;
+  copy_rows_edge_padded(words + 4 * size_t(staged.luma_offset), picture.planes[0], luma_bytes,
+                        l.height, 4 * size_t(l.luma_stride), 0, l.sample_bytes);
+  const size_t chroma_bytes = size_t(picture.width / 2) * l.texel_bytes;
+  const uint32_t chroma_offsets[2] = {staged.cb_offset, staged.cr_offset};
+  for (uint32_t i = 0; i < l.chroma_planes; ++i)
+    copy_rows_edge_padded(words + 4 * size_t(chroma_offsets[i]), picture.planes[1 + i],
+                          chroma_bytes, l.chroma_rows, 4 * size_t(l.chroma_stride), 4,
+                          l.texel_bytes);
+  if (!staging_.coherent) {
+    const VkMappedMemoryRange range{VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, nullptr,
+                                    staging_.memory.get(), 0, VK_WHOLE_SIZE};
+    LS_VK_TRY(vkFlushMappedMemoryRanges(ctx_->device(), 1, &range));
+  }
+  return staged;
 }
 
 Result<bool> PlaneUploader::upload(const PictureView& picture, uint32_t slot, VkCommandBuffer cmd) {

@@ -13,6 +13,7 @@ namespace lockstep {
 struct YuvToRgb {
   float matrix[3][3] = {};
   float offset[3] = {};
+  friend bool operator==(const YuvToRgb&, const YuvToRgb&) = default;
 };
 
 YuvToRgb yuv_to_rgb(ColorMatrix matrix, ColorRange range, int bit_depth, bool msb_aligned);
