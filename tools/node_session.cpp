@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <filesystem>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -361,13 +362,22 @@ Result<std::vector<ScheduledCommand>> parse_command_schedule(const std::string& 
   return out;
 }
 
-int run_host(const std::vector<std::string>& files, const SessionOptions& s, const NodeOptions& o) {
+namespace {
+
+void stop_on_signals() {
   std::signal(SIGINT, [](int) { g_interrupted = true; });
   std::signal(SIGTERM, [](int) { g_interrupted = true; });
+}
+
+/// Starts the session server of `host` and `serve`: password, port, policy, media list.
+/// Errors are logged; the exit code is returned through `code`.
+std::unique_ptr<SessionServer> start_server(const std::vector<std::string>& files,
+                                            const SessionOptions& s, int& code) {
   auto password = password_from(s);
   if (!password) {
     LS_ERROR("{}", password.error());
-    return 2;
+    code = 2;
+    return nullptr;
   }
   SessionServerParams sp;
   sp.port = s.port > 0 ? s.port : kDefaultPort;
@@ -378,22 +388,35 @@ int run_host(const std::vector<std::string>& files, const SessionOptions& s, con
     auto entry = describe_media(f, probe_media);
     if (!entry) {
       LS_ERROR("{}", entry.error());
-      return 1;
+      code = 1;
+      return nullptr;
     }
     sp.media.push_back(*entry);
   }
   auto server = SessionServer::start(sp);
   if (!server) {
     LS_ERROR("{}", server.error());
-    return 1;
+    code = 1;
+    return nullptr;
   }
-  LS_INFO("hosting '{}' on udp/{}: others run `lockstep join THIS-HOST:{}`", sp.media[0].name, sp.port, sp.port);
-  return join_session(Endpoint{"127.0.0.1", sp.port}, s, o, server->get());
+  return std::move(server.value());
+}
+
+}  // namespace
+
+int run_host(const std::vector<std::string>& files, const SessionOptions& s, const NodeOptions& o) {
+  stop_on_signals();
+  int code = 0;
+  auto server = start_server(files, s, code);
+  if (!server) return code;
+  const int port = server->port();
+  LS_INFO("hosting '{}' on udp/{}: others run `lockstep join THIS-HOST:{}`",
+          std::filesystem::path(files.front()).filename().string(), port, port);
+  return join_session(Endpoint{"127.0.0.1", port}, s, o, server.get());
 }
 
 int run_join(const std::string& address, const SessionOptions& s, const NodeOptions& o) {
-  std::signal(SIGINT, [](int) { g_interrupted = true; });
-  std::signal(SIGTERM, [](int) { g_interrupted = true; });
+  stop_on_signals();
   auto ep = parse_endpoint(address, kDefaultPort);
   if (!ep) {
     LS_ERROR("{}", ep.error());
@@ -408,36 +431,15 @@ int run_serve(const std::vector<std::string>& files, const SessionOptions& s, do
              "`lockstep host` on the machine that should control, or --control anyone");
     return 2;
   }
-  std::signal(SIGINT, [](int) { g_interrupted = true; });
-  std::signal(SIGTERM, [](int) { g_interrupted = true; });
-  auto password = password_from(s);
-  if (!password) {
-    LS_ERROR("{}", password.error());
-    return 2;
-  }
-  SessionServerParams sp;
-  sp.port = s.port > 0 ? s.port : kDefaultPort;
-  sp.password = *password;
-  sp.control = s.control == "host" ? ControlPolicy::HostOnly : ControlPolicy::Anyone;
-  sp.loop = s.loop;
-  for (const auto& f : files) {
-    auto entry = describe_media(f, probe_media);
-    if (!entry) {
-      LS_ERROR("{}", entry.error());
-      return 1;
-    }
-    sp.media.push_back(*entry);
-  }
-  auto server = SessionServer::start(sp);
-  if (!server) {
-    LS_ERROR("{}", server.error());
-    return 1;
-  }
+  stop_on_signals();
+  int code = 0;
+  auto server = start_server(files, s, code);
+  if (!server) return code;
   const int64_t end = duration_s > 0 ? monotonic_ns() + int64_t(duration_s * 1e9) : INT64_MAX;
   std::string last;
   while (!g_interrupted && monotonic_ns() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const std::string line = (*server)->status_line();
+    const std::string line = server->status_line();
     if (line != last) LS_INFO("{}", last = line);
   }
   return 0;
