@@ -25,60 +25,59 @@ std::optional<int64_t> render_and_read(Renderer& renderer, const FramePick& pick
                                      drawn->width * 4);
 }
 
-TEST(PlayerRender, SeekToRandomFramesRendersTheTarget) {
-  const std::string path = test::clip(
-      "h264_seek_640_gop60.mp4", {"--size", "640x360", "--fps", "30", "--frames", "300", "--gop", "60"});
-  ASSERT_FALSE(path.empty());
-  PlayerParams pp;
-  pp.path = path;
-  pp.audio_device = "none";
-  pp.hwdec = HwDecode::None;
-  auto player = Player::open(pp);
-  ASSERT_TRUE(player.ok()) << player.error();
-  RendererParams rp;
-  rp.width = 640;
-  rp.height = 360;
-  auto renderer = Renderer::create(rp);
-  ASSERT_TRUE(renderer.ok()) << renderer.error();
-  (*player)->start(/*paused=*/true);
+/// A paused player on a 640x360 clip with a keyframe every 60 frames, and a headless
+/// renderer of the same size.
+class PlayerRender : public ::testing::Test {
+ protected:
+  void open(int64_t start_frame) {
+    const std::string path = test::clip(
+        "h264_seek_640_gop60.mp4", {"--size", "640x360", "--fps", "30", "--frames", "300", "--gop", "60"});
+    ASSERT_FALSE(path.empty());
+    PlayerParams pp;
+    pp.path = path;
+    pp.audio_device = "none";
+    pp.hwdec = HwDecode::None;
+    pp.start_frame = start_frame;
+    auto p = Player::open(pp);
+    ASSERT_TRUE(p.ok()) << p.error();
+    player = std::move(p.value());
+    RendererParams rp;
+    rp.width = 640;
+    rp.height = 360;
+    auto r = Renderer::create(rp);
+    ASSERT_TRUE(r.ok()) << r.error();
+    renderer = std::move(r.value());
+    player->start(/*paused=*/true);
+  }
+  std::unique_ptr<Player> player;
+  std::unique_ptr<Renderer> renderer;
+};
 
+TEST_F(PlayerRender, SeekToRandomFramesRendersTheTarget) {
+  ASSERT_NO_FATAL_FAILURE(open(0));
   std::mt19937 rng(42);
   std::uniform_int_distribution<int64_t> dist(0, 299);
   int non_keyframes = 0;
   for (int i = 0; i < 20; ++i) {
     const int64_t target = dist(rng);
     non_keyframes += target % 60 != 0;
-    (*player)->seek_frame(target);
-    const FramePick pick = (*player)->pick_frame(monotonic_ns(), 5000);
+    player->seek_frame(target);
+    const FramePick pick = player->pick_frame(monotonic_ns(), 5000);
     ASSERT_NE(pick.frame, nullptr);
     EXPECT_EQ(pick.frame->index, target);
-    EXPECT_EQ(render_and_read(**renderer, pick), std::optional<int64_t>(target));
-    (*player)->mark_presented();
+    EXPECT_EQ(render_and_read(*renderer, pick), std::optional<int64_t>(target));
+    player->mark_presented();
   }
   EXPECT_GE(non_keyframes, 15);
 }
 
-TEST(PlayerRender, StepMovesOneFrameBothWays) {
-  const std::string path = test::clip(
-      "h264_seek_640_gop60.mp4", {"--size", "640x360", "--fps", "30", "--frames", "300", "--gop", "60"});
-  ASSERT_FALSE(path.empty());
-  PlayerParams pp;
-  pp.path = path;
-  pp.audio_device = "none";
-  pp.start_frame = 100;
-  auto player = Player::open(pp);
-  ASSERT_TRUE(player.ok()) << player.error();
-  RendererParams rp;
-  rp.width = 640;
-  rp.height = 360;
-  auto renderer = Renderer::create(rp);
-  ASSERT_TRUE(renderer.ok()) << renderer.error();
-  Player& pl = **player;
-  pl.start(true);
+TEST_F(PlayerRender, StepMovesOneFrameBothWays) {
+  ASSERT_NO_FATAL_FAILURE(open(100));
+  Player& pl = *player;
   auto show = [&] {
     const FramePick pick = pl.pick_frame(monotonic_ns(), 5000);
     EXPECT_NE(pick.frame, nullptr);
-    auto idx = pick.frame ? render_and_read(**renderer, pick) : std::nullopt;
+    auto idx = pick.frame ? render_and_read(*renderer, pick) : std::nullopt;
     pl.mark_presented();
     return idx.value_or(-1);
   };
