@@ -15,6 +15,7 @@ LOCKSTEP_BUILD_PACKAGES=(
 LOCKSTEP_TEST_PACKAGES=(
   libgtest-dev libgmock-dev xvfb xauth x11-utils xdotool imagemagick
   alsa-utils libasound2-plugins pulseaudio pulseaudio-utils vulkan-validationlayers
+  clang-14 libclang-rt-14-dev
 )
 
 log() { printf '\033[1m[lockstep]\033[0m %s\n' "$*" >&2; }
