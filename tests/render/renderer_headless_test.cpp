@@ -229,38 +229,5 @@ TEST(RendererValidation, TenFramesWithSizeChangesAndReadBackAreClean) {
               renderer.validation_errors());
 }
 
-TEST(RendererThroughput, Headless1080pYuv420pDrawRate) {
-  constexpr int kWidth = 1920, kHeight = 1080, kFrames = 120;
-  const auto card = make_test_card(kWidth, kHeight);
-  const AVFramePtr frame = make_yuv_frame(card, kWidth, kHeight, AV_PIX_FMT_YUV420P,
-                                          ColorMatrix::BT709, ColorRange::Limited);
-  const PictureView view = picture_view(*frame);
-  RendererParams params;  // no validation: measure the renderer, not the layer
-  params.width = kWidth;
-  params.height = kHeight;
-  auto created = Renderer::create(params);
-  ASSERT_TRUE(created.ok()) << created.error();
-  auto& renderer = *created.value();
-  DrawRequest request;
-  request.picture = &view;
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(renderer.draw(request).ok());  // warm-up
-  renderer.wait_idle();
-  const int64_t t0 = monotonic_ns();
-  for (int i = 0; i < kFrames; ++i) ASSERT_TRUE(renderer.draw(request).ok());
-  renderer.wait_idle();
-  const double draw_fps = kFrames * 1e9 / double(monotonic_ns() - t0);
-
-  // Reference in the same run: swscale converting the same frame to RGBA (one thread).
-  const int64_t t1 = monotonic_ns();
-  constexpr int kRefFrames = 20;
-  for (int i = 0; i < kRefFrames; ++i) ASSERT_TRUE(ffmpeg_rgba(*frame).ok());
-  const double sws_fps = kRefFrames * 1e9 / double(monotonic_ns() - t1);
-  std::printf(
-      "[ RATE     ] %s 1920x1080 yuv420p draw() without read-back: %.1f frames/s; "
-      "swscale to RGBA: %.1f frames/s; ratio %.2f\n",
-      renderer.device_description().c_str(), draw_fps, sws_fps, draw_fps / sws_fps);
-  EXPECT_GT(draw_fps, 5.0);
-}
-
 }  // namespace
 }  // namespace lockstep::test

@@ -81,7 +81,11 @@ void expect_sync(const skew::SkewReport& r, double p99_bound_ms, double share) {
   ASSERT_FALSE(r.pairs.empty());
   for (const auto& p : r.pairs) {
     EXPECT_GT(p.abs.count, 60) << "nodes " << p.a << "/" << p.b << " shared too few frame switches";
+#ifndef LOCKSTEP_SANITIZE_BUILD  // ASan slows every frame: timing is measured in normal builds
     EXPECT_LE(p.abs.p99_ms, p99_bound_ms) << "nodes " << p.a << " and " << p.b;
+#else
+    (void)p99_bound_ms;
+#endif
   }
   EXPECT_GT(r.agreement.session_ticks, 60);
   EXPECT_GE(r.agreement.session_tick_share, share);
