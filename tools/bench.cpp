@@ -4,6 +4,7 @@
 //   render FILE [--size WxH]    untimed decode + upload + convert + draw (offscreen) fps,
 //                               as a multiple of real time, and the peak RSS
 //   sync [--nodes 3] [--impair none|wan] [--seconds 30] [--clip FILE] [--plot FILE.svg]
+//        [--node-size 320x180] [--node-threads 1]
 //                               a `lockstep serve` + N `lockstep join` processes on this
 //                               machine (simulated clock offsets/drift), optionally through
 //                               lockstep-impair; frame-switch skew, same-frame share and
@@ -435,6 +436,11 @@ struct SyncOptions {
   unsigned seed = 7;
   double skip_s = 1.0;
   bool keep = false;
+  // Every node decodes and renders on this machine's CPU (lavapipe): the smaller their work,
+  // the less the nodes delay each other's presents, which is what the skew would measure
+  // otherwise. The frame index is still read back from each rendered picture.
+  std::string node_size = "320x180";  // headless target; "clip" = the clip's own size
+  int node_threads = 1;               // decoder threads per node; 0 = one per core
 };
 
 /// A test clip of `seconds`, generated once with lockstep-mkclip and cached in the temp folder.
@@ -527,6 +533,8 @@ int bench_sync(const SyncOptions& o) {
   std::printf("sync: %d nodes, %s, %.0f s each, first %.1f s skipped\n", o.nodes,
               wan ? "through lockstep-impair (20 ms delay, 5 ms jitter, 2 % loss each way)" : "loopback, no impairment",
               o.seconds, o.skip_s);
+  std::printf("nodes: lockstep join --headless --verify-frames --threads %d%s\n", o.node_threads,
+              o.node_size.empty() || o.node_size == "clip" ? "" : (" --size " + o.node_size).c_str());
   std::printf("load average at start: %s\n", load_average().c_str());
   std::string clip = o.clip;
   if (clip.empty()) {
@@ -594,8 +602,10 @@ int bench_sync(const SyncOptions& o) {
       logs.push_back(*dir + "/" + name + ".jsonl");
       outs.push_back(*dir + "/" + name + ".out");
       std::vector<std::string> argv{lockstep, "join", join_ep, "--headless", "--audio-device", "none",
-                                    "--present-log", logs.back(), "--name", name, "--duration",
-                                    std::to_string(int(o.seconds))};
+                                    "--verify-frames", "--present-log", logs.back(), "--name", name,
+                                    "--duration", std::to_string(int(o.seconds)),
+                                    "--threads", std::to_string(o.node_threads)};
+      if (!o.node_size.empty() && o.node_size != "clip") argv.insert(argv.end(), {"--size", o.node_size});
       const bool last = i == o.nodes - 1;
       if (last) argv.push_back("--play");
       const std::string sim = sim_clock_spec(i);
@@ -631,7 +641,7 @@ int bench_sync(const SyncOptions& o) {
   }
   for (size_t i = 0; i < outs.size(); ++i) {
     std::string summary;
-    for (const char* key : {"refreshes", "present vs schedule"})
+    for (const char* key : {"refreshes", "present vs schedule", "frames verified"})
       for (const auto& l : lines_with(outs[i], key)) summary += "\n      " + l;
     std::printf("  node %zu exit %d%s\n", i, codes[i] ? *codes[i] : -1, summary.c_str());
     if (codes[i] && *codes[i] != 0) {
@@ -813,9 +823,10 @@ int bench_fanout(const FanoutOptions& o) {
     const int64_t t_start = monotonic_ns();
     const double server_cpu_start = process_cpu_s(srv.pid()).value_or(0);
     // The clients are started from a helper thread whose niceness their network threads
-    // inherit: each polls its ENet host every millisecond, and 256 of them would otherwise
-    // take the CPU from the server being measured (and from everything else on the machine).
-    // They are started in batches so that the handshakes do not all arrive at once.
+    // inherit, so that they do not take the CPU from the server being measured (or from
+    // everything else on the machine): each wakes for its own packets and timers, and at
+    // least every 10 ms. They are started in batches so that the handshakes do not all
+    // arrive at once.
     std::thread starter([&] {
       if (o.client_nice != 0) setpriority(PRIO_PROCESS, 0, o.client_nice);  // this thread only (Linux)
       for (int i = 0; i < o.clients && !g_stop; ++i) {
@@ -999,6 +1010,10 @@ int main(int argc, char** argv) {
   syn->add_option("--seed", so.seed, "lockstep-impair's random seed (wan)")->capture_default_str();
   syn->add_option("--skip", so.skip_s, "Seconds at the start left out of the figures")->capture_default_str()->check(CLI::Range(0.0, 60.0));
   syn->add_flag("--keep", so.keep, "Keep the present logs and process outputs");
+  syn->add_option("--node-size", so.node_size, "Each node's headless target WxH, or clip (the clip's own size); the frame tag needs >= 120 px wide")
+      ->capture_default_str();
+  syn->add_option("--node-threads", so.node_threads, "Decoder threads per node (0: one per core)")
+      ->capture_default_str()->check(CLI::Range(0, 16));
   FanoutOptions fo;
   auto* fan = app.add_subcommand("fanout", "One lockstep serve, many session clients in this process: server CPU, clock error");
   fan->add_option("--clients", fo.clients, "Session clients")->capture_default_str()->check(CLI::Range(1, 300));

@@ -10,55 +10,12 @@
 #include "core/log.h"
 #include "net/protocol_version.h"
 #include "net/transport/endpoint.h"
-#include "player/player.h"
-#include "tools/node_runtime.h"
+#include "tools/node_app.h"
 #include "tools/node_session.h"
 
 namespace {
 
 using namespace lockstep;
-
-struct PlayOnly {
-  std::string file;
-  bool loop = false;
-  double rate = 1.0;
-  int64_t start_frame = 0;
-  bool paused = false;
-};
-
-int run_play(const PlayOnly& p, const NodeOptions& o) {
-  auto hw = parse_hwdec(o.hwdec);
-  if (!hw) {
-    LS_ERROR("{}", hw.error());
-    return 2;
-  }
-  PlayerParams pp;
-  pp.path = p.file;
-  pp.hwdec = *hw;
-  pp.decoder_threads = o.threads;
-  pp.audio_device = o.audio_device;
-  pp.audio_latency_s = o.audio_latency_ms / 1000.0;
-  pp.loop = p.loop;
-  pp.rate = p.rate;
-  pp.start_frame = p.start_frame;
-  auto player = Player::open(pp);
-  if (!player) {
-    LS_ERROR("{}", player.error());
-    return 1;
-  }
-  const MediaInfo& mi = (*player)->info();
-  LS_INFO("'{}': {}x{} {} {:.3f} fps, {} frames{}", mi.path, mi.width, mi.height, mi.video_codec,
-          mi.fps(), mi.frame_count, mi.has_audio ? ", " + mi.audio_codec + " audio" : "");
-  auto rt = make_runtime(o, mi);
-  if (!rt) {
-    LS_ERROR("{}", rt.error());
-    return o.size.empty() ? 1 : 2;
-  }
-  (*player)->start(/*paused=*/true);
-  NodeLoop loop;
-  loop.start_playing = !p.paused;
-  return run_node(**player, **rt, o, **player, loop);
-}
 
 void add_node_options(CLI::App* cmd, NodeOptions& o) {
   cmd->add_flag("--headless", o.headless, "Render offscreen (no window), print a report");
@@ -74,6 +31,7 @@ void add_node_options(CLI::App* cmd, NodeOptions& o) {
   cmd->add_flag("--fullscreen", o.fullscreen, "Start fullscreen");
   cmd->add_flag("--no-overlay", o.no_overlay, "Do not draw the overlay");
   cmd->add_option("--threads", o.threads, "Decoder threads (0: one per core)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--ui-state", o.ui_state, "Test/support aid: write what the overlay shows as JSON to FILE (docs/overlay.md)");
 }
 
 void add_session_options(CLI::App* cmd, SessionOptions& s, bool node) {
@@ -94,9 +52,10 @@ int main(int argc, char** argv) {
   const std::string port_help = "UDP port (default " + std::to_string(net::kDefaultPort) + ")";
 
   NodeOptions node;
-  PlayOnly play_opts;
-  CLI::App* play = app.add_subcommand("play", "Play one media file on this node");
-  play->add_option("file", play_opts.file, "Media file")->required();
+  NodeAppParams play_opts;
+  std::string play_file;
+  CLI::App* play = app.add_subcommand("play", "Play one media file on this node (the overlay can host or join a session)");
+  play->add_option("file", play_file, "Media file")->required();
   play->add_flag("--loop", play_opts.loop, "Loop the file forever");
   play->add_option("--rate", play_opts.rate, "Playback rate (audio plays at 1.0 only)")->check(CLI::Range(1.0 / 16, 16.0));
   play->add_option("--start", play_opts.start_frame, "First frame")->check(CLI::NonNegativeNumber);
@@ -149,7 +108,14 @@ int main(int argc, char** argv) {
     }
     session.port = *port;
   }
-  if (play->parsed()) return run_play(play_opts, node);
+  if (play->parsed()) {
+    play_opts.start = NodeAppParams::Start::Local;
+    play_opts.files = {play_file};
+    play_opts.node = node;
+    play_opts.session = session;
+    play_opts.ui_state = node.ui_state;
+    return run_node_app(play_opts);
+  }
   if (host->parsed()) return run_host(host_files, session, node);
   if (join->parsed()) return run_join(address, session, node);
   if (serve->parsed()) return run_serve(serve_files, session, serve_duration);

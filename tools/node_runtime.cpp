@@ -91,10 +91,12 @@ int run_node(Player& player, NodeRuntime& rt, const NodeOptions& o, PlayerComman
     if (win && !win->poll()) return false;
     return !node_loop.each_tick || node_loop.each_tick();
   };
-  if (ov) hooks.overlay = [ov, &player, &commands] { return ov->build(player.snapshot(), commands); };
+  if (ov && node_loop.build_overlay) hooks.overlay = [ov, &node_loop] { return node_loop.build_overlay(*ov); };
+  else if (ov) hooks.overlay = [ov, &player, &commands] { return ov->build(player.snapshot(), commands); };
   PlaybackLoopParams lp;
   lp.verify_frames = o.verify_frames;
   lp.present_log = o.present_log;
+  lp.append_present_log = o.append_present_log;
   lp.refresh_hz = o.refresh_hz >= 0 ? o.refresh_hz : (win ? win->refresh_hz() : 0.0);
   lp.max_seconds = o.duration;
   lp.exit_at_end = o.headless || o.duration > 0;

@@ -28,7 +28,8 @@ Result<std::unique_ptr<NodeRuntime>> make_runtime(const NodeOptions& options, co
 struct NodeLoop {
   bool start_playing = true;                // local play: start after the warm-up
   std::function<bool()> each_tick;          // extra per-tick work; false quits
-  std::function<std::string()> status_line; // shown in the overlay (session status)
+  /// Builds the overlay's panels for this tick (default: the transport bar only).
+  std::function<ImDrawData*(Overlay&)> build_overlay;
 };
 
 /// Runs the render loop until quit / end / --duration, prints the report. Keys and the

@@ -3,11 +3,17 @@
 // and net/ (session server and client); nothing here is reused elsewhere.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
+#include "net/protocol/messages.h"
+
+namespace lockstep::net {
+class SessionServer;
+}
 
 namespace lockstep {
 
@@ -26,6 +32,10 @@ struct NodeOptions {
   bool fullscreen = false;
   bool no_overlay = false;
   int threads = 0;
+  /// Test and support aid: write what the overlay shows as JSON to this file.
+  std::string ui_state;
+  /// Append to the present log instead of starting it (a node that reopened its player).
+  bool append_present_log = false;
 };
 
 struct SessionOptions {
@@ -51,6 +61,29 @@ struct ScheduledCommand {
 };
 /// Parses SessionOptions::commands; errors name the bad entry.
 Result<std::vector<ScheduledCommand>> parse_command_schedule(const std::string& text);
+
+// ---- Shared by the node (node_app.cpp) and the dedicated server ----
+
+/// What FFmpeg says about a file, for the session's media list.
+Result<net::MediaEntry> probe_media(const std::string& path);
+/// The password of --password-file (none when not given); a loose file mode is warned about.
+Result<std::optional<std::string>> read_session_password(const SessionOptions& session);
+/// --name, or this machine's host name and process id.
+std::string default_node_name(const SessionOptions& session);
+/// Ctrl-C and SIGTERM end the node's loop (interrupted() turns true).
+void stop_on_signals();
+bool interrupted();
+
+struct ServerStart {
+  int port = 0;  // 0: the default port
+  std::optional<std::string> password;
+  std::string control = "anyone";
+  bool loop = false;
+  int64_t start_position_ns = 0;
+};
+/// Describes `files` and starts a session server; errors name the file or the port.
+Result<std::unique_ptr<net::SessionServer>> start_session_server(const std::vector<std::string>& files,
+                                                                 const ServerStart& start);
 
 int run_host(const std::vector<std::string>& files, const SessionOptions& session, const NodeOptions& node);
 int run_join(const std::string& address, const SessionOptions& session, const NodeOptions& node);

@@ -11,7 +11,8 @@ namespace lockstep {
 
 AudioFeeder::AudioFeeder(MediaReader& reader, AudioOutput& output, Transport& transport,
                          const ClockDomain& domain, AudioSyncSettings settings)
-    : reader_(reader), output_(output), transport_(transport), domain_(domain), settings_(settings) {}
+    : reader_(reader), output_(output), transport_(transport), domain_(domain), settings_(settings),
+      audio_master_(settings.audio_master) {}
 
 AudioFeeder::~AudioFeeder() {
   stopping_ = true;
@@ -115,7 +116,7 @@ void AudioFeeder::run() {
             last_resync_ns = now;
             realign();
           }
-        } else if (std::llabs(err_ns) > settings_.deadband_ns && settings_.audio_master) {
+        } else if (std::llabs(err_ns) > settings_.deadband_ns && audio_master_.load()) {
           const int64_t step = std::clamp<int64_t>(int64_t(double(err_ns) * settings_.slew_gain),
                                                    -settings_.max_slew_ns, settings_.max_slew_ns);
           transport_.slew(step);

@@ -35,6 +35,8 @@ class AudioFeeder {
               const ClockDomain& domain, AudioSyncSettings settings = {});
   ~AudioFeeder();
   void start();
+  /// Switches between local playback (audio is the master) and a session; thread-safe.
+  void set_audio_master(bool on) { audio_master_ = on; }
 
  private:
   void run();
@@ -45,6 +47,7 @@ class AudioFeeder {
   Transport& transport_;
   const ClockDomain& domain_;
   AudioSyncSettings settings_;
+  std::atomic<bool> audio_master_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   // Feeder thread only:

@@ -77,7 +77,7 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
                                     const PlaybackLoopParams& params, const LoopHooks& hooks) {
   std::unique_ptr<FILE, FileCloser> log;
   if (!params.present_log.empty()) {
-    log.reset(std::fopen(params.present_log.c_str(), "w"));
+    log.reset(std::fopen(params.present_log.c_str(), params.append_present_log ? "a" : "w"));
     if (!log)
       return make_error("cannot write the present log '" + params.present_log +
                         "': " + std::strerror(errno));

@@ -20,6 +20,8 @@ struct PlaybackLoopParams {
   bool verify_frames = false;
   /// One JSON line per presented refresh; "" for none.
   std::string present_log;
+  /// Append to the present log (a node that reopened its player) instead of starting it.
+  bool append_present_log = false;
   /// Refresh ticks per second; 0 = one tick at each frame's presentation time.
   double refresh_hz = 0.0;
   /// Stop after this many seconds (0 = no limit).

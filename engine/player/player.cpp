@@ -51,6 +51,11 @@ Player::~Player() {
   reader_.reset();
 }
 
+void Player::set_audio_master(bool on) {
+  audio_master_ = on;
+  if (feeder_) feeder_->set_audio_master(on);
+}
+
 int64_t Player::now() const { return domain_->to_session(monotonic_ns()); }
 
 void Player::start(bool paused, int lead_ms, int timeout_ms) {

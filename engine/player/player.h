@@ -91,7 +91,7 @@ class Player final : public PlayerCommands {
   /// Render thread only (it touches the frames in hand).
   void follow(const TransportState& state);
   /// Session mode: audio follows the session clock (no audio-master slewing).
-  void set_audio_master(bool on) { audio_master_ = on; }
+  void set_audio_master(bool on);
 
   /// Waits (up to `timeout_ms`) until the first frame is decoded, then starts playing
   /// `lead_ms` from now so the first frame is shown on time.

@@ -1,23 +1,21 @@
 #include "ui/overlay.h"
 
+#include <GLFW/glfw3.h>
 #include <imgui.h>
 #include <imgui_impl_glfw.h>
 
+#include <algorithm>
 #include <cmath>
 
+#include "net/protocol_version.h"
+#include "ui/panels.h"
 #include "ui/window.h"
 
 namespace lockstep {
 
-std::string format_timecode(int64_t index, double fps) {
-  const int64_t base = std::max<int64_t>(1, std::llround(fps));
-  const int64_t ff = index % base;
-  const int64_t total_s = index / base;
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld:%02lld", (long long)(total_s / 3600),
-                (long long)(total_s / 60 % 60), (long long)(total_s % 60), (long long)ff);
-  return buf;
-}
+Overlay::Overlay()
+    : panels_(std::make_unique<ui::PanelState>()),
+      resolver_(std::make_unique<ui::HostResolver>()) {}
 
 Result<std::unique_ptr<Overlay>> Overlay::create(Window& window) {
   IMGUI_CHECKVERSION();
@@ -29,7 +27,10 @@ Result<std::unique_ptr<Overlay>> Overlay::create(Window& window) {
     ImGui::DestroyContext();
     return make_error("cannot set up the overlay's input handling (ImGui GLFW backend)");
   }
-  return std::unique_ptr<Overlay>(new Overlay());
+  std::unique_ptr<Overlay> overlay(new Overlay());
+  overlay->window_ = window.handle();
+  overlay->apply_content_scale();
+  return overlay;
 }
 
 Overlay::~Overlay() {
@@ -39,38 +40,77 @@ Overlay::~Overlay() {
 
 bool Overlay::wants_keyboard() const { return ImGui::GetIO().WantTextInput; }
 
-ImDrawData* Overlay::build(const PlayerSnapshot& s, PlayerCommands& commands) {
+ui::NetworkForm& Overlay::form() { return panels_->form; }
+const ui::FormChecks& Overlay::checks() const { return panels_->checks; }
+
+void Overlay::apply_content_scale() {
+  float sx = 1.0f, sy = 1.0f;
+  if (window_) glfwGetWindowContentScale(window_, &sx, &sy);
+  const float scale = std::clamp(std::max(sx, sy), 0.5f, 4.0f);
+  if (std::fabs(scale - scale_) < 1e-3f) return;
+  // Sizes are scaled from a fresh style so that repeated changes do not compound.
+  ImGuiStyle style;
+  ImGui::StyleColorsDark(&style);
+  style.WindowRounding = 4.0f;
+  style.FrameRounding = 2.0f;
+  style.ScaleAllSizes(scale);
+  ImGui::GetStyle() = style;
+  ImGui::GetIO().FontGlobalScale = scale;
+  scale_ = scale;
+}
+
+ImDrawData* Overlay::build(const ui::UiSnapshot& snapshot, PlayerCommands& commands,
+                           std::vector<ui::UiCommand>& out) {
+  return build_frame(snapshot, commands, out, false);
+}
+
+ImDrawData* Overlay::build_frame(const ui::UiSnapshot& snapshot, PlayerCommands& commands,
+                                 std::vector<ui::UiCommand>& out, bool transport_only) {
+  apply_content_scale();
   ImGui_ImplGlfw_NewFrame();
   ImGui::NewFrame();
+  ui::PanelState& st = *panels_;
+  // The checks before drawing place the marks and enable the button; the ones after take in
+  // this frame's typing, so that checks() matches form().
+  st.checks = ui::check_form(st.form, net::kDefaultPort, resolver_.get());
+  widgets_.clear();
   if (visible_) {
     const ImGuiViewport* vp = ImGui::GetMainViewport();
-    const float height = ImGui::GetFrameHeightWithSpacing() * 2.0f + 16.0f;
-    // The bottom of the window: the top rows carry the test pattern in test clips.
-    ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x, vp->WorkPos.y + vp->WorkSize.y - height));
-    ImGui::SetNextWindowSize(ImVec2(vp->WorkSize.x, height));
-    ImGui::SetNextWindowBgAlpha(0.6f);
-    ImGui::Begin("transport", nullptr,
-                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
-                     ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoFocusOnAppearing);
-    if (ImGui::Button(s.paused ? "Play" : "Pause", ImVec2(70, 0))) commands.toggle_pause();
-    ImGui::SameLine();
-    const int64_t shown = std::max<int64_t>(s.frame_index, 0);
-    ImGui::Text("%s  frame %lld / %lld", format_timecode(shown, s.fps).c_str(),
-                (long long)shown, (long long)(s.frame_count - 1));
-    ImGui::SameLine();
-    ImGui::TextDisabled("dropped %lld  repeated %lld  %s decode  audio: %s  %.2fx%s",
-                        (long long)s.dropped, (long long)s.repeated, s.decoder.c_str(),
-                        s.audio.c_str(), s.rate, s.loop ? "  loop" : "");
-    ImGui::SetNextItemWidth(-1.0f);
-    int64_t target = shown;
-    const int64_t lo = 0, hi = std::max<int64_t>(0, s.frame_count - 1);
-    if (ImGui::SliderScalar("##seek", ImGuiDataType_S64, &target, &lo, &hi, "%lld") &&
-        target != shown)
-      commands.seek_frame(target);
-    ImGui::End();
+    const ui::PanelLayout layout = ui::layout_panels(vp->Size.x, vp->Size.y, scale_);
+    ui::PanelFrame frame{snapshot, commands, out, widgets_, scale_};
+    if (!transport_only) {
+      ui::draw_peers_panel(frame, st, layout.peers);
+      ui::draw_network_panel(frame, st, layout.network);
+      ui::draw_media_panel(frame, st, layout.media);
+    }
+    ui::draw_transport_bar(frame, layout.transport);
   }
+  st.checks = ui::check_form(st.form, net::kDefaultPort, resolver_.get());
   ImGui::Render();
   return visible_ ? ImGui::GetDrawData() : nullptr;
+}
+
+ui::TransportView transport_view(const PlayerSnapshot& s) {
+  ui::TransportView t;
+  t.paused = s.paused;
+  t.frame_index = s.frame_index;
+  t.frame_count = s.frame_count;
+  t.fps = s.fps;
+  t.rate = s.rate;
+  t.loop = s.loop;
+  t.dropped = s.dropped;
+  t.repeated = s.repeated;
+  t.decoder = s.decoder;
+  t.audio = s.audio;
+  t.file = s.path;
+  return t;
+}
+
+ImDrawData* Overlay::build(const PlayerSnapshot& snapshot, PlayerCommands& commands) {
+  ui::UiSnapshot ui_snapshot;
+  ui_snapshot.transport = transport_view(snapshot);
+  std::vector<ui::UiCommand> ignored;
+  return build_frame(ui_snapshot, commands, ignored, true);
 }
 
 }  // namespace lockstep

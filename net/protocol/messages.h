@@ -414,6 +414,7 @@ struct NodeStatus {
   std::int64_t frame_index = 0;           ///< last presented frame (unwrapped)
   std::int64_t dropped = 0;               ///< frames dropped since load
   std::int64_t repeated = 0;              ///< frames repeated since load
+  std::int64_t latency_offset_ns = 0;     ///< this node's display/audio delay, ns
 
   template <class V>
   void fields(V& v) {
@@ -425,6 +426,7 @@ struct NodeStatus {
     v("frame_index", frame_index);
     v("dropped", dropped);
     v("repeated", repeated);
+    v("latency_offset_ns", latency_offset_ns);
   }
   bool operator==(const NodeStatus&) const = default;
 };
@@ -476,6 +478,21 @@ struct Kick {
   bool operator==(const Kick&) const = default;
 };
 
+/// host → server → that node: set a node's display/audio delay (it shows frames that much
+/// earlier). The server forwards it from the host's own node only.
+struct LatencyOffset {
+  static constexpr std::uint8_t kType = 66;
+  static constexpr const char* kName = "LatencyOffset";
+  std::uint32_t node_id = 0;
+  std::int64_t offset_ns = 0;
+  template <class V>
+  void fields(V& v) {
+    v("node_id", node_id);
+    v("offset_ns", offset_ns);
+  }
+  bool operator==(const LatencyOffset&) const = default;
+};
+
 /// either way: an orderly goodbye.
 struct Bye {
   static constexpr std::uint8_t kType = 65;
@@ -493,7 +510,7 @@ struct Bye {
 /// The type table: every message the protocol knows. Add new messages at the end.
 using Message =
     std::variant<Hello, Challenge, Auth, Welcome, Reject, ClockProbe, ClockReply, Command,
-                 StateUpdate, MediaReport, Ready, NodeStatus, PeerTable, Kick, Bye>;
+                 StateUpdate, MediaReport, Ready, NodeStatus, PeerTable, Kick, Bye, LatencyOffset>;
 
 /// Encodes a packet (header + payload). Fails, naming the field, when a string or list is
 /// over its bound, a double is not finite, an enum is out of range, or the packet would

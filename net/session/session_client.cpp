@@ -207,10 +207,21 @@ void SessionClient::Impl::fail(const std::string& why) {
 }
 
 void SessionClient::Impl::run() {
+  // The thread sleeps in enet_host_service until a packet arrives (a probe's answer is
+  // stamped as it returns) or its next own task is due: a probe, the status, a reconnect.
+  // The wait is capped: commands queued by other threads, ENet's resends and pings, and a
+  // stop request wait at most that long (far below the server's lead on a command).
+  constexpr int64_t kMaxWaitNs = 10 * kNsPerMs;
   while (!stopping) {
     if (!peer && phase != ClientPhase::Failed && monotonic_ns() >= next_attempt_ns) connect();
+    int64_t wait_ns = kMaxWaitNs;
+    if (!peer && phase != ClientPhase::Failed) wait_ns = std::min(wait_ns, next_attempt_ns - monotonic_ns());
+    if (peer && phase == ClientPhase::Connected)
+      wait_ns = std::min({wait_ns, next_probe_ns - local_now(), next_status_ns - monotonic_ns()});
+    // Whole milliseconds (ENet's unit), rounded up: waking early would only wait again.
+    const auto wait_ms = enet_uint32(std::max<int64_t>(0, (wait_ns + kNsPerMs - 1) / kNsPerMs));
     ENetEvent ev;
-    int got = enet_host_service(host.get(), &ev, 1);
+    int got = enet_host_service(host.get(), &ev, wait_ms);
     while (got > 0) {
       const int64_t received_local = local_now();
       switch (ev.type) {
@@ -325,6 +336,10 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
         return;
     }
   }
+  if (const auto* offset = std::get_if<LatencyOffset>(&m)) {
+    if (offset->node_id == node_id && events.on_latency_offset) events.on_latency_offset(offset->offset_ns);
+    return;
+  }
   if (std::get_if<Bye>(&m)) lost("the server closed the session");
 }
 
@@ -363,6 +378,16 @@ void SessionClient::send_command(Command command) {
   command.command_id = next_id++;
   std::lock_guard lock(impl_->mutex);
   impl_->outbox.push_back(command);
+}
+
+void SessionClient::kick(uint32_t node_id) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->outbox.push_back(Kick{node_id});
+}
+
+void SessionClient::set_latency_offset(uint32_t node_id, int64_t offset_ns) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->outbox.push_back(LatencyOffset{node_id, offset_ns});
 }
 
 void SessionClient::set_status(const NodeStatus& status) {

@@ -39,6 +39,8 @@ struct SessionEvents {
   std::function<void(const SessionSnapshot&, const std::vector<MediaMatch>&)> on_welcome;
   /// A new transport state, in force from its anchor (session time).
   std::function<void(const TransportWire&)> on_state;
+  /// The host set this node's display/audio delay (LatencyOffset), ns.
+  std::function<void(int64_t)> on_latency_offset;
 };
 
 enum class ClientPhase { Connecting, Authenticating, Connected, Reconnecting, Failed };
@@ -52,6 +54,10 @@ class SessionClient {
 
   /// Queues a command for the server (which decides when it takes effect).
   void send_command(Command command);
+  /// Asks the server to remove a node (honoured only from the host's own node).
+  void kick(uint32_t node_id);
+  /// Asks the server to set a node's display/audio delay (honoured only from the host's node).
+  void set_latency_offset(uint32_t node_id, int64_t offset_ns);
   /// This node's status, sent to the server twice a second.
   void set_status(const NodeStatus& status);
   /// Tells the server whether this node has pre-rolled the current state.

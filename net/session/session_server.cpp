@@ -62,7 +62,7 @@ struct SessionServer::Impl {
   bool fresh = true;  // no command applied yet: a reconnecting node may restore its state
   std::optional<Command> held_play;  // waiting for every node to be ready
   int64_t held_since_ns = 0;
-  int64_t last_table_ns = 0;
+  int64_t next_table_ns = 0;  // the next node-table publication
 
   // Published for other threads, protected by mutex:
   mutable std::mutex mutex;
@@ -79,6 +79,7 @@ struct SessionServer::Impl {
   void apply(const Command& command, int64_t effective_ns);
   void broadcast_state(uint32_t command_id, uint32_t issuer);
   void publish_table(int64_t now);
+  void table_soon(int64_t now);
   bool all_ready() const;
   int64_t lead_ns() const;
   SessionSnapshot snapshot() const;
@@ -99,6 +100,7 @@ Result<std::unique_ptr<SessionServer>> SessionServer::start(const SessionServerP
   impl->host = std::move(host.value());
   impl->transport.paused = true;
   impl->transport.loop = params.loop;
+  impl->transport.position_ns = std::max<int64_t>(0, params.start_position_ns);
   impl->transport.anchor_session_ns = monotonic_ns();
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->run(); });
@@ -131,10 +133,19 @@ std::string SessionServer::status_line() const {
 }
 
 void SessionServer::Impl::run() {
+  // The thread sleeps in enet_host_service until a packet arrives (a probe is stamped and
+  // answered as it returns) or its next own task is due: the node table, a held play's
+  // timeout. The wait is capped so that ENet's resends and pings and a stop request wait
+  // at most that long.
+  constexpr int64_t kMaxWaitNs = 10 * kNsPerMs;
   while (!stopping) {
+    const int64_t before = monotonic_ns();
+    int64_t wait_ns = std::min(kMaxWaitNs, next_table_ns - before);
+    if (held_play) wait_ns = std::min(wait_ns, held_since_ns + params.ready_timeout_ns - before);
+    // Whole milliseconds (ENet's unit), rounded up: waking early would only wait again.
+    const auto wait_ms = enet_uint32(std::max<int64_t>(0, (wait_ns + kNsPerMs - 1) / kNsPerMs));
     ENetEvent ev;
-    // 1 ms: clock probes are answered with at most ~1 ms of queueing on a busy server.
-    int got = enet_host_service(host.get(), &ev, 1);
+    int got = enet_host_service(host.get(), &ev, wait_ms);
     while (got > 0) {
       const int64_t received_ns = monotonic_ns();
       switch (ev.type) {
@@ -159,7 +170,7 @@ void SessionServer::Impl::run() {
       apply(play, monotonic_ns() + lead_ns());
       broadcast_state(play.command_id, 0);
     }
-    if (now - last_table_ns >= kNsPerSec) publish_table(now);
+    if (now >= next_table_ns) publish_table(now);
   }
   for (auto& [enet, peer] : peers) {
     send(peer, kControlChannel, Bye{"the server closed the session"});
@@ -182,7 +193,7 @@ void SessionServer::Impl::on_disconnect(ENetPeer* enet) {
   if (it == peers.end()) return;
   if (it->second.authed) LS_INFO("session: '{}' ({}) left", it->second.name, it->second.address);
   peers.erase(it);
-  publish_table(monotonic_ns());
+  table_soon(monotonic_ns());
 }
 
 void SessionServer::Impl::send(Peer& peer, Channel channel, const Message& message) {
@@ -253,7 +264,7 @@ void SessionServer::Impl::on_message(Peer& peer, const Message& message, int64_t
     peer.authed = true;
     send(peer, kControlChannel, Welcome{peer.id, *proof, snapshot()});
     LS_INFO("session: '{}' joined from {} (node {})", peer.name, peer.address, peer.id);
-    publish_table(monotonic_ns());
+    table_soon(monotonic_ns());
     return;
   }
   if (!peer.authed) return;  // nothing else before authentication
@@ -276,6 +287,10 @@ void SessionServer::Impl::on_message(Peer& peer, const Message& message, int64_t
     if (int(peer.enet->address.port) != host_client_port.load()) return;
     for (auto& [enet, other] : peers)
       if (other.id == kick->node_id) reject(other, RejectReason::Kicked, "removed from the session by the host");
+  } else if (const auto* offset = std::get_if<LatencyOffset>(&message)) {
+    if (int(peer.enet->address.port) != host_client_port.load()) return;
+    for (auto& [enet, other] : peers)
+      if (other.id == offset->node_id) send(other, kControlChannel, *offset);
   } else if (std::get_if<Bye>(&message)) {
     enet_peer_disconnect_later(peer.enet, 0);
   }
@@ -384,8 +399,18 @@ SessionSnapshot SessionServer::Impl::snapshot() const {
   return s;
 }
 
+// The node table goes to every node: N rows to N nodes is O(N²) bytes. Small sessions get
+// it every second; large ones less often (every N/32 s: 8 s at 256 nodes), which keeps a
+// 256-node session's server at a few per cent of a core. Joins and leaves bring the next
+// publication forward, coalesced over 200 ms so that a wave of joins sends a few tables,
+// not one per join.
+void SessionServer::Impl::table_soon(int64_t now) {
+  next_table_ns = std::min(next_table_ns, now + 200 * kNsPerMs);
+}
+
 void SessionServer::Impl::publish_table(int64_t now) {
-  last_table_ns = now;
+  const int64_t n = int64_t(peers.size());
+  next_table_ns = now + kNsPerSec * std::max<int64_t>(1, n / 32);
   PeerTable table;
   for (auto& [enet, peer] : peers) {
     if (!peer.authed) continue;

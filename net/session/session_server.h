@@ -32,6 +32,8 @@ struct SessionServerParams {
   int64_t ready_timeout_ns = 3'000'000'000;
   bool start_playing = false;  // play as soon as the first node is ready (host convenience)
   bool loop = false;
+  /// Where the session starts (paused): a node that hosts what it was playing keeps its place.
+  int64_t start_position_ns = 0;
 };
 
 class SessionServer {

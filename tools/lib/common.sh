@@ -68,7 +68,7 @@ LOCKSTEP_XVFB_PID=
 start_xvfb() {
   local n=90
   while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
-  Xvfb ":$n" -screen 0 1280x720x24 -nolisten tcp >/dev/null 2>&1 &
+  Xvfb ":$n" -screen 0 2560x1080x24 -nolisten tcp >/dev/null 2>&1 &
   LOCKSTEP_XVFB_PID=$!
   for _ in $(seq 1 50); do
     [ -e "/tmp/.X11-unix/X$n" ] && break

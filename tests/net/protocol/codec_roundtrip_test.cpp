@@ -93,15 +93,15 @@ TEST(ProtocolCodec, PayloadSizesAreTheDocumentedOnes) {
   const std::vector<std::pair<Message, std::size_t>> cases = {
       {Hello{}, 37},       {Challenge{}, 49},  {Auth{}, 32},       {Welcome{}, 81},
       {Reject{}, 5},       {ClockProbe{}, 12}, {ClockReply{}, 28}, {Command{}, 30},
-      {StateUpdate{}, 42}, {MediaReport{}, 2}, {Ready{}, 5},       {NodeStatus{}, 57},
-      {PeerTable{}, 2},    {Kick{}, 4},        {Bye{}, 2},
+      {StateUpdate{}, 42}, {MediaReport{}, 2}, {Ready{}, 5},       {NodeStatus{}, 65},
+      {PeerTable{}, 2},    {Kick{}, 4},        {Bye{}, 2},         {LatencyOffset{}, 12},
   };
   ASSERT_EQ(cases.size(), std::variant_size_v<Message>);
   for (const auto& [message, payload] : cases) {
     EXPECT_EQ(encoded(message).size(), kPacketHeaderBytes + payload) << message_name(message);
   }
   EXPECT_EQ(encoded(MediaReport{.matches = {MediaMatch{}}}).size(), kPacketHeaderBytes + 2 + 9);
-  EXPECT_EQ(encoded(PeerTable{.peers = {PeerInfo{}}}).size(), kPacketHeaderBytes + 2 + 67);
+  EXPECT_EQ(encoded(PeerTable{.peers = {PeerInfo{}}}).size(), kPacketHeaderBytes + 2 + 75);
   Welcome one_media;
   one_media.snapshot.media.resize(1);
   EXPECT_EQ(encoded(one_media).size(), kPacketHeaderBytes + 81 + 52);

@@ -129,6 +129,7 @@ std::vector<SampleMessage> typical_list() {
                                  .media = {typical_match(0), typical_match(1)}});
   add(table);
   add(Kick{.node_id = 3});
+  add(LatencyOffset{.node_id = 3, .offset_ns = 33'000'000});
   add(Bye{.reason = "user quit"});
   return out;
 }
@@ -214,12 +215,13 @@ std::vector<SampleMessage> extreme_list() {
   }
   add("long-strings", wide_table);
   // As many minimal peers as one packet holds (the list bound itself does not fit).
-  constexpr std::size_t kMinPeerBytes = 4 + 2 + 2 + (1 + 7 * 8) + 2;
+  constexpr std::size_t kMinPeerBytes = 4 + 2 + 2 + (1 + 8 * 8) + 2;
   PeerTable long_table;
   long_table.peers.resize((kMaxPacketBytes - kPacketHeaderBytes - 2) / kMinPeerBytes);
   add("most-peers", long_table);
 
   add("", Kick{.node_id = kU32Max});
+  add("", LatencyOffset{.node_id = kU32Max, .offset_ns = INT64_MIN});
   add("", Bye{.reason = longest});
   add("empty", Bye{});
   return out;

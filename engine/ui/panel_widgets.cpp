@@ -1,0 +1,219 @@
+// The panels' building blocks: fields with their check, buttons that record where they
+// were drawn, fixed-place panels, text for the overlay's font, and the layout.
+#include "ui/panel_widgets.h"
+
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace lockstep::ui {
+
+namespace detail {
+
+namespace {
+constexpr float kPanelAlpha = 0.78f;
+constexpr ImGuiWindowFlags kPanelFlags =
+    ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+    ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoFocusOnAppearing;
+}  // namespace
+
+/// Keeps where the item just drawn is, for tests and --ui-state.
+void record(PanelFrame& f, const std::string& id, bool enabled) {
+  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  WidgetRect r;
+  r.x = a.x;
+  r.y = a.y;
+  r.w = b.x - a.x;
+  r.h = b.y - a.y;
+  r.enabled = enabled;
+  r.visible = ImGui::IsItemVisible();
+  f.widgets[id] = r;
+}
+
+/// Begin() at a fixed place; the caller always calls ImGui::End().
+bool begin_panel(const char* title, const PanelLayout::Rect& r, ImGuiWindowFlags extra) {
+  ImGui::SetNextWindowPos(ImVec2(r.x, r.y), ImGuiCond_Always);
+  ImGui::SetNextWindowSize(ImVec2(r.w, r.h), ImGuiCond_Always);
+  ImGui::SetNextWindowBgAlpha(kPanelAlpha);
+  return ImGui::Begin(title, nullptr, kPanelFlags | extra);
+}
+
+void wrapped(const std::string& text, const ImVec4* color) {
+  if (color) ImGui::PushStyleColor(ImGuiCol_Text, *color);
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextUnformatted(displayable(text).c_str());
+  ImGui::PopTextWrapPos();
+  if (color) ImGui::PopStyleColor();
+}
+
+/// A label in the left column, the field after it on the same line.
+void field_label(const char* label, float label_w) {
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted(label);
+  ImGui::SameLine(label_w);
+  ImGui::SetNextItemWidth(-1.0f);
+}
+
+/// A text field, framed in red when its check failed; its message goes on the line below
+/// (a line is kept for it even when empty, so that the fields below do not jump as you type).
+void text_field(PanelFrame& f, const char* label, const char* imgui_id,
+                const std::string& widget_id, const char* hint, std::string* text,
+                const FieldCheck* check, bool editable, float label_w, ImGuiInputTextFlags flags) {
+  field_label(label, label_w);
+  const bool bad = check && !check->ok;
+  if (bad) {
+    ImGui::PushStyleColor(ImGuiCol_Border, kRed);
+    ImGui::PushStyleVar(ImGuiStyleVar_FrameBorderSize, std::max(1.0f, 2.0f * f.scale));
+  }
+  ImGui::BeginDisabled(!editable);
+  ImGui::InputTextWithHint(imgui_id, hint, text, flags);
+  ImGui::EndDisabled();
+  record(f, widget_id, editable);
+  if (bad) {
+    ImGui::PopStyleVar();
+    ImGui::PopStyleColor();
+  }
+  if (!check) return;
+  ImGui::Indent(label_w);
+  if (check->message.empty())
+    ImGui::TextUnformatted(" ");
+  else
+    wrapped(check->message, check->ok ? &kGrey : &kRed);
+  ImGui::Unindent(label_w);
+}
+
+/// A button that is drawn disabled (and does nothing) unless `enabled`.
+bool button(PanelFrame& f, const char* label, const std::string& widget_id, bool enabled,
+            ImVec2 size) {
+  ImGui::BeginDisabled(!enabled);
+  const bool pressed = ImGui::Button(label, size);
+  ImGui::EndDisabled();
+  record(f, widget_id, enabled);
+  return pressed && enabled;
+}
+
+std::string default_status(LinkPhase phase) {
+  switch (phase) {
+    case LinkPhase::Idle:
+      return "Not connected";
+    case LinkPhase::Listening:
+      return "Listening";
+    case LinkPhase::Connecting:
+      return "Connecting...";
+    case LinkPhase::Connected:
+      return "Connected";
+    case LinkPhase::Reconnecting:
+      return "Reconnecting...";
+    case LinkPhase::Failed:
+      return "Not connected (failed)";
+  }
+  return "";
+}
+
+const ImVec4& state_color(const std::string& state) {
+  if (state == "ready" || state == "playing" || state == "found") return kGreen;
+  if (state == "missing media" || state == "missing" || state == "mismatch") return kRed;
+  if (state.empty()) return kGrey;
+  return kAmber;  // loading, behind, reconnecting, …
+}
+
+}  // namespace detail
+
+// ---- Text --------------------------------------------------------------------------------
+
+std::string displayable(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 1;
+    if (i + len > s.size()) len = 1;
+    uint32_t cp = c;
+    if (len > 1) {
+      cp = c & (0xff >> (len + 1));
+      for (size_t k = 1; k < len; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+    }
+    if (len == 1 && c >= 0x80) {
+      out += '?';  // a stray byte: not UTF-8
+    } else if (cp <= 0xff) {
+      out.append(s, i, len);  // the default font covers Latin-1
+    } else {
+      switch (cp) {
+        case 0x2026:
+          out += "...";
+          break;
+        case 0x2010:
+        case 0x2011:
+        case 0x2012:
+        case 0x2013:
+        case 0x2014:
+        case 0x2212:
+          out += '-';
+          break;
+        case 0x2018:
+        case 0x2019:
+          out += '\'';
+          break;
+        case 0x201c:
+        case 0x201d:
+          out += '"';
+          break;
+        case 0x2192:
+          out += "->";
+          break;
+        case 0x2260:
+          out += "!=";
+          break;
+        case 0x2248:
+          out += "~";
+          break;
+        case 0x2264:
+          out += "<=";
+          break;
+        case 0x2265:
+          out += ">=";
+          break;
+        case 0x2022:
+          out += "\xc2\xb7";
+          break;  // bullet → middle dot
+        default:
+          out += '?';
+          break;
+      }
+    }
+    i += len;
+  }
+  return out;
+}
+
+// ---- Layout ------------------------------------------------------------------------------
+
+PanelLayout layout_panels(float width, float height, float scale) {
+  const float margin = 6.0f * scale;
+  // The top 15 % carries the test clips' frame tag: the panels start below it.
+  const float top = std::ceil(height * 0.15f) + margin;
+  const float bar_h = std::min(66.0f * scale, height * 0.3f);
+  const float avail = std::max(0.0f, height - bar_h - margin - top);
+  const float right_w =
+      std::clamp(width * 0.36f, std::min(300.0f * scale, width * 0.5f), 520.0f * scale);
+  // The peers table is wide (ten columns on the server): the left side takes what is left,
+  // up to a readable limit; the table scrolls sideways below that.
+  const float left_w = std::min(width - right_w - 3 * margin, 820.0f * scale);
+  const float net_h = std::floor(avail * 0.6f);
+
+  PanelLayout l;
+  l.transport = {0.0f, height - bar_h, width, bar_h};
+  l.peers = {margin, top, std::max(0.0f, left_w), avail};
+  l.network = {width - right_w - margin, top, right_w, net_h};
+  l.media = {width - right_w - margin, top + net_h + margin, right_w,
+             std::max(0.0f, avail - net_h - margin)};
+  return l;
+}
+
+}  // namespace lockstep::ui

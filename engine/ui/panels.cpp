@@ -1,0 +1,421 @@
+#include "ui/panels.h"
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "net/protocol_version.h"
+#include "ui/panel_widgets.h"
+
+namespace lockstep::ui {
+
+using namespace detail;
+
+// ---- Network -----------------------------------------------------------------------------
+
+namespace {
+
+void role_radio(PanelFrame& f, NetworkForm& form, NetRole shown, bool editable, float label_w) {
+  field_label("Type", label_w);
+  ImGui::BeginDisabled(!editable);
+  const struct {
+    const char* label;
+    const char* id;
+    NetRole role;
+  } choices[] = {{"Server", "net.role.server", NetRole::Server},
+                 {"Client", "net.role.client", NetRole::Client},
+                 {"Dedicated server", "net.role.dedicated", NetRole::Dedicated}};
+  bool first = true;
+  for (const auto& c : choices) {
+    if (!first) ImGui::SameLine();
+    first = false;
+    if (ImGui::RadioButton(c.label, shown == c.role) && editable) form.role = c.role;
+    record(f, c.id, editable);
+  }
+  ImGui::EndDisabled();
+}
+
+void copy_row(PanelFrame& f, const std::string& text, int index) {
+  ImGui::PushID(index);
+  if (button(f, "Copy", "net.copy." + std::to_string(index), true))
+    ImGui::SetClipboardText(text.c_str());
+  ImGui::PopID();
+  ImGui::SameLine();
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted(displayable(text).c_str());
+}
+
+}  // namespace
+
+void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& where) {
+  const LinkView& link = f.snapshot.link;
+  const bool active = link_active(link.phase);
+  NetworkForm& form = st.form;
+  const FormChecks& checks = st.checks;
+  // While a link is up the panel shows what this node is, whatever the form said before.
+  const NetRole shown = active ? link.role : form.role;
+  const bool editable = !active;
+  const float label_w = 78.0f * f.scale;
+  static const std::string port_hint = std::to_string(net::kDefaultPort) + " (default)";
+
+  if (begin_panel("Network", where)) {
+    role_radio(f, form, shown, editable, label_w);
+    if (shown == NetRole::Client) {
+      text_field(f, "Host", "##host", "net.host",
+                 "name, 192.168.1.20, host:port or udp://host:port", &form.host, &checks.host,
+                 editable, label_w);
+    }
+    text_field(f, "Port", "##port", "net.port", port_hint.c_str(), &form.port, &checks.port,
+               editable, label_w);
+    text_field(f, "Password", "##password", "net.password", "none", &form.password, nullptr,
+               editable, label_w, ImGuiInputTextFlags_Password);
+    if (shown == NetRole::Client)
+      text_field(f, "Name", "##name", "net.name", "this machine's name", &form.name, nullptr,
+                 editable, label_w);
+
+    const ImVec2 button_size(110.0f * f.scale, 0.0f);
+    if (shown == NetRole::Client) {
+      if (button(f, "Connect", "net.connect", editable && checks.button_enabled, button_size)) {
+        UiCommand c;
+        c.kind = UiCommand::Kind::Connect;
+        c.host = checks.endpoint_host;
+        c.port = checks.endpoint_port;
+        c.password = form.password;
+        c.name = form.name;
+        f.out.push_back(std::move(c));
+      }
+      ImGui::SameLine();
+      if (button(f, "Disconnect", "net.disconnect", active, button_size))
+        f.out.push_back(UiCommand{UiCommand::Kind::Disconnect});
+    } else if (shown == NetRole::Server) {
+      if (button(f, "Create", "net.create", editable && checks.button_enabled, button_size)) {
+        UiCommand c;
+        c.kind = UiCommand::Kind::CreateServer;
+        c.port = checks.endpoint_port;
+        c.password = form.password;
+        c.name = form.name;
+        f.out.push_back(std::move(c));
+      }
+      ImGui::SameLine();
+      if (button(f, "Stop", "net.stop", active, button_size))
+        f.out.push_back(UiCommand{UiCommand::Kind::StopServer});
+      if (active && link.role == NetRole::Server && !link.addresses.empty()) {
+        ImGui::TextUnformatted("Clients can connect to:");
+        for (size_t i = 0; i < link.addresses.size(); ++i)
+          copy_row(f, link.addresses[i], static_cast<int>(i));
+        if (!link.reachability.empty()) wrapped(link.reachability, &kGrey);
+      }
+    } else {
+      ImGui::TextUnformatted("Run this on the server machine:");
+      if (checks.port.ok)
+        copy_row(f,
+                 link.server_command.empty()
+                     ? server_command(checks.endpoint_port, !form.password.empty())
+                     : link.server_command,
+                 0);
+      wrapped("Then connect to it as a Client (see docs/hosting.md).", &kGrey);
+    }
+
+    ImGui::Separator();
+    wrapped(link.status_line.empty() ? default_status(link.phase) : link.status_line);
+    if (!link.error.empty()) wrapped(link.error, &kRed);
+  }
+  ImGui::End();
+}
+
+// ---- Peers and sync ----------------------------------------------------------------------
+
+namespace {
+
+std::string media_summary(const std::vector<std::string>& media) {
+  std::string out;
+  for (size_t i = 0; i < media.size(); ++i) {
+    if (i) out += ' ';
+    out += std::to_string(i + 1) + ':' + (media[i] == "found" ? std::string("ok") : media[i]);
+  }
+  return out.empty() ? "-" : out;
+}
+
+void latency_cell(PanelFrame& f, PanelState& st, const PeerRow& p) {
+  double value = st.latency_edit.count(p.id) ? st.latency_edit[p.id] : p.latency_offset_ms;
+  ImGui::SetNextItemWidth(64.0f * f.scale);
+  ImGui::InputDouble("##latency", &value, 0.0, 0.0, "%.1f");
+  record(f, "peers.latency." + std::to_string(p.id), true);
+  // The edit is kept while the field has focus and sent once, on Enter or leaving the field.
+  if (ImGui::IsItemActive()) {
+    st.latency_edit[p.id] = value;
+  } else {
+    if (ImGui::IsItemDeactivatedAfterEdit()) {
+      UiCommand c;
+      c.kind = UiCommand::Kind::SetLatencyOffset;
+      c.node_id = p.id;
+      c.value_ms = value;
+      f.out.push_back(std::move(c));
+    }
+    st.latency_edit.erase(p.id);
+  }
+}
+
+void peers_table(PanelFrame& f, PanelState& st) {
+  const UiSnapshot& s = f.snapshot;
+  const int columns = s.is_server ? 10 : 8;
+  const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
+                                ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX;
+  const float row_h = ImGui::GetFrameHeightWithSpacing();
+  const float table_h = std::min(row_h * static_cast<float>(s.peers.size() + 1) + row_h * 0.5f,
+                                 ImGui::GetContentRegionAvail().y * 0.55f);
+  if (!ImGui::BeginTable("peers", columns, flags, ImVec2(0.0f, table_h))) return;
+  for (const char* h :
+       {"Name", "Address", "State", "RTT", "Offset", "Sync err", "Drop/Rep", "Media"})
+    ImGui::TableSetupColumn(h);
+  if (s.is_server) {
+    ImGui::TableSetupColumn("Latency");
+    ImGui::TableSetupColumn("Kick");
+  }
+  ImGui::TableSetupScrollFreeze(1, 1);
+  ImGui::TableHeadersRow();
+  for (const PeerRow& p : s.peers) {
+    ImGui::PushID(static_cast<int>(p.id));
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::AlignTextToFramePadding();
+    ImGui::Text("%s%s", displayable(p.name).c_str(), p.self ? " (you)" : "");
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(displayable(p.address).c_str());
+    ImGui::TableNextColumn();
+    ImGui::TextColored(state_color(p.state), "%s", displayable(p.state).c_str());
+    ImGui::TableNextColumn();
+    ImGui::Text("%.1f", p.rtt_ms);
+    ImGui::TableNextColumn();
+    ImGui::Text("%.3f", p.clock_offset_ms);
+    ImGui::TableNextColumn();
+    ImGui::Text("%.2f", p.sync_error_ms);
+    ImGui::TableNextColumn();
+    ImGui::Text("%lld/%lld", static_cast<long long>(p.dropped), static_cast<long long>(p.repeated));
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(displayable(media_summary(p.media)).c_str());
+    if (s.is_server) {
+      ImGui::TableNextColumn();
+      latency_cell(f, st, p);
+      ImGui::TableNextColumn();
+      if (!p.self && button(f, "Kick", "peers.kick." + std::to_string(p.id), true)) {
+        UiCommand c;
+        c.kind = UiCommand::Kind::Kick;
+        c.node_id = p.id;
+        f.out.push_back(std::move(c));
+      }
+    }
+    ImGui::PopID();
+  }
+  ImGui::EndTable();
+}
+
+void sync_plots(PanelFrame& f) {
+  const UiSnapshot& s = f.snapshot;
+  ImGui::Text("Sync error, last minute (ms) - lead time %.0f ms", s.lead_ms);
+  if (s.sync.empty()) {
+    ImGui::TextDisabled("no samples yet");
+    return;
+  }
+  const float plot_h = 38.0f * f.scale;
+  for (const SyncSeries& series : s.sync) {
+    float peak = 1.0f;  // ms: a quiet node still shows a readable scale
+    for (float v : series.error_ms) peak = std::max(peak, std::fabs(v));
+    const float last = series.error_ms.empty() ? 0.0f : series.error_ms.back();
+    char caption[160];
+    std::snprintf(caption, sizeof caption, "%s: %+.2f ms", displayable(series.name).c_str(), last);
+    ImGui::PushID(static_cast<int>(series.id));
+    ImGui::PlotLines("##sync", series.error_ms.data(), static_cast<int>(series.error_ms.size()), 0,
+                     caption, -peak, peak, ImVec2(ImGui::GetContentRegionAvail().x, plot_h));
+    ImGui::PopID();
+  }
+}
+
+}  // namespace
+
+void draw_peers_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& where) {
+  if (begin_panel("Peers and sync", where)) {
+    if (!f.snapshot.peers.empty())
+      ImGui::TextDisabled(
+          "RTT, clock offset, sync error and latency offset in ms; media per session file");
+    if (f.snapshot.peers.empty())
+      ImGui::TextDisabled("No session: connect or create one in the Network panel.");
+    else
+      peers_table(f, st);
+    ImGui::Separator();
+    sync_plots(f);
+  }
+  ImGui::End();
+}
+
+// ---- Media -------------------------------------------------------------------------------
+
+namespace {
+
+void media_table(PanelFrame& f) {
+  const UiSnapshot& s = f.snapshot;
+  const bool can_load = s.transport.can_control;
+  const ImGuiTableFlags flags =
+      ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit;
+  if (!ImGui::BeginTable("media", 4, flags)) return;
+  ImGui::TableSetupColumn("File", ImGuiTableColumnFlags_WidthStretch);
+  ImGui::TableSetupColumn("Here");
+  ImGui::TableSetupColumn("Detail");
+  ImGui::TableSetupColumn("");
+  ImGui::TableHeadersRow();
+  for (size_t i = 0; i < s.media.size(); ++i) {
+    const MediaRow& m = s.media[i];
+    ImGui::PushID(static_cast<int>(i));
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::AlignTextToFramePadding();
+    ImGui::Text("%s%s", m.current ? "> " : "  ", displayable(m.name).c_str());
+    ImGui::TableNextColumn();
+    ImGui::TextColored(state_color(m.status), "%s", displayable(m.status).c_str());
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(displayable(m.detail).c_str());
+    ImGui::TableNextColumn();
+    if (button(f, "Load", "media.load." + std::to_string(i), can_load)) {
+      UiCommand c;
+      c.kind = UiCommand::Kind::Load;
+      c.index = static_cast<int>(i);
+      f.out.push_back(std::move(c));
+    }
+    if (!can_load && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled) &&
+        !s.transport.control_reason.empty())
+      ImGui::SetTooltip("%s", displayable(s.transport.control_reason).c_str());
+    ImGui::PopID();
+  }
+  ImGui::EndTable();
+}
+
+void mapping_editor(PanelFrame& f, PanelState& st) {
+  ImGui::TextUnformatted("Path mapping (remote prefix -> local prefix)");
+  const auto& mappings = f.snapshot.mappings;
+  for (size_t i = 0; i < mappings.size(); ++i) {
+    ImGui::PushID(static_cast<int>(i));
+    if (button(f, "Remove", "map.remove." + std::to_string(i), true)) {
+      UiCommand c;
+      c.kind = UiCommand::Kind::RemoveMapping;
+      c.index = static_cast<int>(i);
+      f.out.push_back(std::move(c));
+    }
+    ImGui::SameLine();
+    ImGui::AlignTextToFramePadding();
+    ImGui::Text("%s -> %s", displayable(mappings[i].remote).c_str(),
+                displayable(mappings[i].local).c_str());
+    ImGui::PopID();
+  }
+  const float label_w = 60.0f * f.scale;
+  text_field(f, "Remote", "##map_remote", "map.remote", "/mnt/server/show", &st.map_remote, nullptr,
+             true, label_w);
+  text_field(f, "Local", "##map_local", "map.local", "/home/me/show", &st.map_local, nullptr, true,
+             label_w);
+  if (button(f, "Add", "map.add", !st.map_remote.empty() && !st.map_local.empty())) {
+    UiCommand c;
+    c.kind = UiCommand::Kind::AddMapping;
+    c.remote = st.map_remote;
+    c.local = st.map_local;
+    f.out.push_back(std::move(c));
+    st.map_remote.clear();
+    st.map_local.clear();
+  }
+}
+
+}  // namespace
+
+void draw_media_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& where) {
+  if (begin_panel("Media", where)) {
+    if (f.snapshot.media.empty())
+      ImGui::TextDisabled("No session media.");
+    else
+      media_table(f);
+    ImGui::Separator();
+    mapping_editor(f, st);
+  }
+  ImGui::End();
+}
+
+// ---- Transport ---------------------------------------------------------------------------
+
+void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
+  const TransportView& t = f.snapshot.transport;
+  const bool ctl = t.can_control;
+  const std::string reason = displayable(
+      t.control_reason.empty() ? std::string("Another node controls playback") : t.control_reason);
+  // Disabled controls still say why when hovered.
+  auto why_not = [&] {
+    if (!ctl && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("%s", reason.c_str());
+  };
+  const float s = f.scale;
+
+  if (begin_panel("transport", where, ImGuiWindowFlags_NoDecoration)) {
+    if (button(f, t.paused ? "Play" : "Pause", "transport.play", ctl, ImVec2(64 * s, 0)))
+      f.player.toggle_pause();
+    why_not();
+    ImGui::SameLine();
+    if (button(f, "<|", "transport.step_back", ctl, ImVec2(32 * s, 0))) f.player.step(-1);
+    why_not();
+    ImGui::SameLine();
+    if (button(f, "|>", "transport.step_forward", ctl, ImVec2(32 * s, 0))) f.player.step(1);
+    why_not();
+    ImGui::SameLine();
+    const int64_t shown = std::max<int64_t>(t.frame_index, 0);
+    const int64_t last = std::max<int64_t>(0, t.frame_count - 1);
+    ImGui::AlignTextToFramePadding();
+    ImGui::Text("%s  frame %lld / %lld", format_timecode(shown, t.fps).c_str(),
+                static_cast<long long>(shown), static_cast<long long>(last));
+    ImGui::SameLine();
+    bool loop = t.loop;
+    ImGui::BeginDisabled(!ctl);
+    if (ImGui::Checkbox("Loop", &loop) && ctl) f.player.set_loop(loop);
+    ImGui::EndDisabled();
+    record(f, "transport.loop", ctl);
+    why_not();
+    ImGui::SameLine();
+    static constexpr double kRates[] = {0.25, 0.5, 1.0, 1.5, 2.0};
+    char preview[32];
+    std::snprintf(preview, sizeof preview, "%gx", t.rate);
+    ImGui::SetNextItemWidth(72 * s);
+    ImGui::BeginDisabled(!ctl);
+    const bool open = ImGui::BeginCombo("##rate", preview);
+    record(f, "transport.rate", ctl);
+    if (open) {
+      for (size_t i = 0; i < std::size(kRates); ++i) {
+        char label[32];
+        std::snprintf(label, sizeof label, "%gx", kRates[i]);
+        if (ImGui::Selectable(label, std::fabs(kRates[i] - t.rate) < 1e-9) && ctl)
+          f.player.set_rate(kRates[i]);
+        record(f, "transport.rate." + std::to_string(i), ctl);
+      }
+      ImGui::EndCombo();
+    }
+    ImGui::EndDisabled();
+    why_not();
+    ImGui::SameLine();
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextDisabled("dropped %lld  repeated %lld  %s decode  audio: %s",
+                        static_cast<long long>(t.dropped), static_cast<long long>(t.repeated),
+                        displayable(t.decoder).c_str(), displayable(t.audio).c_str());
+
+    // The seek bar runs over whole frames; its text is the timecode of the frame it points at.
+    ImGui::SetNextItemWidth(-1.0f);
+    int64_t target = shown;
+    const int64_t lo = 0;
+    const std::string format = format_timecode(target, t.fps) + "  (frame %lld)";
+    ImGui::BeginDisabled(!ctl);
+    const bool moved =
+        ImGui::SliderScalar("##seek", ImGuiDataType_S64, &target, &lo, &last, format.c_str());
+    ImGui::EndDisabled();
+    record(f, "transport.seek", ctl);
+    why_not();
+    if (moved && ctl && target != shown) f.player.seek_frame(target);
+  }
+  ImGui::End();
+}
+
+}  // namespace lockstep::ui
