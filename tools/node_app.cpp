@@ -89,6 +89,7 @@ struct Mailbox {
   std::optional<SessionSnapshot> welcome;  // protected by mutex
   std::vector<MediaMatch> matches;
   std::optional<TransportWire> state;
+  std::optional<std::vector<MediaMatch>> media;  // resolved again (path mappings changed)
 };
 
 /// This node's link to a session: the server beside it when it hosts, and its client.
@@ -360,6 +361,11 @@ Status NodeApp::connect(const Endpoint& ep, const std::optional<std::string>& pa
     box.state = t;
     box.changed.notify_all();
   };
+  events.on_media = [&box](const std::vector<MediaMatch>& matches) {
+    std::lock_guard lock(box.mutex);
+    box.media = matches;
+    box.changed.notify_all();
+  };
   events.on_latency_offset = [this](int64_t ns) {
     latency_offset_ns_ = ns;
     if (domain_.attached()) domain_.set_offset_ns(ns);
@@ -386,6 +392,12 @@ bool take_mail(Link& L) {
     L.snapshot = *L.box.welcome;
     L.matches = L.box.matches;
     L.box.welcome.reset();
+    L.missing_reported = false;
+    changed = true;
+  }
+  if (L.box.media) {
+    L.matches = *L.box.media;
+    L.box.media.reset();
     L.missing_reported = false;
     changed = true;
   }
@@ -674,11 +686,13 @@ void NodeApp::handle_ui(const ui::UiCommand& c) {
       break;
     case ui::UiCommand::Kind::AddMapping:
       if (!c.remote.empty() && !c.local.empty()) rules_.mappings.push_back({c.remote, c.local});
+      if (link_) link_->client->set_match_rules(rules_);  // applies at once
       remember();
       break;
     case ui::UiCommand::Kind::RemoveMapping:
       if (c.index >= 0 && size_t(c.index) < rules_.mappings.size())
         rules_.mappings.erase(rules_.mappings.begin() + c.index);
+      if (link_) link_->client->set_match_rules(rules_);
       remember();
       break;
     case ui::UiCommand::Kind::Load:
@@ -691,6 +705,15 @@ void NodeApp::run_schedule() {
   while (next_command_ < schedule_.size() &&
          monotonic_ns() - script_start_ >= int64_t(schedule_[next_command_].at_s * 1e9)) {
     const ScheduledCommand& sc = schedule_[next_command_++];
+    if (sc.verb == "load") {  // a session command, not a player one
+      ui::UiCommand load;
+      load.kind = ui::UiCommand::Kind::Load;
+      load.index = std::atoi(sc.arg.c_str());
+      if (!session()) LS_WARN("--commands: 'load' needs a session");
+      else LS_INFO("command: load {}", sc.arg);
+      handle_ui(load);
+      continue;
+    }
     if (!give(commands_, sc)) LS_WARN("--commands: cannot give '{} {}'", sc.verb, sc.arg);
     else LS_INFO("command: {} {}", sc.verb, sc.arg);
   }

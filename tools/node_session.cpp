@@ -105,10 +105,10 @@ Result<std::vector<ScheduledCommand>> parse_command_schedule(const std::string& 
       return make_error("--commands: '" + at + "' is not a time in seconds");
     }
     entry >> c.verb >> c.arg;
-    static const char* verbs[] = {"play", "pause", "seek", "step", "rate", "loop"};
+    static const char* verbs[] = {"play", "pause", "seek", "step", "rate", "loop", "load"};
     if (std::find(std::begin(verbs), std::end(verbs), c.verb) == std::end(verbs))
-      return make_error("--commands: unknown command '" + c.verb + "' (play, pause, seek FRAME, step N, rate R, loop on|off)");
-    if ((c.verb == "seek" || c.verb == "rate") && c.arg.empty())
+      return make_error("--commands: unknown command '" + c.verb + "' (play, pause, seek FRAME, step N, rate R, loop on|off, load INDEX)");
+    if ((c.verb == "seek" || c.verb == "rate" || c.verb == "load") && c.arg.empty())
       return make_error("--commands: '" + c.verb + "' needs a value");
     out.push_back(c);
   }

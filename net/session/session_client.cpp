@@ -100,6 +100,8 @@ struct SessionClient::Impl {
   // Shared, protected by mutex:
   mutable std::mutex mutex;
   std::deque<Message> outbox;
+  std::optional<MatchRules> new_rules;   // set by set_match_rules(), taken by tick()
+  std::vector<MediaEntry> session_media;  // network thread: the last welcome's media list
   NodeStatus status;
   std::optional<bool> ready_to_send;
   ClientPhase phase = ClientPhase::Connecting;
@@ -288,6 +290,7 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
     }
     std::vector<MediaMatch> matches;
     const auto& media = welcome->snapshot.media;
+    session_media = media;
     for (uint32_t i = 0; i < media.size(); ++i)
       matches.push_back(resolve_media(i, media[i], params.rules, params.probe));
     send(kControlChannel, MediaReport{matches});
@@ -344,6 +347,19 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
 }
 
 void SessionClient::Impl::tick(int64_t now_local) {
+  std::optional<MatchRules> rules;
+  {
+    std::lock_guard lock(mutex);
+    rules.swap(new_rules);
+  }
+  if (rules) {  // the node's path mappings changed: resolve the session's media again
+    params.rules = *rules;
+    std::vector<MediaMatch> matches;
+    for (uint32_t i = 0; i < session_media.size(); ++i)
+      matches.push_back(resolve_media(i, session_media[i], params.rules, params.probe));
+    if (peer && phase == ClientPhase::Connected) send(kControlChannel, MediaReport{matches});
+    if (!session_media.empty() && events.on_media) events.on_media(matches);
+  }
   clock->check_gap(now_local);
   if (now_local >= next_probe_ns) {
     send(kClockChannel, ClockProbe{++probe_seq, local_now()});
@@ -378,6 +394,11 @@ void SessionClient::send_command(Command command) {
   command.command_id = next_id++;
   std::lock_guard lock(impl_->mutex);
   impl_->outbox.push_back(command);
+}
+
+void SessionClient::set_match_rules(const MatchRules& rules) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->new_rules = rules;
 }
 
 void SessionClient::kick(uint32_t node_id) {

@@ -39,6 +39,8 @@ struct SessionEvents {
   std::function<void(const SessionSnapshot&, const std::vector<MediaMatch>&)> on_welcome;
   /// A new transport state, in force from its anchor (session time).
   std::function<void(const TransportWire&)> on_state;
+  /// The session's media resolved again (the node's path mappings changed).
+  std::function<void(const std::vector<MediaMatch>&)> on_media;
   /// The host set this node's display/audio delay (LatencyOffset), ns.
   std::function<void(int64_t)> on_latency_offset;
 };
@@ -54,6 +56,9 @@ class SessionClient {
 
   /// Queues a command for the server (which decides when it takes effect).
   void send_command(Command command);
+  /// New path-mapping rules: the session's media is resolved again at once, reported to the
+  /// server, and given to on_media.
+  void set_match_rules(const MatchRules& rules);
   /// Asks the server to remove a node (honoured only from the host's own node).
   void kick(uint32_t node_id);
   /// Asks the server to set a node's display/audio delay (honoured only from the host's node).
