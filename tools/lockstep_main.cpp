@@ -57,6 +57,10 @@ int main(int argc, char** argv) {
   CLI::App* play = app.add_subcommand("play", "Play one media file on this node (the overlay can host or join a session)");
   play->add_option("file", play_file, "Media file")->required();
   play->add_flag("--loop", play_opts.loop, "Loop the file forever");
+  play->add_option("--loop-in", play_opts.loop_in, "Loop range start: the first frame of the loop (with --loop)")
+      ->check(CLI::NonNegativeNumber);
+  play->add_option("--loop-out", play_opts.loop_out, "Loop range end: the frame after the loop's last (with --loop)")
+      ->check(CLI::NonNegativeNumber);
   play->add_option("--rate", play_opts.rate, "Playback rate (audio plays at 1.0 only)")->check(CLI::Range(1.0 / 16, 16.0));
   play->add_option("--start", play_opts.start_frame, "First frame")->check(CLI::NonNegativeNumber);
   play->add_flag("--paused", play_opts.paused, "Start paused on the first frame");

@@ -78,6 +78,8 @@ TransportState from_wire(const TransportWire& w, int serial_base) {
   s.rate = w.rate;
   s.paused = w.paused;
   s.loop = w.loop;
+  s.loop_in_ns = w.loop_in_ns;
+  s.loop_out_ns = w.loop_out_ns;
   s.serial = serial_base + int(w.serial);
   return s;
 }
@@ -123,6 +125,15 @@ const char* state_words(NodeState s) {
   return "?";
 }
 
+const char* match_words(MatchStatus s) {
+  switch (s) {
+    case MatchStatus::Found: return "found";
+    case MatchStatus::Missing: return "missing";
+    case MatchStatus::Mismatch: return "mismatch";
+  }
+  return "?";
+}
+
 class NodeApp;
 
 /// Keys and the overlay give their commands here: to the session while the node follows
@@ -139,6 +150,7 @@ class RoutedCommands final : public PlayerCommands {
   void step(int frames) override;
   void set_rate(double rate) override;
   void set_loop(bool loop) override;
+  void set_loop_range(int64_t in_frame, int64_t out_frame) override;
 
  private:
   NodeApp& app_;
@@ -147,6 +159,13 @@ class RoutedCommands final : public PlayerCommands {
 class NodeApp {
  public:
   explicit NodeApp(const NodeAppParams& p) : p_(p), commands_(*this) {}
+  /// The player's threads read the session clock: they stop before the link goes.
+  ~NodeApp() {
+    runtime_.reset();
+    player_.reset();
+    domain_.attach(nullptr);
+    link_.reset();
+  }
   int run();
 
   // For RoutedCommands:
@@ -239,6 +258,14 @@ void RoutedCommands::set_loop(bool loop) {
   if (auto* s = app_.session()) s->send_command(Command{.type = CommandType::Loop, .loop = loop});
   else app_.player().set_loop(loop);
 }
+void RoutedCommands::set_loop_range(int64_t in_frame, int64_t out_frame) {
+  const MediaInfo& mi = app_.player().info();
+  if (auto* s = app_.session())
+    s->send_command(Command{.type = CommandType::LoopRange,
+                            .position_ns = mi.frame_time_ns(in_frame),
+                            .loop_out_ns = mi.frame_time_ns(out_frame)});
+  else app_.player().set_loop_range(in_frame, out_frame);
+}
 
 /// Sends one scheduled command (--commands) through the node's commands.
 bool give(PlayerCommands& commands, const ScheduledCommand& c) {
@@ -249,6 +276,11 @@ bool give(PlayerCommands& commands, const ScheduledCommand& c) {
     else if (c.verb == "step") commands.step(c.arg.empty() ? 1 : std::stoi(c.arg));
     else if (c.verb == "rate") commands.set_rate(std::stod(c.arg));
     else if (c.verb == "loop") commands.set_loop(c.arg != "off");
+    else if (c.verb == "loop-range") {  // "IN OUT", frames
+      const size_t gap = c.arg.find(' ');
+      if (gap == std::string::npos) return false;
+      commands.set_loop_range(std::stoll(c.arg.substr(0, gap)), std::stoll(c.arg.substr(gap + 1)));
+    }
     else return false;
   } catch (const std::exception&) {
     return false;
@@ -276,6 +308,8 @@ Result<void> NodeApp::open_player(const std::string& path, bool local_start) {
   pp.audio_latency_s = p_.node.audio_latency_ms / 1000.0;
   if (local_start) {
     pp.loop = p_.loop;
+    pp.loop_in = p_.loop_in;
+    pp.loop_out = p_.loop_out;
     pp.rate = p_.rate;
     pp.start_frame = p_.start_frame;
   }
@@ -482,6 +516,10 @@ void NodeApp::detach(const std::string& error) {
     local.position_ns = snap.position_ns;
     local.rate = snap.rate;
     local.loop = snap.loop;
+    if (link_->have_state) {  // keep the session's loop range
+      local.loop_in_ns = link_->state.loop_in_ns;
+      local.loop_out_ns = link_->state.loop_out_ns;
+    }
     local.paused = true;
     local.serial = serial_base_ + (1 << 23);
     player_->follow(local);
@@ -510,9 +548,16 @@ void NodeApp::send_status() {
   const int64_t now_session = domain_.to_session(monotonic_ns());
   const TransportState due = from_wire(L.state, 0);
   if (now_session >= due.anchor_ns && ps.frame_index >= 0) {
-    const int64_t want = mi.frame_at_ns(std::max<int64_t>(0, due.position_at(now_session)));
+    const int64_t dur = mi.frame_time_ns(mi.frame_count);
+    const int64_t want = mi.frame_at_ns(due.file_position(due.position_at(now_session), dur));
     const int64_t shown = ps.frame_index;
-    const int64_t off = (mi.frame_count > 0 && due.loop) ? (shown - want) % mi.frame_count : shown - want;
+    int64_t off = shown - want;
+    if (due.loop && mi.frame_count > 0) {  // the short way round the loop range
+      const LoopSpan span = due.loop_span(dur);
+      const int64_t n = std::max<int64_t>(1, mi.frame_at_ns(span.out_ns) - mi.frame_at_ns(span.in_ns));
+      off = ((off % n) + n) % n;
+      if (off > n / 2) off -= n;
+    }
     st.sync_error_ns = (std::llabs(off) <= 1) ? 0 : mi.frame_time_ns(off);
     if (std::llabs(off) > 1) st.state = NodeState::Behind;
   }
@@ -543,6 +588,8 @@ ui::UiSnapshot NodeApp::ui_snapshot() const {
     t.fps = ps.fps;
     t.rate = ps.rate;
     t.loop = ps.loop;
+    t.loop_in = ps.loop_in;
+    t.loop_out = ps.loop_out;
     t.dropped = ps.dropped;
     t.repeated = ps.repeated;
     t.decoder = ps.decoder;
@@ -586,7 +633,7 @@ ui::UiSnapshot NodeApp::ui_snapshot() const {
       row.name = L.snapshot->media[i].name;
       row.current = L.have_state && L.state.media_index == i;
       if (i < L.matches.size()) {
-        row.status = to_string(L.matches[i].status);
+        row.status = match_words(L.matches[i].status);
         row.detail = L.matches[i].status == MatchStatus::Found ? L.matches[i].local_path : L.matches[i].detail;
       }
       u.media.push_back(row);
@@ -604,7 +651,7 @@ ui::UiSnapshot NodeApp::ui_snapshot() const {
     r.sync_error_ms = double(peer.status.sync_error_ns) / 1e6;
     r.dropped = peer.status.dropped;
     r.repeated = peer.status.repeated;
-    for (const auto& m : peer.media) r.media.push_back(to_string(m.status));
+    for (const auto& m : peer.media) r.media.push_back(match_words(m.status));
     r.self = peer.node_id == c.node_id();
     r.latency_offset_ms = double(peer.status.latency_offset_ns) / 1e6;
     u.peers.push_back(r);

@@ -22,6 +22,8 @@ struct NodeAppParams {
   std::string join_address;        // Join
   // Local play only:
   bool loop = false;
+  int64_t loop_in = 0;   // loop range [loop_in, loop_out), frames; 0/0 = the whole file
+  int64_t loop_out = 0;
   double rate = 1.0;
   int64_t start_frame = 0;
   bool paused = false;

@@ -105,11 +105,18 @@ Result<std::vector<ScheduledCommand>> parse_command_schedule(const std::string& 
       return make_error("--commands: '" + at + "' is not a time in seconds");
     }
     entry >> c.verb >> c.arg;
-    static const char* verbs[] = {"play", "pause", "seek", "step", "rate", "loop", "load"};
+    static const char* verbs[] = {"play", "pause", "seek", "step", "rate", "loop", "loop-range", "load"};
     if (std::find(std::begin(verbs), std::end(verbs), c.verb) == std::end(verbs))
-      return make_error("--commands: unknown command '" + c.verb + "' (play, pause, seek FRAME, step N, rate R, loop on|off, load INDEX)");
+      return make_error("--commands: unknown command '" + c.verb +
+                        "' (play, pause, seek FRAME, step N, rate R, loop on|off, loop-range IN OUT, load INDEX)");
     if ((c.verb == "seek" || c.verb == "rate" || c.verb == "load") && c.arg.empty())
       return make_error("--commands: '" + c.verb + "' needs a value");
+    if (c.verb == "loop-range") {  // two frames, kept together in arg as "IN OUT"
+      std::string out_frame;
+      if (c.arg.empty() || !(entry >> out_frame))
+        return make_error("--commands: 'loop-range' needs two frames, IN and OUT (0 0: the whole file)");
+      c.arg += " " + out_frame;
+    }
     out.push_back(c);
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.at_s < b.at_s; });

@@ -49,7 +49,8 @@ struct SessionOptions {
   bool play = false;                  // host: start playing once everyone is ready
   bool loop = false;
   /// Scheduled commands, "SECONDS COMMAND [ARG]; ..." e.g. "3 pause; 4 seek 150; 5 play"
-  /// (seek takes a frame, step a count, rate a factor, loop on|off, load the index of a file
+  /// (seek takes a frame, step a count, rate a factor, loop on|off, loop-range IN OUT two
+  /// frames [IN, OUT) (0 0: the whole file), load the index of a file
   /// in the session's media list). Seconds count from the
   /// moment this node starts playing its part. A scripting and test aid.
   std::string commands;

@@ -3,15 +3,33 @@
 // Commands take an effective clock time, so that (with a session clock) every node applies
 // them at the same instant; a local node passes "now".
 //
-// Positions are "unwrapped" ns: a looping file keeps counting past its end, so time only
-// moves forward; the frame index within the file is unwrapped % frame_count.
+// Positions are "unwrapped" ns: a looping file keeps counting past the end of its loop range,
+// so time only moves forward; file_position() maps an unwrapped position into the file (with
+// the whole file as the range: unwrapped % duration). Every node maps the same state and time
+// to the same frame: the mapping is a pure function of the state.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 
 namespace lockstep {
+
+/// The position within a loop [in, out) for unwrapped position `k` (ns or frames, any unit):
+/// below `out` it is `k` itself; at `out` it continues at `in`, and so on, every out - in.
+/// Requires in < out.
+inline int64_t wrap_into_range(int64_t k, int64_t in, int64_t out) {
+  if (k < out) return k;
+  return in + (k - out) % (out - in);
+}
+
+/// A loop range in media time, ns: [in_ns, out_ns).
+struct LoopSpan {
+  int64_t in_ns = 0;
+  int64_t out_ns = 0;
+  bool operator==(const LoopSpan&) const = default;
+};
 
 struct TransportState {
   int64_t anchor_ns = 0;    // clock time at which `position_ns` holds
@@ -19,7 +37,11 @@ struct TransportState {
   double rate = 1.0;
   bool paused = true;
   bool loop = false;
-  int serial = 0;           // bumped by every jump (seek, step, load): decoders restart
+  int serial = 0;  // bumped by every jump (seek, step, load): decoders restart
+  // Loop range, media time ns: [loop_in_ns, loop_out_ns); 0/0 (or anything outside the file)
+  // means the whole file. It only matters while `loop` is on.
+  int64_t loop_in_ns = 0;
+  int64_t loop_out_ns = 0;
 
   /// Media position at clock time `t_ns`.
   int64_t position_at(int64_t t_ns) const {
@@ -30,7 +52,22 @@ struct TransportState {
   int64_t time_of(int64_t p_ns) const {
     return anchor_ns + int64_t(double(p_ns - position_ns) / rate);
   }
+  /// The loop range in force for a file of `duration_ns`: the set range when it is a valid
+  /// part of the file, else the whole file.
+  LoopSpan loop_span(int64_t duration_ns) const;
+  /// The position within the file (ns, 0 <= p < duration) for unwrapped position `p_ns`:
+  /// while looping, a position at or past the range's out continues at its in; otherwise
+  /// clamped to the file.
+  int64_t file_position(int64_t p_ns, int64_t duration_ns) const;
 };
+
+/// Turns looping on or off and sets the loop range (0/0 = whole file), effective at clock time
+/// `at_ns`, for a file of `duration_ns`. The state is re-anchored at `at_ns` on the position in
+/// the file shown then (unwrapped positions start counting from it again); when that position
+/// is at or past the new range's out, it jumps to the range's in. Returns true when it bumped
+/// the serial: decoding must restart, because the decoder may already have read (and wrapped)
+/// ahead under the old range. A pure function of its inputs, so every node agrees.
+bool change_loop(TransportState& s, bool loop, LoopSpan range, int64_t at_ns, int64_t duration_ns);
 
 /// A TransportState shared between the command sources (keys, overlay, network) and the
 /// render and audio threads. A state received from a session server can be scheduled to
@@ -53,7 +90,11 @@ class Transport {
   /// Jumps to media position `p_ns` at clock time `at_ns`; returns the new serial.
   int seek(int64_t p_ns, int64_t at_ns);
   void set_rate(double rate, int64_t at_ns);
-  void set_loop(bool loop);
+  /// Turns looping on or off at clock time `at_ns` (see change_loop()); true when it bumped
+  /// the serial. `duration_ns` is the file's.
+  bool set_loop(bool loop, int64_t at_ns, int64_t duration_ns);
+  /// Sets the loop range (0/0 = whole file) at clock time `at_ns` (see change_loop()).
+  bool set_loop_range(LoopSpan range, int64_t at_ns, int64_t duration_ns);
   /// Shifts the playing position by `delta_ns` without a jump (audio-master slewing).
   void slew(int64_t delta_ns);
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 
 extern "C" {
 #include <libavutil/channel_layout.h>
@@ -161,12 +162,13 @@ std::string MediaReader::decoder_description() const { return impl_->video->desc
 std::string MediaReader::stream_error() const { return impl_->video->error(); }
 
 void MediaReader::seek(int64_t index, int serial) {
-  {
-    std::lock_guard lock(impl_->seek_mutex);
-    impl_->seek_pending = true;
-    impl_->seek_index = index;
-    impl_->seek_serial = serial;
-  }
+  // The queues are cleared before the demuxer can take the seek (it reads it under this
+  // mutex): cleared after, they could lose the Flush it queues at once, and a decoder that
+  // misses its Flush stays on the old serial and ignores every later packet (no more sound).
+  std::lock_guard lock(impl_->seek_mutex);
+  impl_->seek_pending = true;
+  impl_->seek_index = index;
+  impl_->seek_serial = serial;
   // Unblock a demuxer waiting on a full queue, and decoders waiting on full outputs.
   impl_->video_packets.clear();
   impl_->audio_packets.clear();
@@ -189,23 +191,54 @@ void MediaReader::start(int64_t start_index) {
   m.demux_thread = std::thread([this] { demux_loop(*this); });
 }
 
+namespace {
+
+/// Frames of decode-order reordering tolerated past a loop's out before wrapping, so that
+/// every frame before out has been read (B-frames come after the frame they precede).
+constexpr int64_t kReorderSlack = 16;
+
+}  // namespace
+
 void demux_loop(MediaReader& reader) {
   MediaReader::Impl& m = *reader.impl_;
   AVFormatContext* fmt = m.format.get();
   AVStream* vs = fmt->streams[m.video_stream];
+  const MediaInfo& info = reader.info_;
   const bool has_audio = m.audio != nullptr;
   int serial = 0;
   int loop = 0;
   bool at_end = false;
+  // The loop range read at the last seek, frames: [in, out); the whole file when unset.
+  int64_t in = 0, out = info.frame_count;
   AVPacketPtr pkt = make_packet();
+  auto partial = [&] { return in > 0 || out < info.frame_count; };
+  auto item = [&](PacketItem::Kind kind, int64_t target) {
+    PacketItem it{kind, serial, target, loop, nullptr};
+    it.wrap_out = reader.loop_.load() && partial() ? out : PacketItem::kNoWrapOut;
+    it.span = out - in;
+    return it;
+  };
   auto broadcast = [&](PacketItem::Kind kind, int64_t target) {
-    m.video_packets.push(PacketItem{kind, serial, target, loop, nullptr});
-    if (has_audio) m.audio_packets.push(PacketItem{kind, serial, target, loop, nullptr});
+    m.video_packets.push(item(kind, target));
+    if (has_audio) m.audio_packets.push(item(kind, target));
   };
   auto seek_to_time = [&](int64_t t_ns) {
     const int64_t start = vs->start_time == AV_NOPTS_VALUE ? 0 : vs->start_time;
     const int64_t ts = start + av_rescale_q(t_ns, AVRational{1, 1'000'000'000}, vs->time_base);
     avformat_seek_file(fmt, m.video_stream, INT64_MIN, ts, ts, AVSEEK_FLAG_BACKWARD);
+  };
+  auto wrap = [&] {
+    broadcast(PacketItem::Kind::Drain, 0);
+    seek_to_time(info.frame_time_ns(in));
+    ++loop;
+    broadcast(PacketItem::Kind::Wrap, in);
+  };
+  // The frame index of a video packet, when its timestamps tell.
+  auto packet_index = [&](const AVPacket& p) -> std::optional<int64_t> {
+    const int64_t ts = p.pts != AV_NOPTS_VALUE ? p.pts : p.dts;
+    if (ts == AV_NOPTS_VALUE) return std::nullopt;
+    const int64_t start = vs->start_time == AV_NOPTS_VALUE ? 0 : vs->start_time;
+    return std::llround(double(ts - start) * av_q2d(vs->time_base) * info.fps());
   };
   while (!m.stopping) {
     bool pending = false;
@@ -220,7 +253,10 @@ void demux_loop(MediaReader& reader) {
       }
     }
     if (pending) {
-      seek_to_time(reader.info_.frame_time_ns(index));
+      in = reader.loop_in_.load();
+      out = reader.loop_out_.load();
+      if (!(in >= 0 && in < out && out <= info.frame_count)) in = 0, out = info.frame_count;
+      seek_to_time(info.frame_time_ns(index));
       loop = 0;
       at_end = false;
       broadcast(PacketItem::Kind::Flush, index);
@@ -234,10 +270,7 @@ void demux_loop(MediaReader& reader) {
     if (err < 0) {
       if (err != AVERROR_EOF) LS_DEBUG("read stopped: {}", av_error_text(err));
       if (reader.loop_.load()) {
-        broadcast(PacketItem::Kind::Drain, 0);
-        seek_to_time(0);
-        ++loop;
-        broadcast(PacketItem::Kind::Wrap, 0);
+        wrap();
       } else {
         broadcast(PacketItem::Kind::Eof, 0);
         at_end = true;
@@ -247,6 +280,14 @@ void demux_loop(MediaReader& reader) {
     AVPacketPtr owned = make_packet();
     av_packet_move_ref(owned.get(), pkt.get());
     if (owned->stream_index == m.video_stream) {
+      if (reader.loop_.load() && partial()) {
+        const auto at = packet_index(*owned);
+        const bool key = owned->flags & AV_PKT_FLAG_KEY;
+        if (at && *at >= out && (key || *at >= out + kReorderSlack)) {
+          wrap();
+          continue;
+        }
+      }
       m.video_packets.push(PacketItem{PacketItem::Kind::Data, serial, 0, loop, std::move(owned)});
     } else if (has_audio && owned->stream_index == m.audio_stream) {
       m.audio_packets.push(PacketItem{PacketItem::Kind::Data, serial, 0, loop, std::move(owned)});

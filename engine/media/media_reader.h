@@ -2,8 +2,8 @@
 // (FFmpeg frame threads, optional hardware decode) and an audio decode thread (resampled to
 // the output's rate and channels) fill the frame and audio queues the player pulls from.
 // Seeks are frame-accurate: decoding restarts at the keyframe before the target and frames
-// before it are dropped. Looping continues the stream with "unwrapped" positions so that
-// time only ever moves forward for the player.
+// before it are dropped. Looping continues the stream (at the loop range's in, frame-accurate)
+// with "unwrapped" positions so that time only ever moves forward for the player.
 #pragma once
 
 #include <atomic>
@@ -89,6 +89,15 @@ class MediaReader {
   void seek(int64_t index, int serial);
   /// Thread-safe. When on, reaching the end continues at frame 0 (unwrapped positions grow).
   void set_loop(bool loop) { loop_.store(loop); }
+  /// Thread-safe. The loop range [in_index, out_index) in frames (0/0 or anything outside
+  /// the file: the whole file). While looping, reading wraps at `out_index` to `in_index`
+  /// (frame-accurate: from in's keyframe, frames before in dropped); unwrapped indices grow
+  /// by out - in per loop. Takes effect at the next seek(): the caller restarts decoding
+  /// (a new serial) when the wrap changes, since the demuxer reads seconds ahead.
+  void set_loop_range(int64_t in_index, int64_t out_index) {
+    loop_in_.store(in_index);
+    loop_out_.store(out_index);
+  }
 
   BoundedQueue<VideoFrame>& video() { return video_frames_; }
   BoundedQueue<AudioChunk>& audio() { return audio_chunks_; }
@@ -106,6 +115,8 @@ class MediaReader {
   BoundedQueue<VideoFrame> video_frames_;
   BoundedQueue<AudioChunk> audio_chunks_;
   std::atomic<bool> loop_{false};
+  std::atomic<int64_t> loop_in_{0};
+  std::atomic<int64_t> loop_out_{0};
   std::atomic<bool> video_ended_{false};
 };
 

@@ -134,6 +134,7 @@ void VideoStreamDecoder::receive_all(BoundedQueue<VideoFrame>& out) {
         ts == AV_NOPTS_VALUE ? last_index_ + 1
                              : std::llround(double(ts - stream_start(stream_)) * tb * info_.fps());
     if (index < target_) continue;  // accurate seek: decoded only to reach the target
+    if (index >= wrap_out_) continue;  // past the loop range: the loop continues at its in
     last_index_ = index;
     frame = to_drawable(std::move(frame));
     if (!frame) {
@@ -144,7 +145,7 @@ void VideoStreamDecoder::receive_all(BoundedQueue<VideoFrame>& out) {
     vf.frame = std::move(frame);
     vf.serial = serial_;
     vf.index = index;
-    vf.unwrapped = index + int64_t(loop_) * info_.frame_count;
+    vf.unwrapped = index + int64_t(loop_) * span_;
     if (!out.push(std::move(vf))) return;
   }
 }
@@ -163,6 +164,8 @@ void VideoStreamDecoder::run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFra
         target_ = item->target;
         loop_ = 0;
         last_index_ = target_ - 1;
+        wrap_out_ = item->wrap_out;
+        span_ = item->span;
         ended = false;
         break;
       case Kind::Drain:
@@ -176,15 +179,17 @@ void VideoStreamDecoder::run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFra
                       " of " + std::to_string(info_.frame_count) +
                       ": the file is truncated or damaged");
           ended = true;
-        } else if (last_index_ + 2 < info_.frame_count) {
+        } else if (wrap_out_ >= info_.frame_count && last_index_ + 2 < info_.frame_count) {
           // A short loop would jump: pretend the missing frames were the last one.
           LS_WARN("'{}' ends at frame {} of {}", path_, last_index_ + 1, info_.frame_count);
         }
         break;
       case Kind::Wrap:
         loop_ = item->loop;
-        target_ = 0;
-        last_index_ = -1;
+        target_ = item->target;
+        last_index_ = target_ - 1;
+        wrap_out_ = item->wrap_out;
+        span_ = item->span;
         break;
       case Kind::Data: {
         int err = avcodec_send_packet(ctx_.get(), item->packet.get());
@@ -222,7 +227,7 @@ Result<std::unique_ptr<AudioStreamDecoder>> AudioStreamDecoder::open(
   dec->out_rate_ = out_rate;
   dec->out_channels_ = out_channels;
   dec->media_start_s_ = double(stream_start(video_stream)) * av_q2d(video_stream->time_base);
-  dec->loop_samples_ = std::llround(info.duration_s * out_rate);
+  dec->file_samples_ = std::llround(info.duration_s * out_rate);
   dec->fps_num_ = info.fps_num;
   dec->fps_den_ = info.fps_den;
   if (auto s = dec->reset_resampler(); !s) return make_error("'" + path + "': " + s.error());
@@ -265,16 +270,29 @@ void AudioStreamDecoder::receive_all(BoundedQueue<AudioChunk>& out) {
     int64_t begin = next_sample_;
     int64_t end = next_sample_ + n;
     next_sample_ = end;
-    // Keep [max(begin, target), min(end, loop length)).
+    // Keep [max(begin, target), min(end, loop range's out)).
     const int64_t keep_begin = std::max(begin, target_sample_);
-    const int64_t keep_end = std::min(end, loop_samples_);
+    const int64_t keep_end = std::min(end, end_sample_);
     if (keep_end <= keep_begin) continue;
     chunk.samples.resize(size_t(keep_end - begin) * size_t(out_channels_));
     chunk.samples.erase(chunk.samples.begin(),
                         chunk.samples.begin() + (keep_begin - begin) * out_channels_);
-    chunk.first_sample = keep_begin + int64_t(loop_) * loop_samples_;
+    chunk.first_sample = keep_begin + int64_t(loop_) * span_samples_;
     if (!out.push(std::move(chunk))) return;
   }
+}
+
+int64_t AudioStreamDecoder::frame_sample(int64_t index) const {
+  return std::llround(double(index) * fps_den_ * out_rate_ / fps_num_);
+}
+
+void AudioStreamDecoder::set_range(const PacketItem& item) {
+  // Frame `target`'s start at the output rate: a seek or a wrap lands on that frame's sound.
+  target_sample_ = frame_sample(item.target);
+  end_sample_ = item.wrap_out == PacketItem::kNoWrapOut
+                    ? file_samples_
+                    : std::min(file_samples_, frame_sample(item.wrap_out));
+  span_samples_ = std::min(file_samples_, frame_sample(item.span));
 }
 
 void AudioStreamDecoder::run(BoundedQueue<PacketItem>& in, BoundedQueue<AudioChunk>& out,
@@ -291,9 +309,7 @@ void AudioStreamDecoder::run(BoundedQueue<PacketItem>& in, BoundedQueue<AudioChu
         serial_ = item->serial;
         loop_ = 0;
         next_sample_ = -1;
-        target_sample_ = 0;
-        // Frame `target`'s start at the output rate: a seek lands on that frame's sound.
-        target_sample_ = std::llround(double(item->target) * fps_den_ * out_rate_ / fps_num_);
+        set_range(*item);
         break;
       case Kind::Drain:
       case Kind::Eof:
@@ -305,7 +321,7 @@ void AudioStreamDecoder::run(BoundedQueue<PacketItem>& in, BoundedQueue<AudioChu
         (void)reset_resampler();
         loop_ = item->loop;
         next_sample_ = -1;
-        target_sample_ = 0;
+        set_range(*item);
         break;
       case Kind::Data:
         if (avcodec_send_packet(ctx_.get(), item->packet.get()) == AVERROR(EAGAIN)) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,15 +20,21 @@ struct PacketItem {
   enum class Kind {
     Data,   // a packet of this stream
     Flush,  // a seek: restart at frame `target` (serial changes)
-    Drain,  // end of the file before a loop: output what the decoder holds
-    Wrap,   // the file starts again (loop number `loop`)
+    Drain,  // end of the file or loop range before a loop: output what the decoder holds
+    Wrap,   // the loop starts again at frame `target` (loop number `loop`)
     Eof,    // end of the file, no loop
   };
   Kind kind = Kind::Data;
   int serial = 0;
-  int64_t target = 0;  // Flush: frame index to start at
+  int64_t target = 0;  // Flush: frame index to start at; Wrap: the loop range's in
   int loop = 0;        // loops completed when this item was read
   AVPacketPtr packet;
+  // Flush and Wrap: the loop range in force, frames. Frames at or past `wrap_out` are not
+  // output (kNoWrapOut: none, the whole file loops); each loop adds `span`
+  // frames to the unwrapped index.
+  static constexpr int64_t kNoWrapOut = INT64_MAX;  // the whole file loops
+  int64_t wrap_out = kNoWrapOut;
+  int64_t span = 0;
 };
 
 /// Video: decode (frame threads, optional hardware), transfer hardware frames to memory,
@@ -62,6 +69,8 @@ class VideoStreamDecoder {
   int64_t target_ = 0;
   int loop_ = 0;
   int64_t last_index_ = -1;
+  int64_t wrap_out_ = INT64_MAX;  // frames at or past it are dropped (loop range's out)
+  int64_t span_ = 0;              // frames per loop
   mutable std::mutex error_mutex_;
   std::string error_;  // protected by error_mutex_
 };
@@ -81,6 +90,8 @@ class AudioStreamDecoder {
  private:
   void receive_all(BoundedQueue<AudioChunk>& out);
   Status reset_resampler();
+  int64_t frame_sample(int64_t index) const;  // start of video frame `index`, output samples
+  void set_range(const PacketItem& item);     // from a Flush or Wrap
 
   AVStream* stream_ = nullptr;
   AVCodecContextPtr ctx_;
@@ -88,13 +99,15 @@ class AudioStreamDecoder {
   int out_rate_ = 48000;
   int out_channels_ = 2;
   double media_start_s_ = 0.0;  // the video stream's start time
-  int64_t loop_samples_ = 0;    // length of one loop at the output rate
+  int64_t file_samples_ = 0;    // length of the file at the output rate
   int fps_num_ = 30;            // video frame rate, to place seek targets
   int fps_den_ = 1;
   // Decode state, reset by Flush/Wrap:
   int serial_ = 0;
   int loop_ = 0;
   int64_t target_sample_ = 0;
+  int64_t end_sample_ = 0;    // samples at or past it are dropped (loop range's out)
+  int64_t span_samples_ = 0;  // samples per loop
   int64_t next_sample_ = -1;  // position of the next output sample, -1 = take from pts
 };
 

@@ -46,6 +46,24 @@ void AudioFeeder::run() {
     flushed_to_ = output_.frames_written();
     aligned_ = false;
   };
+  // With nothing queued the device's callbacks play silence of their own, and the clock
+  // tells when such a callback is heard: a frame written now is heard a whole callback later
+  // (12.5 ms through PulseAudio), a length the clock does not give. So before aligning on an
+  // empty ring, queue silence and wait (at most 200 ms) until a callback has taken from it:
+  // then the clock times frames of ours, and next_write_heard_ns() is exact.
+  auto make_clock_live = [&] {
+    const int64_t from = output_.frames_written();
+    const AudioClock clk = output_.clock();
+    if (!clk.valid || from > std::max(clk.frames_consumed, flushed_to_)) return;
+    const int64_t keep = rate * 60 / 1000;  // queued: more than one callback takes
+    const int64_t deadline = monotonic_ns() + 200 * kNsPerMs;
+    while (!stopping_ && monotonic_ns() < deadline && output_.clock().frames_consumed <= from) {
+      if (output_.frames_written() - from < keep)
+        output_.write(silence.data(), silence.size() / size_t(channels));
+      else
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
 
   while (!stopping_) {
     const TransportState st = transport_.state_at(domain_.to_session(monotonic_ns()));
@@ -75,6 +93,7 @@ void AudioFeeder::run() {
       if (std::llabs(pending->first_sample + int64_t(offset) - expected) > rate / 1000) aligned_ = false;
     }
     if (!aligned_) {
+      make_clock_live();
       const int64_t heard_ns = next_write_heard_ns();
       const int64_t want =
           int64_t(std::llround(double(st.position_at(domain_.to_session(heard_ns))) * rate / 1e9));
@@ -120,14 +139,15 @@ void AudioFeeder::run() {
           const int64_t step = std::clamp<int64_t>(int64_t(double(err_ns) * settings_.slew_gain),
                                                    -settings_.max_slew_ns, settings_.max_slew_ns);
           transport_.slew(step);
-        } else if (std::llabs(err_ns) > settings_.deadband_ns && pending) {
-          // Ahead: skip one frame of input; behind: play one frame twice.
-          if (err_ns > 0 && offset + 1 < size_t(frames)) {
-            ++offset;
-            ++base_sample_;
-          } else if (err_ns < 0 && offset > 0) {
+        } else if (std::llabs(err_ns) > settings_.session_deadband_ns && !audio_master_.load() && pending) {
+          // Ahead (err_ns > 0: later media is heard than the session is at): play one frame
+          // twice; behind: skip one frame of input.
+          if (err_ns > 0 && offset > 0) {
             --offset;
             --base_sample_;
+          } else if (err_ns < 0 && offset + 1 < size_t(frames)) {
+            ++offset;
+            ++base_sample_;
           }
         }
       }

@@ -22,6 +22,9 @@ namespace lockstep {
 struct AudioSyncSettings {
   int64_t hard_resync_ns = 40 * 1'000'000;  // above this error: flush and realign
   int64_t deadband_ns = 500'000;            // below this error: no correction
+  /// In a session, below this error no frame is dropped or repeated: small, since the audio
+  /// of two nodes is to line up within 1 ms (one frame is 21 µs at 48 kHz).
+  int64_t session_deadband_ns = 100'000;
   double slew_gain = 0.05;                  // share of the error corrected per check
   int64_t max_slew_ns = 200'000;            // per check (checks every ~5 ms)
   /// Local playback: the transport follows the audio device. Off when a session clock

@@ -39,8 +39,8 @@ Result<std::unique_ptr<Player>> Player::open(const PlayerParams& params) {
   if (!reader) return make_error(reader.error());
   player->reader_ = std::move(reader.value());
 
-  player->transport_.set_loop(params.loop);
-  player->reader_->set_loop(params.loop);
+  if (params.loop_in != 0 || params.loop_out != 0) player->set_loop_range(params.loop_in, params.loop_out);
+  player->set_loop(params.loop);
   if (params.rate != 1.0) player->transport_.set_rate(params.rate, monotonic_ns());  // local clock until a session
   return player;
 }
@@ -65,7 +65,9 @@ void Player::start(bool paused, int lead_ms, int timeout_ms) {
     sync.audio_master = audio_master_;
     feeder_ = std::make_unique<AudioFeeder>(*reader_, *audio_, transport_, *domain_, sync);
   }
-  const int64_t first = std::clamp<int64_t>(params_.start_frame, 0, mi.frame_count - 1);
+  // While looping, a start past the loop range's out lands inside the range.
+  const int64_t first = mi.frame_at_ns(
+      clamp_position(mi.frame_time_ns(std::clamp<int64_t>(params_.start_frame, 0, mi.frame_count - 1))));
   const int serial = transport_.seek(mi.frame_time_ns(first), now());
   reader_->start(first);
   if (serial != 0) reader_->seek(first, serial);
@@ -104,11 +106,8 @@ void Player::warm_up_audio() {
 
 int64_t Player::clamp_position(int64_t p_ns) const {
   const MediaInfo& mi = info();
-  const int64_t dur = mi.frame_time_ns(mi.frame_count);
-  if (transport_.state().loop) {
-    p_ns %= dur;
-    return p_ns < 0 ? p_ns + dur : p_ns;
-  }
+  const TransportState st = transport_.state();
+  if (st.loop) return st.file_position(p_ns, duration_ns());
   return std::clamp<int64_t>(p_ns, 0, mi.frame_time_ns(mi.frame_count - 1));
 }
 
@@ -125,10 +124,18 @@ void Player::follow(const TransportState& next) {
     // A frame decoded for another serial (the local pre-roll, an older jump) must not wait
     // in line for this one; the frame on screen stays until the new state takes effect.
     if (next_ && next_->serial != next.serial) next_.reset();
-    reader_->seek(info().frame_at_ns(clamp_position(next.position_ns)), next.serial);
+    reader_->set_loop(next.loop);
+    const LoopSpan span = next.loop_span(duration_ns());
+    reader_->set_loop_range(info().frame_at_ns(span.in_ns), info().frame_at_ns(span.out_ns));
+    const int64_t unwrapped = std::max<int64_t>(next.position_ns, 0);
+    const int64_t in_file = next.file_position(unwrapped, duration_ns());
+    follow_base_ = next.loop ? info().frame_at_ns(unwrapped) - info().frame_at_ns(in_file) : 0;
+    reader_->seek(info().frame_at_ns(in_file), next.serial);
     ended_ = false;
+  } else {
+    // Only a change that keeps the decoder's wrap (see change_loop()) comes without a jump.
+    reader_->set_loop(next.loop);
   }
-  reader_->set_loop(next.loop);
   transport_.schedule(next);
 }
 
@@ -163,9 +170,18 @@ void Player::step(int frames) {
   const int64_t from =
       shown >= 0 ? shown : mi.frame_at_ns(clamp_position(transport_.state().position_ns));
   int64_t to = from + frames;
-  if (transport_.state().loop) {
-    to %= mi.frame_count;
-    if (to < 0) to += mi.frame_count;
+  const TransportState st = transport_.state();
+  if (st.loop) {
+    // Steps go round the loop range (the whole file when none is set).
+    const LoopSpan span = st.loop_span(duration_ns());
+    const int64_t in = mi.frame_at_ns(span.in_ns), out = mi.frame_at_ns(span.out_ns);
+    if (from >= in && from < out) {
+      to = (to - in) % (out - in);
+      to += to < 0 ? out : in;
+    } else {
+      to %= mi.frame_count;
+      if (to < 0) to += mi.frame_count;
+    }
   }
   seek_frame(to);
 }
@@ -175,9 +191,35 @@ void Player::set_rate(double rate) {
   transport_.set_rate(std::clamp(rate, 1.0 / 16, 16.0), now());
 }
 
+void Player::loop_changed(bool restart) {
+  const TransportState st = transport_.state();
+  const LoopSpan span = st.loop_span(duration_ns());
+  reader_->set_loop(st.loop);
+  reader_->set_loop_range(info().frame_at_ns(span.in_ns), info().frame_at_ns(span.out_ns));
+  if (restart) {
+    reader_->seek(info().frame_at_ns(st.position_ns), st.serial);
+    ended_ = false;
+  }
+}
+
 void Player::set_loop(bool loop) {
-  transport_.set_loop(loop);
-  reader_->set_loop(loop);
+  loop_changed(transport_.set_loop(loop, now(), duration_ns()));
+}
+
+void Player::set_loop_range(int64_t in_frame, int64_t out_frame) {
+  const MediaInfo& mi = info();
+  LoopSpan span;  // 0/0: the whole file
+  if (in_frame != 0 || out_frame != 0) {
+    in_frame = std::clamp<int64_t>(in_frame, 0, mi.frame_count);
+    out_frame = std::clamp<int64_t>(out_frame, 0, mi.frame_count);
+    if (in_frame >= out_frame) {
+      LS_WARN("loop range {}..{} ignored: in must be before out (frames 0..{})", in_frame, out_frame,
+              mi.frame_count);
+      return;
+    }
+    span = {mi.frame_time_ns(in_frame), mi.frame_time_ns(out_frame)};
+  }
+  loop_changed(transport_.set_loop_range(span, now(), duration_ns()));
 }
 
 FramePick Player::pick_frame(int64_t display_ns, int wait_ms) {
@@ -197,6 +239,7 @@ FramePick Player::pick_frame_at(int64_t session_ns, int wait_ms) {
       auto f = reader_->video().pop(std::chrono::milliseconds(must_wait ? wait_ms : 0));
       if (!f) break;
       if (f->serial < st.serial && f->serial != followed_serial_) continue;  // before the latest seek
+      if (f->serial == followed_serial_) f->unwrapped += follow_base_;
       next_ = std::move(f);
     }
     // A frame of a jump that has not taken effect yet waits (session: at its anchor).
@@ -218,7 +261,8 @@ FramePick Player::pick_frame_at(int64_t session_ns, int wait_ms) {
     ended_ = true;
   FramePick pick;
   pick.frame = current_ ? &*current_ : nullptr;
-  pick.due_index = st.loop ? due % mi.frame_count : std::min(due, mi.frame_count - 1);
+  pick.due_index = st.loop ? mi.frame_at_ns(st.file_position(pos, duration_ns()))
+                           : std::min(due, mi.frame_count - 1);
   if (current_ && current_->unwrapped < due && !st.paused) ++repeated_;
   return pick;
 }
@@ -243,6 +287,9 @@ PlayerSnapshot Player::snapshot() const {
   s.frame_index = shown_index_.load();
   s.paused = st.paused;
   s.loop = st.loop;
+  const LoopSpan span = st.loop_span(duration_ns());
+  s.loop_in = mi.frame_at_ns(span.in_ns);
+  s.loop_out = mi.frame_at_ns(span.out_ns);
   s.rate = st.rate;
   s.ended = ended_.load();
   s.presented = presented_.load();

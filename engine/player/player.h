@@ -26,6 +26,8 @@ struct PlayerParams {
   std::string audio_device;
   double audio_latency_s = 0.05;
   bool loop = false;
+  int64_t loop_in = 0;   // loop range [loop_in, loop_out), frames; 0/0 = the whole file
+  int64_t loop_out = 0;
   double rate = 1.0;
   int64_t start_frame = 0;
 };
@@ -41,6 +43,8 @@ struct PlayerSnapshot {
   int64_t frame_index = -1;   // the frame on screen
   bool paused = true;
   bool loop = false;
+  int64_t loop_in = 0;        // loop range in force, frames [loop_in, loop_out): the whole
+  int64_t loop_out = 0;       // file (0, frame_count) when none is set
   bool ended = false;
   double rate = 1.0;
   int64_t presented = 0;
@@ -63,6 +67,9 @@ class PlayerCommands {
   virtual void step(int frames) = 0;  // pauses, then moves by `frames` (±)
   virtual void set_rate(double rate) = 0;
   virtual void set_loop(bool loop) = 0;
+  /// Loops within frames [in_frame, out_frame) (0/0: the whole file). Out-of-file values are
+  /// clamped; an empty range is ignored.
+  virtual void set_loop_range(int64_t in_frame, int64_t out_frame) = 0;
 };
 
 /// The frame chosen for one refresh.
@@ -107,6 +114,7 @@ class Player final : public PlayerCommands {
   void step(int frames) override;
   void set_rate(double rate) override;
   void set_loop(bool loop) override;
+  void set_loop_range(int64_t in_frame, int64_t out_frame) override;
 
   /// Render thread only. The frame to show for a refresh visible at monotonic `display_ns`.
   /// Drops frames that are already late and counts them. With `wait_ms` > 0 it waits that
@@ -130,6 +138,9 @@ class Player final : public PlayerCommands {
   int64_t now() const;  // in the transport's clock
   void warm_up_audio();
   void jump_to(int64_t p_ns);
+  int64_t duration_ns() const { return info().frame_time_ns(info().frame_count); }
+  /// Tells the reader the loop settings of `st`; restarts it at st's position when `restart`.
+  void loop_changed(bool restart);
 
   PlayerParams params_;
   std::unique_ptr<MediaReader> reader_;
@@ -140,6 +151,10 @@ class Player final : public PlayerCommands {
   const ClockDomain* domain_ = &monotonic_;
   bool audio_master_ = true;
   int followed_serial_ = -1;
+  // Frames to add to the reader's unwrapped indices of the followed serial: a followed state
+  // may start at an unwrapped position past a loop, while the reader counts from the file
+  // position it seeked to.
+  int64_t follow_base_ = 0;
 
   // Render thread only:
   std::optional<VideoFrame> current_;

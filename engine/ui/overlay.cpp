@@ -98,6 +98,8 @@ ui::TransportView transport_view(const PlayerSnapshot& s) {
   t.fps = s.fps;
   t.rate = s.rate;
   t.loop = s.loop;
+  t.loop_in = s.loop_in;
+  t.loop_out = s.loop_out;
   t.dropped = s.dropped;
   t.repeated = s.repeated;
   t.decoder = s.decoder;

@@ -341,6 +341,28 @@ void draw_media_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& wh
 
 // ---- Transport ---------------------------------------------------------------------------
 
+namespace {
+
+/// Shades the part of the seek bar (the last item) inside a loop range other than the whole
+/// file, with a line at each end.
+void mark_loop_range(const TransportView& t, int64_t last) {
+  const bool partial = t.loop_out > t.loop_in && (t.loop_in > 0 || t.loop_out < t.frame_count);
+  if (!partial || last <= 0) return;
+  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  const auto x_of = [&](int64_t frame) {
+    return a.x + (b.x - a.x) * float(std::clamp<int64_t>(frame, 0, last + 1)) / float(last + 1);
+  };
+  const float x0 = x_of(t.loop_in), x1 = x_of(t.loop_out);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImU32 fill = t.loop ? IM_COL32(90, 170, 255, 70) : IM_COL32(160, 160, 160, 50);
+  const ImU32 edge = t.loop ? IM_COL32(90, 170, 255, 220) : IM_COL32(180, 180, 180, 160);
+  dl->AddRectFilled(ImVec2(x0, a.y), ImVec2(x1, b.y), fill);
+  dl->AddLine(ImVec2(x0, a.y), ImVec2(x0, b.y), edge, 2.0f);
+  dl->AddLine(ImVec2(x1, a.y), ImVec2(x1, b.y), edge, 2.0f);
+}
+
+}  // namespace
+
 void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
   const TransportView& t = f.snapshot.transport;
   const bool ctl = t.can_control;
@@ -375,6 +397,20 @@ void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
     if (ImGui::Checkbox("Loop", &loop) && ctl) f.player.set_loop(loop);
     ImGui::EndDisabled();
     record(f, "transport.loop", ctl);
+    why_not();
+    // Loop in/out points: In makes the frame on screen the loop's first, Out its last (the
+    // range is [in, out) in frames, so out is the frame after it); Clear loops the whole file.
+    const int64_t range_out = t.loop_out > 0 ? t.loop_out : t.frame_count;
+    ImGui::SameLine();
+    if (button(f, "In", "transport.loop_in", ctl, ImVec2(32 * s, 0)))
+      f.player.set_loop_range(shown, range_out > shown ? range_out : t.frame_count);
+    why_not();
+    ImGui::SameLine();
+    if (button(f, "Out", "transport.loop_out", ctl, ImVec2(36 * s, 0)))
+      f.player.set_loop_range(t.loop_in <= shown ? t.loop_in : 0, shown + 1);
+    why_not();
+    ImGui::SameLine();
+    if (button(f, "Clear", "transport.loop_clear", ctl, ImVec2(48 * s, 0))) f.player.set_loop_range(0, 0);
     why_not();
     ImGui::SameLine();
     static constexpr double kRates[] = {0.25, 0.5, 1.0, 1.5, 2.0};
@@ -413,6 +449,7 @@ void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
     ImGui::EndDisabled();
     record(f, "transport.seek", ctl);
     why_not();
+    mark_loop_range(t, last);
     if (moved && ctl && target != shown) f.player.seek_frame(target);
   }
   ImGui::End();

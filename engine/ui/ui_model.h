@@ -154,6 +154,8 @@ struct TransportView {
   double fps = 0.0;
   double rate = 1.0;
   bool loop = false;
+  int64_t loop_in = 0;   // loop range [loop_in, loop_out), frames; the whole file when
+  int64_t loop_out = 0;  // none is set (0, frame_count); 0/0 = unknown, also the whole file
   int64_t dropped = 0;
   int64_t repeated = 0;
   std::string decoder;

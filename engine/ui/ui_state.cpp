@@ -192,6 +192,8 @@ json transport_json(const TransportView& t) {
           {"timecode", format_timecode(shown, t.fps)},
           {"rate", t.rate},
           {"loop", t.loop},
+          {"loop_in", t.loop_in},
+          {"loop_out", t.loop_out},
           {"dropped", t.dropped},
           {"repeated", t.repeated},
           {"decoder", t.decoder},

@@ -54,6 +54,8 @@ const char* to_string(CommandType value) {
       return "Loop";
     case CommandType::Load:
       return "Load";
+    case CommandType::LoopRange:
+      return "LoopRange";
   }
   return "CommandType?";
 }

@@ -77,9 +77,10 @@ enum class CommandType : std::uint8_t {
   Rate = 4,   // rate
   Loop = 5,   // loop
   Load = 6,   // media_index
+  LoopRange = 7,  // position_ns (in) and loop_out_ns (out); 0/0 = the whole file
 };
 template <>
-inline constexpr CommandType kWireEnumLast<CommandType> = CommandType::Load;
+inline constexpr CommandType kWireEnumLast<CommandType> = CommandType::LoopRange;
 
 /// The outcome of matching one session media entry against a node's local files.
 enum class MatchStatus : std::uint8_t { Found = 0, Missing = 1, Mismatch = 2 };
@@ -125,6 +126,10 @@ struct TransportWire {
   bool loop = false;
   std::uint32_t serial = 0;       ///< bumped by every state change; Ready refers to it
   std::uint32_t media_index = 0;  ///< index into SessionSnapshot::media
+  /// Loop range [loop_in_ns, loop_out_ns), media time ns; 0/0 = the whole file. While
+  /// looping, a position reaching loop_out_ns continues at loop_in_ns.
+  std::int64_t loop_in_ns = 0;
+  std::int64_t loop_out_ns = 0;
 
   template <class V>
   void fields(V& v) {
@@ -135,6 +140,8 @@ struct TransportWire {
     v("loop", loop);
     v("serial", serial);
     v("media_index", media_index);
+    v("loop_in_ns", loop_in_ns);
+    v("loop_out_ns", loop_out_ns);
   }
   bool operator==(const TransportWire&) const = default;
 };
@@ -334,11 +341,12 @@ struct Command {
 
   std::uint32_t command_id = 0;  ///< chosen by the issuer, echoed in StateUpdate; never 0
   CommandType type = CommandType::Play;
-  std::int64_t position_ns = 0;   ///< Seek target, media time, ns
+  std::int64_t position_ns = 0;   ///< Seek target; LoopRange: the range's in; media time, ns
   std::int32_t frames = 0;        ///< Step: frames forward (negative: back)
   double rate = 1.0;              ///< Rate: playback speed
   bool loop = false;              ///< Loop: on/off
   std::uint32_t media_index = 0;  ///< Load: index into SessionSnapshot::media
+  std::int64_t loop_out_ns = 0;   ///< LoopRange: the range's out, media time, ns (0/0: whole file)
 
   template <class V>
   void fields(V& v) {
@@ -349,6 +357,7 @@ struct Command {
     v("rate", rate);
     v("loop", loop);
     v("media_index", media_index);
+    v("loop_out_ns", loop_out_ns);
   }
   bool operator==(const Command&) const = default;
 };

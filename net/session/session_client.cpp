@@ -332,7 +332,7 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
       case RejectReason::VersionMismatch:
       case RejectReason::Kicked:
       case RejectReason::NameInUse:
-        fail(std::string(to_string(reject->reason)) + ": " + reject->detail);
+        fail(reject->detail);  // the server's words name the problem and what to do
         return;
       default:
         lost(reject->detail);

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "core/log.h"
+#include "clock/transport.h"
 #include "core/time.h"
 #include "net/protocol/auth.h"
 #include "net/protocol_version.h"
@@ -42,6 +43,25 @@ int64_t frame_at_ns(const MediaEntry& m, int64_t t_ns) {
 int64_t position_at(const TransportWire& t, int64_t session_ns) {
   if (t.paused) return t.position_ns;
   return t.position_ns + int64_t(double(session_ns - t.anchor_session_ns) * t.rate);
+}
+
+/// Loop on/off and the loop range through the transport's own rule (clock/transport.h), so
+/// that the server and a local node change them the same way. Re-anchors `t` at `eff`.
+void change_loop(TransportWire& t, bool loop, int64_t in_ns, int64_t out_ns, int64_t eff, int64_t duration_ns) {
+  TransportState s;
+  s.anchor_ns = eff;
+  s.position_ns = position_at(t, eff);
+  s.rate = t.rate;
+  s.paused = t.paused;
+  s.loop = t.loop;
+  s.loop_in_ns = t.loop_in_ns;
+  s.loop_out_ns = t.loop_out_ns;
+  const bool restart = lockstep::change_loop(s, loop, LoopSpan{in_ns, out_ns}, eff, duration_ns);
+  t.position_ns = s.position_ns;
+  t.loop = s.loop;
+  t.loop_in_ns = s.loop_in_ns;
+  t.loop_out_ns = s.loop_out_ns;
+  if (restart) ++t.serial;
 }
 
 }  // namespace
@@ -216,7 +236,7 @@ void SessionServer::Impl::on_packet(Peer& peer, std::span<const uint8_t> bytes, 
   const auto version = peek_version(bytes);
   if (version && *version != kProtocolVersion) {
     reject(peer, RejectReason::VersionMismatch,
-           "this server speaks lockstep protocol " + std::to_string(kProtocolVersion) +
+           "version mismatch: this server speaks lockstep protocol " + std::to_string(kProtocolVersion) +
                " and the node " + std::to_string(*version) + ": update the older one");
     return;
   }
@@ -241,7 +261,7 @@ void SessionServer::Impl::on_message(Peer& peer, const Message& message, int64_t
   if (const auto* hello = std::get_if<Hello>(&message)) {
     if (hello->protocol_version != kProtocolVersion) {
       reject(peer, RejectReason::VersionMismatch,
-             "this server speaks lockstep protocol " + std::to_string(kProtocolVersion) +
+             "version mismatch: this server speaks lockstep protocol " + std::to_string(kProtocolVersion) +
                  " and the node " + std::to_string(hello->protocol_version) + ": update the older one");
       return;
     }
@@ -257,7 +277,7 @@ void SessionServer::Impl::on_message(Peer& peer, const Message& message, int64_t
     auto proof = handshake->verify(peer.client_nonce, peer.server_nonce, *auth);
     if (!proof) {
       reject(peer, RejectReason::WrongPassword,
-             "wrong password: check the password file you gave with --password-file");
+             "wrong password: ask the host for the session's password (Password field, or --password-file)");
       return;
     }
     peer.id = next_id++;
@@ -318,6 +338,7 @@ void SessionServer::Impl::apply(const Command& c, int64_t eff) {
   const MediaEntry media = t.media_index < params.media.size() ? params.media[t.media_index] : MediaEntry{};
   const int64_t last = media.frame_count > 0 ? frame_time_ns(media, media.frame_count - 1) : INT64_MAX / 4;
   const int64_t now_pos = position_at(t, eff);
+  const int64_t duration = media.frame_count > 0 ? frame_time_ns(media, media.frame_count) : INT64_MAX / 4;
   switch (c.type) {
     case CommandType::Play:
       if (!t.paused) return;
@@ -346,14 +367,28 @@ void SessionServer::Impl::apply(const Command& c, int64_t eff) {
       t.rate = c.rate;
       break;
     case CommandType::Loop:
-      t.position_ns = now_pos;
-      t.loop = c.loop;
+      change_loop(t, c.loop, t.loop_in_ns, t.loop_out_ns, eff, duration);
       break;
+    case CommandType::LoopRange: {
+      int64_t in = c.position_ns, out = c.loop_out_ns;
+      if (in != 0 || out != 0) {
+        in = std::clamp<int64_t>(in, 0, duration);
+        out = std::clamp<int64_t>(out, 0, duration);
+        if (in >= out) {
+          LS_INFO("session: loop range {:.3f}..{:.3f} s ignored: in must be before out (file of {:.3f} s)",
+                  double(c.position_ns) / 1e9, double(c.loop_out_ns) / 1e9, double(duration) / 1e9);
+          return;
+        }
+      }
+      change_loop(t, t.loop, in, out, eff, duration);
+      break;
+    }
     case CommandType::Load:
       if (c.media_index >= params.media.size()) return;
       t.media_index = c.media_index;
       t.position_ns = 0;
       t.paused = true;
+      t.loop_in_ns = t.loop_out_ns = 0;  // a range belongs to the file it was set on
       ++t.serial;
       break;
   }

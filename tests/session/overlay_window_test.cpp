@@ -40,8 +40,15 @@ std::string trim(std::string s) {
   return s;
 }
 
-std::string window_clip() {
+/// A smaller picture for the sync check: two windows of video and panels on lavapipe share
+/// two cores here, and rendering must keep up with the refresh ticks.
+std::string sync_clip() {
   return test::clip("window_960x540_30_20s.mp4", {"--size", "960x540", "--fps", "30", "--duration", "20",
+                                                   "--no-audio"});
+}
+
+std::string window_clip() {
+  return test::clip("window_1280x720_30_20s.mp4", {"--size", "1280x720", "--fps", "30", "--duration", "20",
                                                    "--no-audio"});
 }
 
@@ -49,7 +56,7 @@ std::string window_clip() {
 class UiNode {
  public:
   UiNode(const std::string& dir, const std::string& name, const std::string& clip, int x,
-         std::vector<std::string> prefix = {})
+         std::vector<std::string> prefix = {}, std::vector<std::string> extra = {})
       : dir_(dir), name_(name) {
     state_path_ = dir + "/" + name + ".ui.json";
     log_ = dir + "/" + name + ".jsonl";
@@ -63,6 +70,7 @@ class UiNode {
                                  std::string("--verify-frames"), std::string("--present-log"), log_,
                                  std::string("--ui-state"), state_path_})
       argv.push_back(a);
+    argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<test::ChildProcess>(argv, dir + "/" + name + ".out",
                                                     std::vector<std::string>{"XDG_CONFIG_HOME=" + config});
     // The window, found by the node's process id, moved to its own place on the screen.
@@ -79,6 +87,7 @@ class UiNode {
   }
 
   bool ok() const { return !wid_.empty(); }
+  std::string config_file() const { return dir_ + "/" + name_ + ".config/lockstep/config.json"; }
   const std::string& log() const { return log_; }
   const std::string& wid() const { return wid_; }
   test::ChildProcess& process() { return *process_; }
@@ -177,12 +186,13 @@ int peer_count(const json& s) { return s.contains("peers") ? int(s["peers"].size
 
 TEST(OverlayWindow, ServerAndClientConnectFromThePanelsAndPlayInSync) {
   if (!have_display()) GTEST_SKIP() << "no DISPLAY: ./tools/run-tests starts Xvfb for this test";
-  const std::string clip = window_clip();
+  const std::string clip = sync_clip();
   ASSERT_FALSE(clip.empty());
   const std::string dir = test::scratch_dir("overlay_connect");
   const int port = test_port(0);
-  UiNode a(dir, "server", clip, 0);
-  UiNode b(dir, "client", clip, 1000);
+  // One refresh tick per frame (30 Hz) rather than Xvfb's 60: half the rendering.
+  UiNode a(dir, "server", clip, 0, {}, {"--refresh", "30"});
+  UiNode b(dir, "client", clip, 1280, {}, {"--refresh", "30"});
   ASSERT_TRUE(a.ok() && b.ok()) << "the windows did not open; see " << dir;
 
   // On the first: Server, a port that is not the default, Create.
@@ -296,7 +306,7 @@ TEST(OverlayWindow, WrongPasswordThenServerStopAndRestartAreShown) {
   const std::string dir = test::scratch_dir("overlay_password");
   const int port = test_port(1);
   UiNode a(dir, "server", clip, 0);
-  UiNode b(dir, "client", clip, 1000);
+  UiNode b(dir, "client", clip, 1280);
   ASSERT_TRUE(a.ok() && b.ok()) << "the windows did not open; see " << dir;
 
   a.click("net.role.server");
@@ -332,6 +342,81 @@ TEST(OverlayWindow, WrongPasswordThenServerStopAndRestartAreShown) {
   ASSERT_EQ(phase(sa), "listening") << sa.dump(1);
   sb = b.wait_for([](const json& s) { return phase(s) == "connected"; }, 20);
   EXPECT_EQ(phase(sb), "connected") << sb.dump(1);
+  a.quit();
+  b.quit();
+}
+
+TEST(OverlayWindow, HostMapsMediaSetsLatencyAndKicksFromThePanels) {
+  if (!have_display()) GTEST_SKIP() << "no DISPLAY: ./tools/run-tests starts Xvfb for this test";
+  const std::string clip = window_clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string dir = test::scratch_dir("overlay_host_tools");
+  // The server's copy and the client's copy of the file live in different folders.
+  fs::create_directories(dir + "/server-media");
+  fs::create_directories(dir + "/client-media");
+  const std::string server_copy = dir + "/server-media/show.mp4";
+  const std::string client_copy = dir + "/client-media/show.mp4";
+  fs::copy_file(clip, server_copy, fs::copy_options::overwrite_existing);
+  fs::copy_file(clip, client_copy, fs::copy_options::overwrite_existing);
+  const int port = test_port(2);
+  UiNode a(dir, "server", server_copy, 0);
+  UiNode b(dir, "client", client_copy, 1280);
+  ASSERT_TRUE(a.ok() && b.ok()) << "the windows did not open; see " << dir;
+
+  a.click("net.role.server");
+  a.type_into("net.port", std::to_string(port));
+  a.click("net.create");
+  json sa = a.wait_for([](const json& s) { return phase(s) == "listening"; }, 10);
+  ASSERT_EQ(phase(sa), "listening") << sa.dump(1);
+  // The server's path no longer exists here (its player keeps the file open): the client
+  // must find the file through a path mapping.
+  fs::remove(server_copy);
+
+  b.click("net.role.client");
+  b.type_into("net.host", "127.0.0.1:" + std::to_string(port));
+  b.click("net.connect");
+  const auto media_status = [](const json& s) {
+    return s.contains("media") && !s["media"].empty() ? s["media"][0].value("status", std::string()) : std::string();
+  };
+  json sb = b.wait_for([&](const json& s) { return phase(s) == "connected" && media_status(s) == "missing"; }, 15);
+  ASSERT_EQ(media_status(sb), "missing") << sb.dump(1);
+
+  b.type_into("map.remote", dir + "/server-media");
+  b.type_into("map.local", dir + "/client-media");
+  b.click("map.add");
+  sb = b.wait_for([&](const json& s) { return media_status(s) == "found"; }, 10);
+  EXPECT_EQ(media_status(sb), "found") << "the mapping did not apply at once:\n" << sb.dump(1);
+  EXPECT_NE(sb["media"][0].value("detail", std::string()).find("client-media/show.mp4"), std::string::npos);
+  // Remembered for next time: the host typed and the mapping, never the password.
+  std::ifstream config(b.config_file());
+  ASSERT_TRUE(config.good()) << "no config file at " << b.config_file();
+  const json remembered = json::parse(config);
+  EXPECT_EQ(remembered.dump().find("127.0.0.1:" + std::to_string(port)) != std::string::npos, true) << remembered.dump(1);
+  EXPECT_NE(remembered.dump().find("client-media"), std::string::npos) << remembered.dump(1);
+
+  // On the server: the client's latency offset, then Kick.
+  sa = a.wait_for([](const json& s) { return peer_count(s) == 2; }, 10);
+  ASSERT_EQ(peer_count(sa), 2) << sa.dump(1);
+  uint32_t client_id = 0;
+  for (const auto& p : sa["peers"])
+    if (!p.value("self", false)) client_id = p.value("id", 0u);
+  ASSERT_NE(client_id, 0u);
+  const std::string id = std::to_string(client_id);
+  a.type_into("peers.latency." + id, "25");
+  const auto client_latency = [&](const json& s) {
+    for (const auto& p : s["peers"])
+      if (p.value("id", 0u) == client_id) return p.value("latency_offset_ms", 0.0);
+    return 0.0;
+  };
+  sa = a.wait_for([&](const json& s) { return client_latency(s) > 24.9; }, 10);
+  EXPECT_NEAR(client_latency(sa), 25.0, 0.01) << "the client did not take the latency offset:\n" << sa.dump(1);
+
+  a.click("peers.kick." + id);
+  sb = b.wait_for([](const json& s) { return phase(s) == "failed"; }, 10);
+  ASSERT_EQ(phase(sb), "failed") << sb.dump(1);
+  EXPECT_NE(sb["network"]["link"].value("error", std::string()).find("removed from the session"), std::string::npos);
+  sa = a.wait_for([](const json& s) { return peer_count(s) == 1; }, 10);
+  EXPECT_EQ(peer_count(sa), 1) << "the kicked node is still listed:\n" << sa.dump(1);
   a.quit();
   b.quit();
 }

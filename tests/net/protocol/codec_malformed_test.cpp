@@ -103,12 +103,12 @@ TEST(ProtocolMalformed, BadEnumValueIsRejectedNamingTheField) {
   const std::vector<Case> cases = {
       {Reject{}, 3, 7, "Reject.reason: bad value 7 at byte 3 (valid 0..6)"},
       {Hello{}, 3 + 2 + 2 + 32, 2, "Hello.role: bad value 2 at byte 39 (valid 0..1)"},
-      {Command{}, 3 + 4, 0xFF, "Command.type: bad value 255 at byte 7 (valid 0..6)"},
+      {Command{}, 3 + 4, 0xFF, "Command.type: bad value 255 at byte 7 (valid 0..7)"},
       {MediaReport{.matches = {MediaMatch{}}}, 3 + 2 + 4, 3,
        "MediaReport.matches[0].status: bad value 3 at byte 9 (valid 0..2)"},
       {NodeStatus{}, 3, 8, "NodeStatus.state: bad value 8 at byte 3 (valid 0..7)"},
-      {Welcome{}, 3 + 4 + 32 + 34 + 2, 2,
-       "Welcome.snapshot.control_policy: bad value 2 at byte 75 (valid 0..1)"},
+      {Welcome{}, 3 + 4 + 32 + 50 + 2, 2,
+       "Welcome.snapshot.control_policy: bad value 2 at byte 91 (valid 0..1)"},
       {table, second_peer_state, 9, "PeerTable.peers[1].status.state: bad value 9 at byte "},
   };
   for (const Case& c : cases) {

@@ -91,9 +91,9 @@ TEST(ProtocolCodec, DoubleTravelsAsItsIeeeBits) {
 // The sizes docs/protocol.md gives for each message with empty strings and lists.
 TEST(ProtocolCodec, PayloadSizesAreTheDocumentedOnes) {
   const std::vector<std::pair<Message, std::size_t>> cases = {
-      {Hello{}, 37},       {Challenge{}, 49},  {Auth{}, 32},       {Welcome{}, 81},
-      {Reject{}, 5},       {ClockProbe{}, 12}, {ClockReply{}, 28}, {Command{}, 30},
-      {StateUpdate{}, 42}, {MediaReport{}, 2}, {Ready{}, 5},       {NodeStatus{}, 65},
+      {Hello{}, 37},       {Challenge{}, 49},  {Auth{}, 32},       {Welcome{}, 97},
+      {Reject{}, 5},       {ClockProbe{}, 12}, {ClockReply{}, 28}, {Command{}, 38},
+      {StateUpdate{}, 58}, {MediaReport{}, 2}, {Ready{}, 5},       {NodeStatus{}, 65},
       {PeerTable{}, 2},    {Kick{}, 4},        {Bye{}, 2},         {LatencyOffset{}, 12},
   };
   ASSERT_EQ(cases.size(), std::variant_size_v<Message>);
@@ -104,7 +104,7 @@ TEST(ProtocolCodec, PayloadSizesAreTheDocumentedOnes) {
   EXPECT_EQ(encoded(PeerTable{.peers = {PeerInfo{}}}).size(), kPacketHeaderBytes + 2 + 75);
   Welcome one_media;
   one_media.snapshot.media.resize(1);
-  EXPECT_EQ(encoded(one_media).size(), kPacketHeaderBytes + 81 + 52);
+  EXPECT_EQ(encoded(one_media).size(), kPacketHeaderBytes + 97 + 52);
 }
 
 TEST(ProtocolCodec, PeekVersionReadsTheHeader) {

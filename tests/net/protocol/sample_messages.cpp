@@ -33,7 +33,9 @@ TransportWire typical_transport() {
                        .paused = false,
                        .loop = true,
                        .serial = 17,
-                       .media_index = 2};
+                       .media_index = 2,
+                       .loop_in_ns = 1'000'000'000,
+                       .loop_out_ns = 2'002'000'000};
 }
 
 TransportWire extreme_transport() {
@@ -43,7 +45,9 @@ TransportWire extreme_transport() {
                        .paused = true,
                        .loop = true,
                        .serial = kU32Max,
-                       .media_index = kU32Max};
+                       .media_index = kU32Max,
+                       .loop_in_ns = kI64Min,
+                       .loop_out_ns = kI64Max};
 }
 
 MediaEntry typical_media_entry(int i) {
@@ -183,7 +187,12 @@ std::vector<SampleMessage> extreme_list() {
                   .frames = kI32Min,
                   .rate = std::numeric_limits<double>::denorm_min(),
                   .loop = true,
-                  .media_index = kU32Max});
+                  .media_index = kU32Max,
+                  .loop_out_ns = kI64Max});
+  add("loop-range", Command{.command_id = 8,
+                            .type = CommandType::LoopRange,
+                            .position_ns = 1'001'000'000,
+                            .loop_out_ns = 2'002'000'000});
   add("max-rate", Command{.command_id = 1,
                           .type = CommandType::Rate,
                           .frames = kI32Max,
