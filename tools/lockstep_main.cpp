@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   const std::string port_help = "UDP port (default " + std::to_string(net::kDefaultPort) + ")";
 
   NodeOptions node;
+  SessionOptions session;
   NodeAppParams play_opts;
   std::string play_file;
   CLI::App* play = app.add_subcommand("play", "Play one media file on this node (the overlay can host or join a session)");
@@ -64,9 +65,11 @@ int main(int argc, char** argv) {
   play->add_option("--rate", play_opts.rate, "Playback rate (audio plays at 1.0 only)")->check(CLI::Range(1.0 / 16, 16.0));
   play->add_option("--start", play_opts.start_frame, "First frame")->check(CLI::NonNegativeNumber);
   play->add_flag("--paused", play_opts.paused, "Start paused on the first frame");
+  play->add_option("--control", session.control, "When this node hosts from the overlay: who may drive playback, anyone or host")
+      ->check(CLI::IsMember({"anyone", "host"}));
+  play->add_option("--name", session.name, "This node's name when it joins or hosts from the overlay (default: the host name)");
   add_node_options(play, node);
 
-  SessionOptions session;
   std::vector<std::string> host_files;
   std::string port_text;
   CLI::App* host = app.add_subcommand("host", "Play and host a session: other nodes join and play in sync");

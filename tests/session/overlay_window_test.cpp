@@ -134,6 +134,15 @@ class UiNode {
     return r.exit_code == 0;
   }
 
+  /// Clicks at window pixel (x, y).
+  void click_at(int x, int y) {
+    run_process({"/usr/bin/xdotool", "windowfocus", "--sync", wid_}, 10);
+    run_process({"/usr/bin/xdotool", "mousemove", "--window", wid_, std::to_string(x), std::to_string(y)}, 10);
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    run_process({"/usr/bin/xdotool", "click", "1"}, 10);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+
   /// Clicks the text field `id`, selects what it holds and types `text` over it.
   void type_into(const std::string& id, const std::string& text) {
     if (!click(id)) return;
@@ -296,6 +305,15 @@ TEST(OverlayWindow, BadPortsAndHostsAreExplainedAndKeepConnectDisabled) {
   n.type_into("net.host", "127.0.0.1");
   s = n.wait_for([](const json& j) { return widget_enabled(j, "net.connect"); }, 5);
   EXPECT_TRUE(widget_enabled(s, "net.connect")) << "a right address keeps Connect disabled:\n" << s.dump(1);
+
+  // The overlay toggles with a key (o), once no text field has the keyboard.
+  n.click_at(40, 40);  // on the picture, away from every panel
+  n.hold("o");
+  s = n.wait_for([](const json& j) { return !j.value("overlay_visible", true); }, 5);
+  EXPECT_FALSE(s.value("overlay_visible", true)) << "o did not hide the overlay";
+  n.hold("o");
+  s = n.wait_for([](const json& j) { return j.value("overlay_visible", false); }, 5);
+  EXPECT_TRUE(s.value("overlay_visible", false)) << "o did not show the overlay again";
   n.quit();
 }
 
@@ -305,22 +323,35 @@ TEST(OverlayWindow, WrongPasswordThenServerStopAndRestartAreShown) {
   ASSERT_FALSE(clip.empty());
   const std::string dir = test::scratch_dir("overlay_password");
   const int port = test_port(1);
-  UiNode a(dir, "server", clip, 0);
+  // The first node hosts with only itself in control (--control host).
+  UiNode a(dir, "server", clip, 0, {}, {"--control", "host"});
   UiNode b(dir, "client", clip, 1280);
   ASSERT_TRUE(a.ok() && b.ok()) << "the windows did not open; see " << dir;
 
+  // The port is taken (the second node listens on it first): the error says so.
+  b.click("net.role.server");
+  b.type_into("net.port", std::to_string(port));
+  b.click("net.create");
+  json sb = b.wait_for([](const json& s) { return phase(s) == "listening"; }, 10);
+  ASSERT_EQ(phase(sb), "listening") << sb.dump(1);
   a.click("net.role.server");
   a.type_into("net.port", std::to_string(port));
   a.type_into("net.password", "open sesame");
   a.click("net.create");
-  json sa = a.wait_for([](const json& s) { return phase(s) == "listening"; }, 10);
+  json sa = a.wait_for([](const json& s) { return phase(s) == "failed"; }, 10);
+  ASSERT_EQ(phase(sa), "failed") << sa.dump(1);
+  EXPECT_NE(sa["network"]["link"].value("error", std::string()).find("in use"), std::string::npos) << sa.dump(1);
+  b.click("net.stop");
+  b.wait_for([](const json& s) { return phase(s) == "idle"; }, 10);
+  a.click("net.create");
+  sa = a.wait_for([](const json& s) { return phase(s) == "listening"; }, 10);
   ASSERT_EQ(phase(sa), "listening") << sa.dump(1);
 
   b.click("net.role.client");
   b.type_into("net.host", "127.0.0.1:" + std::to_string(port));
   b.type_into("net.password", "open sesam");
   b.click("net.connect");
-  json sb = b.wait_for([](const json& s) { return phase(s) == "failed"; }, 15);
+  sb = b.wait_for([](const json& s) { return phase(s) == "failed"; }, 15);
   ASSERT_EQ(phase(sb), "failed") << sb.dump(1);
   const std::string error = sb["network"]["link"].value("error", std::string());
   EXPECT_NE(error.find("wrong password"), std::string::npos) << error;
@@ -330,6 +361,13 @@ TEST(OverlayWindow, WrongPasswordThenServerStopAndRestartAreShown) {
   b.click("net.connect");
   sb = b.wait_for([](const json& s) { return phase(s) == "connected"; }, 15);
   ASSERT_EQ(phase(sb), "connected") << sb.dump(1);
+  // Only the host controls this session: the client's transport is disabled, and says why.
+  sb = b.wait_for([](const json& s) { return !s["transport"].value("can_control", true); }, 10);
+  EXPECT_FALSE(sb["transport"].value("can_control", true)) << sb.dump(1);
+  EXPECT_NE(sb["transport"].value("control_reason", std::string()).find("host"), std::string::npos);
+  EXPECT_FALSE(widget_enabled(sb, "transport.play"));
+  sa = a.state();
+  EXPECT_TRUE(widget_enabled(sa, "transport.play")) << "the host's own controls are disabled";
 
   // The server stops: the client says it is reconnecting; the server is back: connected.
   a.click("net.stop");
