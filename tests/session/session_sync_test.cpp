@@ -232,25 +232,40 @@ TEST(SessionCommands, PauseSeekAndPlayFromAClientLandOnTheSameFrameEverywhere) {
   const std::string addr = "127.0.0.1:" + std::to_string(port);
   auto a = start_node(dir, "a", addr, "offset=-5s,drift=200ppm", 9, {"--play"});
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const int64_t b_start = monotonic_ns();
   // 157 is not a keyframe (GOP 60): the seek decodes from frame 120 and drops the rest.
   auto b = start_node(dir, "b", addr, "offset=3.2s,drift=-200ppm", 8, {"--commands", "3 pause; 4 seek 157; 5 play"});
   for (NodeRun* n : {&a, &b}) EXPECT_EQ(n->process->wait(40), 0) << n->log;
   auto la = skew::read_present_log(a.log);
   auto lb = skew::read_present_log(b.log);
   ASSERT_TRUE(la && lb);
+  // The commands count from when b started playing its part (its start-up time varies, a
+  // lot under ASan): find when each took effect on b, then look at both nodes just after.
+  auto first_after = [](const skew::NodeLog& log, int64_t from, auto pred) -> int64_t {
+    for (const auto& l : log.lines)
+      if (l.t_ns >= from && pred(l)) return l.t_ns;
+    return -1;
+  };
+  const int64_t playing_t = first_after(*lb, 0, [](const auto& l) { return !l.paused; });
+  ASSERT_GE(playing_t, 0) << "b never played";
+  const int64_t pause_t = first_after(*lb, playing_t, [](const auto& l) { return l.paused; });
+  ASSERT_GE(pause_t, 0) << "b never paused";
   // Between the pause and the seek: both paused, on the same frame.
-  const int64_t paused_t = b_start + int64_t(3.6 * 1e9);
+  const int64_t paused_t = pause_t + 300 * kNsPerMs;
   const auto pa = shown_at(*la, paused_t), pb = shown_at(*lb, paused_t);
   EXPECT_TRUE(pa.second && pb.second) << "not paused everywhere";
   EXPECT_EQ(pa.first, pb.first) << "paused on different frames";
   // After the seek, still paused: both show frame 157 exactly.
-  const int64_t seek_t = b_start + int64_t(4.6 * 1e9);
+  const int64_t seek_shown = first_after(*lb, pause_t, [](const auto& l) { return l.shown == 157; });
+  ASSERT_GE(seek_shown, 0) << "b never showed frame 157";
+  const int64_t seek_t = seek_shown + 300 * kNsPerMs;
   EXPECT_EQ(shown_at(*la, seek_t).first, 157);
   EXPECT_EQ(shown_at(*lb, seek_t).first, 157);
+  EXPECT_TRUE(shown_at(*la, seek_t).second && shown_at(*lb, seek_t).second) << "not paused after the seek";
   // After play: frame switches together again.
   skew::SkewParams p;
-  p.after_s = double(b_start + int64_t(5.5 * 1e9) - std::max(la->lines.front().t_ns, lb->lines.front().t_ns)) / 1e9;
+  const int64_t resumed_t = first_after(*lb, seek_shown, [](const auto& l) { return !l.paused; });
+  ASSERT_GE(resumed_t, 0) << "b did not play after the seek";
+  p.after_s = double(resumed_t + 500 * kNsPerMs - std::max(la->lines.front().t_ns, lb->lines.front().t_ns)) / 1e9;
   auto r = skew::analyse({*la, *lb}, p);
   ASSERT_TRUE(r.ok()) << r.error();
   std::printf("%s", skew::format_text(*r).c_str());
