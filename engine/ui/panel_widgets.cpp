@@ -20,14 +20,19 @@ constexpr ImGuiWindowFlags kPanelFlags =
 
 /// Keeps where the item just drawn is, for tests and --ui-state.
 void record(PanelFrame& f, const std::string& id, bool enabled) {
-  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  // The part of the item that can be seen (and clicked): a table cell or a panel that
+  // scrolls clips its items.
+  const ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 clip_a = dl->GetClipRectMin(), clip_b = dl->GetClipRectMax();
+  const ImVec2 a(std::max(ImGui::GetItemRectMin().x, clip_a.x), std::max(ImGui::GetItemRectMin().y, clip_a.y));
+  const ImVec2 b(std::min(ImGui::GetItemRectMax().x, clip_b.x), std::min(ImGui::GetItemRectMax().y, clip_b.y));
   WidgetRect r;
   r.x = a.x;
   r.y = a.y;
-  r.w = b.x - a.x;
-  r.h = b.y - a.y;
+  r.w = std::max(0.0f, b.x - a.x);
+  r.h = std::max(0.0f, b.y - a.y);
   r.enabled = enabled;
-  r.visible = ImGui::IsItemVisible();
+  r.visible = ImGui::IsItemVisible() && r.w > 0 && r.h > 0;
   f.widgets[id] = r;
 }
 

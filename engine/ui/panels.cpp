@@ -165,7 +165,10 @@ void peers_table(PanelFrame& f, PanelState& st) {
   const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
                                 ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX;
   const float row_h = ImGui::GetFrameHeightWithSpacing();
-  const float table_h = std::min(row_h * static_cast<float>(s.peers.size() + 1) + row_h * 0.5f,
+  // Room for every row and for the horizontal scrollbar (long names), which would
+  // otherwise cover the last row.
+  const float table_h = std::min(row_h * static_cast<float>(s.peers.size() + 1) + row_h * 0.5f +
+                                     ImGui::GetStyle().ScrollbarSize,
                                  ImGui::GetContentRegionAvail().y * 0.55f);
   if (!ImGui::BeginTable("peers", columns, flags, ImVec2(0.0f, table_h))) return;
   for (const char* h :

@@ -117,9 +117,12 @@ class UiNode {
 
   /// Clicks the centre of the widget `id` as drawn in the last frame.
   bool click(const std::string& id) {
-    const json s = wait_for([&](const json& j) { return j.contains("widgets") && j["widgets"].contains(id); }, 10);
-    if (s.is_null() || !s["widgets"].contains(id)) {
-      ADD_FAILURE() << name_ << ": no widget '" << id << "' on screen";
+    // Drawn and not scrolled or clipped out of sight (the rectangle is its visible part).
+    const json s = wait_for([&](const json& j) {
+      return j.contains("widgets") && j["widgets"].contains(id) && j["widgets"][id].value("visible", false);
+    }, 10);
+    if (s.is_null() || !s["widgets"].contains(id) || !s["widgets"][id].value("visible", false)) {
+      ADD_FAILURE() << name_ << ": no widget '" << id << "' visible on screen";
       return false;
     }
     const json& w = s["widgets"][id];
@@ -153,13 +156,13 @@ class UiNode {
   }
 
   /// Clicks the text field `id`, selects what it holds and types `text` over it.
-  void type_into(const std::string& id, const std::string& text) {
+  void type_into(const std::string& id, const std::string& text, const std::string& done = "Tab") {
     if (!click(id)) return;
     // Select what it holds and erase it, as a person would.
     hold("ctrl+a");
     hold("BackSpace");
     if (!text.empty()) run_process({"/usr/bin/xdotool", "type", "--delay", "30", text}, 20);
-    hold("Tab");  // leave the field
+    hold(done);  // leave the field (Tab), or validate it (Return)
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
 
@@ -453,7 +456,7 @@ TEST(OverlayWindow, HostMapsMediaSetsLatencyAndKicksFromThePanels) {
     if (!p.value("self", false)) client_id = p.value("id", 0u);
   ASSERT_NE(client_id, 0u);
   const std::string id = std::to_string(client_id);
-  a.type_into("peers.latency." + id, "25");
+  a.type_into("peers.latency." + id, "25", "Return");
   const auto client_latency = [&](const json& s) {
     for (const auto& p : s["peers"])
       if (p.value("id", 0u) == client_id) return p.value("latency_offset_ms", 0.0);
