@@ -199,6 +199,7 @@ class NodeApp {
   std::string link_error_;                 // the last link's error, shown until the next one
   ui::NetRole link_role_ = ui::NetRole::Client;
   MatchRules rules_;
+  std::vector<PathMapping> cli_mappings_;  // --map: applied, not remembered
   std::atomic<int64_t> latency_offset_ns_{0};  // --latency-offset, or as the host set it
   std::optional<std::string> cli_password_;
   std::string name_;
@@ -326,14 +327,9 @@ Result<void> NodeApp::open_player(const std::string& path, bool local_start) {
     auto rt = make_runtime(p_.node, mi);
     if (!rt) return make_error(rt.error());
     runtime_ = std::move(rt.value());
-    if (runtime_->overlay) {
-      std::string warning;
-      config_file_ = ui::config_path();
-      config_ = ui::load_config(config_file_, &warning);
-      if (!warning.empty()) LS_WARN("{}", warning);
+    if (runtime_->overlay && !config_file_.empty()) {
       runtime_->overlay->form() = config_.form;
       if (!config_.overlay_visible) runtime_->overlay->set_visible(false);
-      for (const auto& m : config_.mappings) rules_.mappings.push_back({m.remote, m.local});
     }
   }
   player_->start(/*paused=*/true);
@@ -402,7 +398,7 @@ Status NodeApp::connect(const Endpoint& ep, const std::optional<std::string>& pa
   };
   events.on_latency_offset = [this](int64_t ns) {
     latency_offset_ns_ = ns;
-    if (domain_.attached()) domain_.set_offset_ns(ns);
+    domain_.set_offset_ns(ns);  // used only while attached
     LS_INFO("session: the host set this node's latency offset to {:.1f} ms", double(ns) / 1e6);
   };
   auto client = SessionClient::start(cp, events);
@@ -499,7 +495,8 @@ void NodeApp::attach_or_switch() {
 
 void NodeApp::attach() {
   Link& L = *link_;
-  serial_base_ = (++attach_count_) << 24;
+  attach_count_ = attach_count_ % 63 + 1;  // bases 1..63 << 24 stay within int
+  serial_base_ = attach_count_ << 24;
   domain_.set_offset_ns(latency_offset_ns_.load());
   domain_.attach(&L.client->clock());
   L.attached = true;
@@ -543,6 +540,12 @@ void NodeApp::send_status() {
   st.dropped = ps.dropped;
   st.repeated = ps.repeated;
   st.latency_offset_ns = latency_offset_ns_.load();
+  const uint32_t index = L.state.media_index;
+  if (index < L.matches.size() && L.matches[index].status != MatchStatus::Found) {
+    st.state = NodeState::MissingMedia;  // the session moved to a file this node lacks
+    L.client->set_status(st);
+    return;
+  }
   // Frames between what is on screen and what the session asks for now, as time.
   const MediaInfo& mi = player_->info();
   const int64_t now_session = domain_.to_session(monotonic_ns());
@@ -687,12 +690,21 @@ void NodeApp::write_ui_state() {
 
 void NodeApp::handle_ui(const ui::UiCommand& c) {
   LS_INFO("overlay: {}", ui::to_string(c.kind));
+  // Once a person drives the link from the overlay, a failed link no longer ends the node.
+  if (c.kind == ui::UiCommand::Kind::CreateServer || c.kind == ui::UiCommand::Kind::Connect ||
+      c.kind == ui::UiCommand::Kind::StopServer || c.kind == ui::UiCommand::Kind::Disconnect)
+    quit_on_failure_ = false;
   auto remember = [this] {
     if (!runtime_ || !runtime_->overlay || config_file_.empty()) return;
     config_.form = runtime_->overlay->form();
     config_.form.password.clear();
     config_.mappings.clear();
-    for (const auto& m : rules_.mappings) config_.mappings.push_back({m.remote, m.local});
+    for (const auto& m : rules_.mappings) {  // those given with --map are not remembered
+      const bool from_cli = std::any_of(cli_mappings_.begin(), cli_mappings_.end(), [&](const PathMapping& c) {
+        return c.remote == m.remote && c.local == m.local;
+      });
+      if (!from_cli) config_.mappings.push_back({m.remote, m.local});
+    }
     config_.overlay_visible = runtime_->overlay->visible();
     if (auto err = ui::save_config(config_file_, config_); !err.empty()) LS_WARN("{}", err);
   };
@@ -724,11 +736,15 @@ void NodeApp::handle_ui(const ui::UiCommand& c) {
       break;
     case ui::UiCommand::Kind::SetLatencyOffset:
       if (!link_) break;
-      if (c.node_id == link_->client->node_id()) {
-        latency_offset_ns_ = int64_t(c.value_ms * 1e6);
-        if (domain_.attached()) domain_.set_offset_ns(latency_offset_ns_.load());
-      } else if (link_->server) {
-        link_->client->set_latency_offset(c.node_id, int64_t(c.value_ms * 1e6));
+      {
+        // A display or projector delay: a second either way is far beyond any real one.
+        const int64_t ns = int64_t(std::clamp(c.value_ms, -1000.0, 1000.0) * 1e6);
+        if (c.node_id == link_->client->node_id()) {
+          latency_offset_ns_ = ns;
+          domain_.set_offset_ns(ns);
+        } else if (link_->server) {
+          link_->client->set_latency_offset(c.node_id, ns);
+        }
       }
       break;
     case ui::UiCommand::Kind::AddMapping:
@@ -807,6 +823,16 @@ int NodeApp::run() {
     rules_.mappings.push_back(*mapping);
   }
   rules_.media_dirs = p_.session.media_dirs;
+  cli_mappings_ = rules_.mappings;
+  // The overlay's remembered settings (a window with an overlay only): its path mappings
+  // count from the first connection on.
+  if (!p_.node.headless && !p_.node.no_overlay) {
+    std::string warning;
+    config_file_ = ui::config_path();
+    config_ = ui::load_config(config_file_, &warning);
+    if (!warning.empty()) LS_WARN("{}", warning);
+    for (const auto& m : config_.mappings) rules_.mappings.push_back({m.remote, m.local});
+  }
   name_ = default_node_name(p_.session);
   latency_offset_ns_ = int64_t(p_.session.latency_offset_ms * 1e6);
   stop_on_signals();
@@ -847,7 +873,12 @@ int NodeApp::run() {
       }
     }
     if (c.phase() == ClientPhase::Failed) return 1;
-    if (!link_->box.welcome) {
+    bool welcomed = false;
+    {
+      std::lock_guard lock(link_->box.mutex);
+      welcomed = link_->box.welcome.has_value();
+    }
+    if (!welcomed) {
       LS_ERROR("could not join {}: {}", link_->target, c.status_line());
       return 1;
     }
@@ -883,7 +914,10 @@ int NodeApp::run() {
   NodeLoop loop;
   loop.start_playing = p_.start == NodeAppParams::Start::Local && !p_.paused;
   loop.each_tick = [this] { return tick(); };
-  loop.build_overlay = [this](Overlay& ov) { return ov.build(ui_snapshot(), commands_, ui_out_); };
+  loop.build_overlay = [this](Overlay& ov) {
+    static const ui::UiSnapshot hidden;  // nothing is drawn: no need to gather the state
+    return ov.build(ov.visible() ? ui_snapshot() : hidden, commands_, ui_out_);
+  };
   NodeOptions node = p_.node;
   int code = 0;
   for (;;) {
@@ -892,10 +926,12 @@ int NodeApp::run() {
     const std::string path = std::exchange(switch_to_, {});
     LS_INFO("the session plays '{}': opening it here", path);
     if (auto s = open_player(path, false); !s) {
-      LS_ERROR("{}", s.error());
-      return 1;
+      // The old player is still there: leave the session and play on with it.
+      detach("cannot open the session's file here: " + s.error());
+      if (quit_on_failure_) return 1;
+    } else {
+      attach_or_switch();
     }
-    attach_or_switch();
     node.append_present_log = true;  // one log for the whole run
     loop.start_playing = false;
     if (node.duration > 0) node.duration = std::max(0.1, double(give_up - monotonic_ns()) / 1e9);

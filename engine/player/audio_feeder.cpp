@@ -83,6 +83,10 @@ void AudioFeeder::run() {
     if (!pending) {
       auto chunk = reader_.audio().pop(std::chrono::milliseconds(10));
       if (!chunk || chunk->serial != serial) continue;
+      // A followed state that has gone round the loop: the reader numbers from the file
+      // position it was sent to, the transport counts unwrapped (as for video frames).
+      if (chunk->serial == base_serial_.load())
+        chunk->first_sample += int64_t(std::llround(double(base_ns_.load()) * rate / 1e9));
       pending = std::move(chunk);
       offset = 0;
     }

@@ -40,6 +40,12 @@ class AudioFeeder {
   void start();
   /// Switches between local playback (audio is the master) and a session; thread-safe.
   void set_audio_master(bool on) { audio_master_ = on; }
+  /// Chunks of `serial` start `base_ns` later in unwrapped media time than the reader
+  /// numbers them (a followed state past a loop wrap: the reader restarts inside the file).
+  void set_position_base(int serial, int64_t base_ns) {
+    base_ns_ = base_ns;
+    base_serial_ = serial;
+  }
 
  private:
   void run();
@@ -51,6 +57,8 @@ class AudioFeeder {
   const ClockDomain& domain_;
   AudioSyncSettings settings_;
   std::atomic<bool> audio_master_;
+  std::atomic<int64_t> base_ns_{0};
+  std::atomic<int> base_serial_{-1};
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   // Feeder thread only:

@@ -130,6 +130,7 @@ void Player::follow(const TransportState& next) {
     const int64_t unwrapped = std::max<int64_t>(next.position_ns, 0);
     const int64_t in_file = next.file_position(unwrapped, duration_ns());
     follow_base_ = next.loop ? info().frame_at_ns(unwrapped) - info().frame_at_ns(in_file) : 0;
+    if (feeder_) feeder_->set_position_base(next.serial, next.loop ? unwrapped - in_file : 0);
     reader_->seek(info().frame_at_ns(in_file), next.serial);
     ended_ = false;
   } else {

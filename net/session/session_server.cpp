@@ -1,5 +1,7 @@
 #include "net/session/session_server.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -99,6 +101,11 @@ struct SessionServer::Impl {
   void apply(const Command& command, int64_t effective_ns);
   void broadcast_state(uint32_t command_id, uint32_t issuer);
   void publish_table(int64_t now);
+  /// The host's own node: the client in this process (over loopback, from its port).
+  bool is_host(const Peer& peer) const {
+    return peer.enet->address.host == htonl(INADDR_LOOPBACK) &&
+           int(peer.enet->address.port) == host_client_port.load();
+  }
   void table_soon(int64_t now);
   bool all_ready() const;
   int64_t lead_ns() const;
@@ -304,11 +311,11 @@ void SessionServer::Impl::on_message(Peer& peer, const Message& message, int64_t
     LS_INFO("session: state restored from '{}' (serial {})", peer.name, transport.serial);
     broadcast_state(0, peer.id);
   } else if (const auto* kick = std::get_if<Kick>(&message)) {
-    if (int(peer.enet->address.port) != host_client_port.load()) return;
+    if (!is_host(peer)) return;
     for (auto& [enet, other] : peers)
       if (other.id == kick->node_id) reject(other, RejectReason::Kicked, "removed from the session by the host");
   } else if (const auto* offset = std::get_if<LatencyOffset>(&message)) {
-    if (int(peer.enet->address.port) != host_client_port.load()) return;
+    if (!is_host(peer)) return;
     for (auto& [enet, other] : peers)
       if (other.id == offset->node_id) send(other, kControlChannel, *offset);
   } else if (std::get_if<Bye>(&message)) {
@@ -318,7 +325,7 @@ void SessionServer::Impl::on_message(Peer& peer, const Message& message, int64_t
 
 void SessionServer::Impl::handle_command(Peer& peer, const Command& command) {
   if (params.control == ControlPolicy::HostOnly &&
-      int(peer.enet->address.port) != host_client_port.load()) {
+      !is_host(peer)) {
     LS_INFO("session: ignored {} from '{}': only the host controls playback", to_string(command.type), peer.name);
     return;
   }

@@ -251,8 +251,16 @@ TEST(OverlayWindow, ServerAndClientConnectFromThePanelsAndPlayInSync) {
   auto la = skew::read_present_log(a.log());
   auto lb = skew::read_present_log(b.log());
   ASSERT_TRUE(la.ok() && lb.ok());
-  // From 1 s after play began on the later of the two.
+  // From 1 s after play began.
+  int64_t play_t = 0;
+  for (const auto& l : lb->lines)
+    if (!l.paused) {
+      play_t = l.t_ns;
+      break;
+    }
+  ASSERT_GT(play_t, 0) << "the client never played";
   skew::SkewParams p;
+  p.after_s = double(play_t + kNsPerSec - std::max(la->lines.front().t_ns, lb->lines.front().t_ns)) / 1e9;
   auto r = skew::analyse({*la, *lb}, p);
   ASSERT_TRUE(r.ok()) << r.error();
   std::printf("%s", skew::format_text(*r).c_str());
@@ -398,6 +406,13 @@ TEST(OverlayWindow, WrongPasswordThenServerStopAndRestartAreShown) {
   EXPECT_EQ(phase(sb), "connected") << sb.dump(1);
   a.quit();
   b.quit();
+  // The password never shows: not in the nodes' logs, not in the remembered settings.
+  for (const std::string& f : {dir + "/server.out", dir + "/client.out", a.config_file(), b.config_file()}) {
+    std::ifstream in(f);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(text.find("open sesam"), std::string::npos) << "the password is in " << f;
+  }
+  EXPECT_TRUE(fs::exists(a.config_file())) << "settings were not remembered";
 }
 
 TEST(OverlayWindow, HostMapsMediaSetsLatencyAndKicksFromThePanels) {
@@ -441,7 +456,7 @@ TEST(OverlayWindow, HostMapsMediaSetsLatencyAndKicksFromThePanels) {
   sb = b.wait_for([&](const json& s) { return media_status(s) == "found"; }, 10);
   EXPECT_EQ(media_status(sb), "found") << "the mapping did not apply at once:\n" << sb.dump(1);
   EXPECT_NE(sb["media"][0].value("detail", std::string()).find("client-media/show.mp4"), std::string::npos);
-  // Remembered for next time: the host typed and the mapping, never the password.
+  // Remembered for next time: the host typed and the mapping.
   std::ifstream config(b.config_file());
   ASSERT_TRUE(config.good()) << "no config file at " << b.config_file();
   const json remembered = json::parse(config);
