@@ -251,8 +251,8 @@ struct HostResolver::Impl {
   }
 };
 
-HostResolver::HostResolver() : impl_(std::make_unique<Impl>()) {
-  impl_->worker = std::thread([impl = impl_.get()] { impl->run(); });
+HostResolver::HostResolver() : impl_(std::make_shared<Impl>()) {
+  impl_->worker = std::thread([impl = impl_] { impl->run(); });
 }
 
 HostResolver::~HostResolver() {
@@ -261,7 +261,9 @@ HostResolver::~HostResolver() {
     impl_->stopping = true;
   }
   impl_->wake.notify_all();
-  impl_->worker.join();
+  // A lookup may be stuck in DNS for many seconds: quitting must not wait for it. The
+  // worker owns a reference to its state and ends on its own.
+  impl_->worker.detach();
 }
 
 HostResolver::Outcome HostResolver::lookup(const std::string& host) {
@@ -272,6 +274,10 @@ HostResolver::Outcome HostResolver::lookup(const std::string& host) {
     const auto& expires = it->second.expires;
     if (!expires || std::chrono::steady_clock::now() < *expires) return it->second.outcome;
   }
+  // Only the name asked for last matters (a person typing it): names still waiting in line
+  // are dropped, and looked up again if they are asked for again.
+  for (const auto& waiting : impl_->queue) impl_->cache.erase(waiting);
+  impl_->queue.clear();
   impl_->cache[host] = Impl::Entry{};
   impl_->queue.push_back(host);
   impl_->wake.notify_one();

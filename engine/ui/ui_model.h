@@ -56,7 +56,8 @@ FieldCheck check_port(const std::string& text);
 
 /// Resolves host names in the background so the panel never blocks on DNS. A name is
 /// looked up once (getaddrinfo, IPv4 and IPv6) and its outcome kept; literals are answered
-/// at once. Thread-safe; the destructor waits for lookups in flight.
+/// at once. Thread-safe; the destructor does not wait for a lookup stuck in DNS, and a newer name
+/// replaces older ones still waiting.
 class HostResolver {
  public:
   enum class State { Pending, Found, NotFound };
@@ -74,7 +75,7 @@ class HostResolver {
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;  // shared with the worker thread, which may outlive this
 };
 
 /// The checks of the whole form for the button (Create or Connect). A host still being
