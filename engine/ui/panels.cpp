@@ -171,21 +171,44 @@ void peers_table(PanelFrame& f, PanelState& st) {
                                      ImGui::GetStyle().ScrollbarSize,
                                  ImGui::GetContentRegionAvail().y * 0.55f);
   if (!ImGui::BeginTable("peers", columns, flags, ImVec2(0.0f, table_h))) return;
-  for (const char* h :
-       {"Name", "Address", "State", "RTT", "Offset", "Sync err", "Drop/Rep", "Media"})
-    ImGui::TableSetupColumn(h);
+  // Fixed widths: columns that followed their changing numbers would move the Latency
+  // field and the Kick button under the pointer from one refresh to the next.
+  const auto width = [](const char* sample) { return ImGui::CalcTextSize(sample).x; };
+  // On the server the actions (latency offset, Kick) come right after the name, so they
+  // stay in view when the table scrolls sideways.
+  ImGui::TableSetupColumn("Name", ImGuiTableColumnFlags_WidthFixed, width("node-name-00000 (you)"));
   if (s.is_server) {
-    ImGui::TableSetupColumn("Latency");
-    ImGui::TableSetupColumn("Kick");
+    ImGui::TableSetupColumn("Latency", ImGuiTableColumnFlags_WidthFixed, 64.0f * f.scale);
+    ImGui::TableSetupColumn("Kick", ImGuiTableColumnFlags_WidthFixed,
+                            width("Kick") + 2 * ImGui::GetStyle().FramePadding.x);
   }
+  const std::pair<const char*, float> cols[] = {
+      {"Address", width("255.255.255.255:65535")}, {"State", width("missing media")},
+      {"RTT", width("000.0")},                     {"Offset", width("-00000.000")},
+      {"Sync err", width("-0000.00")},             {"Drop/Rep", width("00000/00000")},
+      {"Media", width("1:missing 2:ok")}};
+  for (const auto& [h, w] : cols) ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthFixed, w);
   ImGui::TableSetupScrollFreeze(1, 1);
   ImGui::TableHeadersRow();
   for (const PeerRow& p : s.peers) {
-    ImGui::PushID(static_cast<int>(p.id));
+    // Not the bare node id: the table's header row pushes column numbers, and node 2's
+    // "Kick" would then share its ID with the "Kick" header in column 2.
+    ImGui::PushID(("peer-" + std::to_string(p.id)).c_str());
     ImGui::TableNextRow();
     ImGui::TableNextColumn();
     ImGui::AlignTextToFramePadding();
     ImGui::Text("%s%s", displayable(p.name).c_str(), p.self ? " (you)" : "");
+    if (s.is_server) {
+      ImGui::TableNextColumn();
+      latency_cell(f, st, p);
+      ImGui::TableNextColumn();
+      if (!p.self && button(f, "Kick", "peers.kick." + std::to_string(p.id), true)) {
+        UiCommand c;
+        c.kind = UiCommand::Kind::Kick;
+        c.node_id = p.id;
+        f.out.push_back(std::move(c));
+      }
+    }
     ImGui::TableNextColumn();
     ImGui::TextUnformatted(displayable(p.address).c_str());
     ImGui::TableNextColumn();
@@ -200,17 +223,6 @@ void peers_table(PanelFrame& f, PanelState& st) {
     ImGui::Text("%lld/%lld", static_cast<long long>(p.dropped), static_cast<long long>(p.repeated));
     ImGui::TableNextColumn();
     ImGui::TextUnformatted(displayable(media_summary(p.media)).c_str());
-    if (s.is_server) {
-      ImGui::TableNextColumn();
-      latency_cell(f, st, p);
-      ImGui::TableNextColumn();
-      if (!p.self && button(f, "Kick", "peers.kick." + std::to_string(p.id), true)) {
-        UiCommand c;
-        c.kind = UiCommand::Kind::Kick;
-        c.node_id = p.id;
-        f.out.push_back(std::move(c));
-      }
-    }
     ImGui::PopID();
   }
   ImGui::EndTable();

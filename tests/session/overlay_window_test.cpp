@@ -132,7 +132,11 @@ class UiNode {
     run_process({"/usr/bin/xdotool", "windowfocus", "--sync", wid_}, 10);
     run_process({"/usr/bin/xdotool", "mousemove", "--window", wid_, std::to_string(x), std::to_string(y)}, 10);
     std::this_thread::sleep_for(std::chrono::milliseconds(150));  // ImGui sees the hover first
-    const auto r = run_process({"/usr/bin/xdotool", "click", "1"}, 10);
+    // Held for a moment, as a hand does: ImGui then sees the press and the release in
+    // different frames even when a frame takes long.
+    const auto r = run_process({"/usr/bin/xdotool", "mousedown", "1"}, 10);
+    std::this_thread::sleep_for(std::chrono::milliseconds(120));
+    run_process({"/usr/bin/xdotool", "mouseup", "1"}, 10);
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     return r.exit_code == 0;
   }
@@ -151,7 +155,9 @@ class UiNode {
     run_process({"/usr/bin/xdotool", "windowfocus", "--sync", wid_}, 10);
     run_process({"/usr/bin/xdotool", "mousemove", "--window", wid_, std::to_string(x), std::to_string(y)}, 10);
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
-    run_process({"/usr/bin/xdotool", "click", "1"}, 10);
+    run_process({"/usr/bin/xdotool", "mousedown", "1"}, 10);
+    std::this_thread::sleep_for(std::chrono::milliseconds(120));
+    run_process({"/usr/bin/xdotool", "mouseup", "1"}, 10);
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
 
