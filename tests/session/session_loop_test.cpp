@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "skew/skew_analysis.h"
+#include "session/session_nodes.h"
 #include "support/test_media.h"
 
 namespace lockstep {
@@ -17,47 +18,11 @@ namespace {
 namespace fs = std::filesystem;
 using test::ChildProcess;
 
-int test_port(int k) {
-  static const int base = 25000 + int(getpid() % 2000) * 4;
-  return base + k;
-}
+using test::NodeRun;
+using test::session_clip;
+using test::start_node;
 
-std::string session_clip() {
-  return test::clip("session_320x180_30_12s.mp4",
-                    {"--size", "320x180", "--fps", "30", "--duration", "12", "--no-audio"});
-}
-
-struct NodeRun {
-  std::string log;
-  std::string out;
-  std::unique_ptr<ChildProcess> process;
-};
-
-NodeRun start_node(const std::string& dir, const std::string& name, const std::string& address,
-                   const std::string& sim, double duration_s, std::vector<std::string> extra = {}) {
-  NodeRun n;
-  n.log = dir + "/" + name + ".jsonl";
-  n.out = dir + "/" + name + ".out";
-  fs::remove(n.log);
-  std::vector<std::string> argv{test::player_path(),
-                                "join",
-                                address,
-                                "--headless",
-                                "--audio-device",
-                                "none",
-                                "--verify-frames",
-                                "--present-log",
-                                n.log,
-                                "--name",
-                                name,
-                                "--duration",
-                                std::to_string(duration_s)};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  std::vector<std::string> env;
-  if (!sim.empty()) env.push_back("LOCKSTEP_SIM_CLOCK=" + sim);
-  n.process = std::make_unique<ChildProcess>(argv, n.out, env);
-  return n;
-}
+int test_port(int k) { return test::session_port(25000, k); }
 
 /// How a node's frames went once the loop range was reached.
 struct LoopFacts {

@@ -12,6 +12,7 @@
 
 #include "core/time.h"
 #include "skew/skew_analysis.h"
+#include "session/session_nodes.h"
 #include "support/test_media.h"
 
 namespace lockstep {
@@ -20,36 +21,11 @@ namespace {
 namespace fs = std::filesystem;
 using test::ChildProcess;
 
-/// A UDP port for this test run (the suite is RUN_SERIAL; ports differ per test).
-int test_port(int k) {
-  static const int base = 21000 + int(getpid() % 2000) * 4;
-  return base + k;
-}
+using test::NodeRun;
+using test::session_clip;
+using test::start_node;
 
-std::string session_clip() {
-  return test::clip("session_320x180_30_12s.mp4",
-                    {"--size", "320x180", "--fps", "30", "--duration", "12", "--no-audio"});
-}
-
-struct NodeRun {
-  std::string log;
-  std::unique_ptr<ChildProcess> process;
-};
-
-NodeRun start_node(const std::string& dir, const std::string& name, const std::string& address,
-                   const std::string& sim, double duration_s, std::vector<std::string> extra = {}) {
-  NodeRun n;
-  n.log = dir + "/" + name + ".jsonl";
-  fs::remove(n.log);
-  std::vector<std::string> argv{test::player_path(), "join", address, "--headless", "--audio-device", "none",
-                                "--verify-frames", "--present-log", n.log, "--name", name,
-                                "--duration", std::to_string(duration_s)};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  std::vector<std::string> env;
-  if (!sim.empty()) env.push_back("LOCKSTEP_SIM_CLOCK=" + sim);
-  n.process = std::make_unique<ChildProcess>(argv, dir + "/" + name + ".out", env);
-  return n;
-}
+int test_port(int k) { return test::session_port(21000, k); }
 
 std::unique_ptr<ChildProcess> start_server(const std::string& dir, int port, const std::string& clip,
                                            double duration_s, const std::string& tag = "server") {
