@@ -77,10 +77,12 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
                  editable, label_w);
 
     const ImVec2 button_size(110.0f * f.scale, 0.0f);
-    if (shown == NetRole::Client) {
-      if (button(f, "Connect", "net.connect", editable && checks.button_enabled, button_size)) {
+    // Connect/Disconnect or Create/Stop: the first sends the checked form, the second ends the link.
+    const auto start_stop = [&](const char* start, const char* start_id, UiCommand::Kind start_kind,
+                                const char* stop, const char* stop_id, UiCommand::Kind stop_kind) {
+      if (button(f, start, start_id, editable && checks.button_enabled, button_size)) {
         UiCommand c;
-        c.kind = UiCommand::Kind::Connect;
+        c.kind = start_kind;
         c.host = checks.endpoint_host;
         c.port = checks.endpoint_port;
         c.password = form.password;
@@ -88,20 +90,14 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
         f.out.push_back(std::move(c));
       }
       ImGui::SameLine();
-      if (button(f, "Disconnect", "net.disconnect", active, button_size))
-        f.out.push_back(UiCommand{UiCommand::Kind::Disconnect});
+      if (button(f, stop, stop_id, active, button_size)) f.out.push_back(UiCommand{stop_kind});
+    };
+    if (shown == NetRole::Client) {
+      start_stop("Connect", "net.connect", UiCommand::Kind::Connect, "Disconnect", "net.disconnect",
+                 UiCommand::Kind::Disconnect);
     } else if (shown == NetRole::Server) {
-      if (button(f, "Create", "net.create", editable && checks.button_enabled, button_size)) {
-        UiCommand c;
-        c.kind = UiCommand::Kind::CreateServer;
-        c.port = checks.endpoint_port;
-        c.password = form.password;
-        c.name = form.name;
-        f.out.push_back(std::move(c));
-      }
-      ImGui::SameLine();
-      if (button(f, "Stop", "net.stop", active, button_size))
-        f.out.push_back(UiCommand{UiCommand::Kind::StopServer});
+      start_stop("Create", "net.create", UiCommand::Kind::CreateServer, "Stop", "net.stop",
+                 UiCommand::Kind::StopServer);
       if (active && link.role == NetRole::Server && !link.addresses.empty()) {
         ImGui::TextUnformatted("Clients can connect to:");
         for (size_t i = 0; i < link.addresses.size(); ++i)
