@@ -332,9 +332,10 @@ Result<void> NodeApp::open_player(const std::string& path, bool local_start) {
       if (!config_.overlay_visible) runtime_->overlay->set_visible(false);
     }
   }
-  player_->start(/*paused=*/true);
   if (link_ && link_->have_state && domain_.attached())
-    player_->follow(from_wire(link_->state, serial_base_));
+    player_->start_following(from_wire(link_->state, serial_base_));
+  else
+    player_->start(/*paused=*/true);
   return {};
 }
 

@@ -50,6 +50,15 @@ class BoundedQueue {
     not_full_.notify_all();
   }
 
+  /// Drops every queued item for which `keep` returns false (a seek that lets the items
+  /// still to be shown before it takes effect stay).
+  template <class Keep>
+  void clear_except(Keep keep) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(items_, [&](const T& item) { return !keep(item); });
+    not_full_.notify_all();
+  }
+
   void abort() {
     std::lock_guard lock(mutex_);
     aborted_ = true;

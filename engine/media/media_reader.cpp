@@ -161,7 +161,7 @@ std::string MediaReader::decoder_description() const { return impl_->video->desc
 
 std::string MediaReader::stream_error() const { return impl_->video->error(); }
 
-void MediaReader::seek(int64_t index, int serial) {
+void MediaReader::seek(int64_t index, int serial, KeepFrames keep) {
   // The queues are cleared before the demuxer can take the seek (it reads it under this
   // mutex): cleared after, they could lose the Flush it queues at once, and a decoder that
   // misses its Flush stays on the old serial and ignores every later packet (no more sound).
@@ -172,14 +172,16 @@ void MediaReader::seek(int64_t index, int serial) {
   // Unblock a demuxer waiting on a full queue, and decoders waiting on full outputs.
   impl_->video_packets.clear();
   impl_->audio_packets.clear();
-  video_frames_.clear();
+  video_frames_.clear_except([&](const VideoFrame& f) {
+    return f.serial == keep.serial && f.unwrapped < keep.below_unwrapped;
+  });
   audio_chunks_.clear();
   video_ended_ = false;
 }
 
-void MediaReader::start(int64_t start_index) {
+void MediaReader::start(int64_t start_index, int serial) {
   Impl& m = *impl_;
-  seek(start_index, 0);
+  seek(start_index, serial);
   m.video_thread = std::thread([this] {
     impl_->video->run(impl_->video_packets, video_frames_, video_ended_, impl_->stopping);
   });

@@ -69,6 +69,14 @@ struct MediaReaderParams {
   size_t frame_queue = 6;    // decoded pictures buffered ahead
 };
 
+/// Decoded pictures a seek leaves in the queue: those of `serial` numbered (unwrapped) below
+/// `below_unwrapped`, still to be shown before the jump takes effect (a session jump
+/// scheduled for later). The default keeps none.
+struct KeepFrames {
+  int serial = -1;
+  int64_t below_unwrapped = 0;
+};
+
 class MediaReader {
  public:
   /// Opens and probes the file (no threads yet). Errors name the file and the problem:
@@ -82,11 +90,12 @@ class MediaReader {
   /// "cuda" or "software" — what the video decoder really uses.
   std::string decoder_description() const;
 
-  /// Starts the threads, decoding from frame `start_index`. Call once.
-  void start(int64_t start_index = 0);
+  /// Starts the threads, decoding from frame `start_index` for `serial`. Call once.
+  void start(int64_t start_index = 0, int serial = 0);
   /// Thread-safe. Restarts output at frame `index` (frame-accurate); everything produced
-  /// afterwards carries `serial`. Queued output of older serials should be dropped by the caller.
-  void seek(int64_t index, int serial);
+  /// afterwards carries `serial`. Queued output of older serials should be dropped by the
+  /// caller (pictures are, except those `keep` names).
+  void seek(int64_t index, int serial, KeepFrames keep = KeepFrames());
   /// Thread-safe. When on, reaching the end continues at frame 0 (unwrapped positions grow).
   void set_loop(bool loop) { loop_.store(loop); }
   /// Thread-safe. The loop range [in_index, out_index) in frames (0/0 or anything outside

@@ -58,28 +58,41 @@ void Player::set_audio_master(bool on) {
 
 int64_t Player::now() const { return domain_->to_session(monotonic_ns()); }
 
-void Player::start(bool paused, int lead_ms, int timeout_ms) {
-  const MediaInfo& mi = info();
-  if (audio_ && mi.has_audio) {
+void Player::make_feeder() {
+  if (audio_ && info().has_audio) {
     AudioSyncSettings sync;
     sync.audio_master = audio_master_;
     feeder_ = std::make_unique<AudioFeeder>(*reader_, *audio_, transport_, *domain_, sync);
   }
+}
+
+void Player::start_output() {
+  if (audio_) warm_up_audio();
+  if (feeder_) feeder_->start();
+}
+
+void Player::start(bool paused, int lead_ms, int timeout_ms) {
+  const MediaInfo& mi = info();
+  make_feeder();
   // While looping, a start past the loop range's out lands inside the range.
   const int64_t first = mi.frame_at_ns(
       clamp_position(mi.frame_time_ns(std::clamp<int64_t>(params_.start_frame, 0, mi.frame_count - 1))));
   const int serial = transport_.seek(mi.frame_time_ns(first), now());
-  reader_->start(first);
-  if (serial != 0) reader_->seek(first, serial);
+  restart_reader(first, serial);
   // Pre-roll: the first frame decoded, so that playback starts on time.
   const int64_t deadline = monotonic_ns() + int64_t(timeout_ms) * kNsPerMs;
   while (!next_ && monotonic_ns() < deadline) {
     auto f = reader_->video().pop(std::chrono::milliseconds(10));
     if (f && f->serial == serial) next_ = std::move(f);
   }
-  if (audio_) warm_up_audio();
-  if (feeder_) feeder_->start();
+  start_output();
   if (!paused) transport_.play(now() + int64_t(lead_ms) * kNsPerMs);
+}
+
+void Player::start_following(const TransportState& state) {
+  make_feeder();
+  follow(state);
+  start_output();
 }
 
 void Player::warm_up_audio() {
@@ -113,31 +126,67 @@ int64_t Player::clamp_position(int64_t p_ns) const {
 
 void Player::jump_to(int64_t p_ns) {
   p_ns = clamp_position(p_ns);
-  const int serial = transport_.seek(p_ns, now());
-  reader_->seek(info().frame_at_ns(p_ns), serial);
-  ended_ = false;
+  // Playing, the target frame is shown once it is decoded: the picture on screen stays
+  // until then, as in a session, instead of catching up through the frames on the way.
+  const int64_t at = transport_.state().paused ? now() : now() + jump_cost_ns_.load();
+  const int serial = transport_.seek(p_ns, at);
+  restart_reader(info().frame_at_ns(p_ns), serial);
 }
 
 void Player::follow(const TransportState& next) {
   if (next.serial != followed_serial_) {
+    // Until the new state takes effect the old one plays on: its frames due before then stay
+    // queued (the decoder restarts at once for the new one); any others will never be shown.
+    const int64_t t_now = now();
+    const TransportState before = transport_.state_at(t_now);
+    KeepFrames keep;
+    int64_t last_before = -1;  // the last frame of the old state shown, player numbering
+    if (!before.paused && next.anchor_ns > t_now) {
+      last_before = info().frame_at_ns(std::max<int64_t>(before.position_at(next.anchor_ns), 0));
+      keep.serial = before.serial;
+      keep.below_unwrapped = last_before + 1 - (before.serial == followed_serial_ ? follow_base_ : 0);
+    }
+    if (next_ && !(next_->serial == before.serial && next_->unwrapped <= last_before)) next_.reset();
     followed_serial_ = next.serial;
-    // A frame decoded for another serial (the local pre-roll, an older jump) must not wait
-    // in line for this one; the frame on screen stays until the new state takes effect.
-    if (next_ && next_->serial != next.serial) next_.reset();
     reader_->set_loop(next.loop);
     const LoopSpan span = next.loop_span(duration_ns());
     reader_->set_loop_range(info().frame_at_ns(span.in_ns), info().frame_at_ns(span.out_ns));
-    const int64_t unwrapped = std::max<int64_t>(next.position_ns, 0);
+    // A state already running (a late join, a restore) is joined where it will be once the
+    // decoder gets there, not where it was at its anchor: decoding from the anchor would
+    // reach the running frame only by showing every frame on the way.
+    const int64_t at = next.paused ? next.anchor_ns : std::max(next.anchor_ns, t_now + jump_cost_ns_.load());
+    const int64_t unwrapped = std::max<int64_t>(next.position_at(at), 0);
     const int64_t in_file = next.file_position(unwrapped, duration_ns());
     follow_base_ = next.loop ? info().frame_at_ns(unwrapped) - info().frame_at_ns(in_file) : 0;
     if (feeder_) feeder_->set_position_base(next.serial, next.loop ? unwrapped - in_file : 0);
-    reader_->seek(info().frame_at_ns(in_file), next.serial);
-    ended_ = false;
+    restart_reader(info().frame_at_ns(in_file), next.serial, keep);
   } else {
     // Only a change that keeps the decoder's wrap (see change_loop()) comes without a jump.
     reader_->set_loop(next.loop);
   }
   transport_.schedule(next);
+}
+
+void Player::restart_reader(int64_t index, int serial, KeepFrames keep) {
+  jump_serial_ = serial;
+  jump_started_ns_ = monotonic_ns();
+  if (!reader_started_) {
+    reader_started_ = true;
+    reader_->start(index, serial);
+  } else {
+    reader_->seek(index, serial, keep);
+  }
+  ended_ = false;
+}
+
+void Player::learn_jump_cost(const VideoFrame& f) {
+  if (f.serial != jump_serial_.load()) return;
+  jump_serial_ = -1;  // the first frame of that jump only
+  const int64_t took = monotonic_ns() - jump_started_ns_.load();
+  // Upwards at once, downwards slowly: a jump that lands late shows the old picture longer.
+  const int64_t before = jump_cost_ns_.load();
+  const int64_t next = std::max(took + took / 4 + 20 * kNsPerMs, before - (before - took) / 4);
+  jump_cost_ns_ = std::clamp<int64_t>(next, kMinJumpCostNs, kMaxJumpCostNs);
 }
 
 void Player::play() {
@@ -197,10 +246,7 @@ void Player::loop_changed(bool restart) {
   const LoopSpan span = st.loop_span(duration_ns());
   reader_->set_loop(st.loop);
   reader_->set_loop_range(info().frame_at_ns(span.in_ns), info().frame_at_ns(span.out_ns));
-  if (restart) {
-    reader_->seek(info().frame_at_ns(st.position_ns), st.serial);
-    ended_ = false;
-  }
+  if (restart) restart_reader(info().frame_at_ns(st.position_ns), st.serial);
 }
 
 void Player::set_loop(bool loop) {
@@ -234,6 +280,17 @@ FramePick Player::pick_frame_at(int64_t session_ns, int wait_ms) {
   if (!st.loop) pos = std::min(pos, mi.frame_time_ns(mi.frame_count) - 1);
   const int64_t due = mi.frame_at_ns(pos);  // unwrapped
 
+  const bool current_stale = !current_ || current_->serial != st.serial;
+  if (!current_stale) {
+    stale_serial_ = -1;
+  } else if (stale_serial_ != st.serial) {
+    stale_serial_ = st.serial;
+    stale_since_ns_ = session_ns;
+  }
+  // After a jump, frames that are already late were decoded on the way to the running
+  // position: never shown (the previous picture stays), unless the decoder has been unable
+  // to catch up for a long time (slower than real time): then late is better than nothing.
+  const bool skip_late = current_stale && !st.paused && session_ns - stale_since_ns_ < kCatchUpLimitNs;
   for (;;) {
     if (!next_) {
       const bool must_wait = !current_ || current_->serial != st.serial;
@@ -241,6 +298,7 @@ FramePick Player::pick_frame_at(int64_t session_ns, int wait_ms) {
       if (!f) break;
       if (f->serial < st.serial && f->serial != followed_serial_) continue;  // before the latest seek
       if (f->serial == followed_serial_) f->unwrapped += follow_base_;
+      learn_jump_cost(*f);
       next_ = std::move(f);
     }
     // A frame of a jump that has not taken effect yet waits (session: at its anchor).
@@ -249,10 +307,15 @@ FramePick Player::pick_frame_at(int64_t session_ns, int wait_ms) {
       next_.reset();  // of a generation that will never be shown
       continue;
     }
-    const bool current_stale = !current_ || current_->serial != st.serial;
-    if (next_->unwrapped > due && !current_stale) break;
+    const bool stale = !current_ || current_->serial != st.serial;
+    // Not due yet: what is on screen stays (paused after a jump, the jump's frame is due).
+    if (next_->unwrapped > due && !(stale && st.paused)) break;
+    if (stale && skip_late && next_->unwrapped < due) {
+      next_.reset();
+      continue;
+    }
     // A frame of this generation that was due but is replaced before any refresh showed it.
-    if (!current_stale && !current_shown_) ++dropped_;
+    if (!stale && !current_shown_) ++dropped_;
     current_ = std::move(next_);
     next_.reset();
     current_shown_ = false;

@@ -103,6 +103,9 @@ class Player final : public PlayerCommands {
   /// Waits (up to `timeout_ms`) until the first frame is decoded, then starts playing
   /// `lead_ms` from now so the first frame is shown on time.
   void start(bool paused, int lead_ms = 60, int timeout_ms = 5000);
+  /// Session mode, instead of start(): starts decoding straight at the running position of
+  /// `state` (see follow()), with no pre-roll of a local start frame.
+  void start_following(const TransportState& state);
 
   void play() override;
   /// Starts playing at clock time `at_ns` (the first frame is shown then).
@@ -137,7 +140,13 @@ class Player final : public PlayerCommands {
   int64_t clamp_position(int64_t p_ns) const;
   int64_t now() const;  // in the transport's clock
   void warm_up_audio();
+  void make_feeder();
+  void start_output();  // audio warm-up, then the feeder
   void jump_to(int64_t p_ns);
+  /// Restarts decoding at frame `index` for `serial`, timing how long the jump takes.
+  void restart_reader(int64_t index, int serial, KeepFrames keep = KeepFrames());
+  /// Render thread: learns the cost of a jump from the first frame it brings.
+  void learn_jump_cost(const VideoFrame& f);
   int64_t duration_ns() const { return info().frame_time_ns(info().frame_count); }
   /// Tells the reader the loop settings of `st`; restarts it at st's position when `restart`.
   void loop_changed(bool restart);
@@ -151,12 +160,25 @@ class Player final : public PlayerCommands {
   const ClockDomain* domain_ = &monotonic_;
   bool audio_master_ = true;
   int followed_serial_ = -1;
+  bool reader_started_ = false;
   // Frames to add to the reader's unwrapped indices of the followed serial: a followed state
   // may start at an unwrapped position past a loop, while the reader counts from the file
   // position it seeked to.
   int64_t follow_base_ = 0;
 
+  // How long a jump takes until its first frame is decoded (ns), learned from the last ones:
+  // a running state is joined this far ahead of now. Any thread (commands jump too).
+  static constexpr int64_t kMinJumpCostNs = 60'000'000;
+  static constexpr int64_t kMaxJumpCostNs = 3'000'000'000;
+  std::atomic<int64_t> jump_cost_ns_{250'000'000};
+  std::atomic<int64_t> jump_started_ns_{0};  // monotonic
+  std::atomic<int> jump_serial_{-1};          // the jump being timed, -1 when none
+  // A jump whose frames stay late this long (session ns) shows them anyway.
+  static constexpr int64_t kCatchUpLimitNs = 1'000'000'000;
+
   // Render thread only:
+  int stale_serial_ = -1;        // the serial whose first frame is awaited, -1 when none
+  int64_t stale_since_ns_ = 0;   // session time it was first awaited
   std::optional<VideoFrame> current_;
   std::optional<VideoFrame> next_;
   bool current_shown_ = false;

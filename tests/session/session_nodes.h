@@ -6,9 +6,11 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "skew/skew_analysis.h"
 #include "support/test_media.h"
 
 namespace lockstep::test {
@@ -44,6 +46,48 @@ inline NodeRun start_node(const std::string& dir, const std::string& name, const
   if (!sim.empty()) env.push_back("LOCKSTEP_SIM_CLOCK=" + sim);
   n.process = std::make_unique<ChildProcess>(argv, n.out, env);
   return n;
+}
+
+/// Whether a node shows the session's frame, line by line, around jumps (a join, a seek, a
+/// load). After a jump (the frame asked for, `due`, moves by more than two) a node may hold
+/// the picture it showed before; from the first line that shows anything else, and at every
+/// other time, it must show exactly `due`: never a frame decoded on the way. A joiner has no
+/// picture before, so it must be exact from its first line.
+struct Landing {
+  int64_t jumps = 0;  // jumps seen (a joiner's first line counts as one)
+  int64_t held = 0;   // playing lines that kept the picture from before a jump
+  int64_t exact = 0;  // playing lines on the session's frame
+  int64_t wrong = 0;  // playing lines on another frame
+  std::string first_wrong;
+};
+
+inline Landing landing(const skew::NodeLog& log) {
+  Landing r;
+  std::optional<int64_t> last_shown, prev_due;
+  bool holding = false;
+  for (const auto& l : log.lines) {
+    if (!l.due) continue;
+    if (!prev_due || *l.due < *prev_due || *l.due > *prev_due + 2) {
+      ++r.jumps;
+      holding = true;
+    }
+    prev_due = l.due;
+    const std::optional<int64_t> before = last_shown;
+    last_shown = l.shown;
+    if (l.paused) continue;
+    if (holding && before && l.shown == *before) {
+      ++r.held;
+      continue;
+    }
+    holding = false;
+    if (l.shown == *l.due) {
+      ++r.exact;
+    } else if (r.wrong++ == 0) {
+      r.first_wrong = "frame " + std::to_string(l.shown) + " shown where " + std::to_string(*l.due) +
+                      " was due, at t_ns " + std::to_string(l.t_ns);
+    }
+  }
+  return r;
 }
 
 }  // namespace lockstep::test

@@ -109,6 +109,17 @@ TEST(SessionSync, ThroughAnImpairedNetworkStaysInSync) {
   expect_sync(r, 4.0, 0.98);
 }
 
+/// Asserts that `log` shows the session's frame on every playing line except holds after a
+/// jump (see test::landing), and that it saw `min_jumps` jumps.
+void expect_lands_exactly(const skew::NodeLog& log, const std::string& what, int64_t min_jumps) {
+  const test::Landing l = test::landing(log);
+  std::printf("%s: %lld lines exact, %lld held after %lld jumps, %lld wrong\n", what.c_str(),
+              (long long)l.exact, (long long)l.held, (long long)l.jumps, (long long)l.wrong);
+  EXPECT_EQ(l.wrong, 0) << what << ": " << l.first_wrong;
+  EXPECT_GE(l.jumps, min_jumps) << what;
+  EXPECT_GT(l.exact, 60) << what;
+}
+
 TEST(SessionJoin, ALateJoinerIsOnTheRunningFrameWithinOneSecond) {
   const std::string clip = session_clip();
   ASSERT_FALSE(clip.empty());
@@ -122,22 +133,58 @@ TEST(SessionJoin, ALateJoinerIsOnTheRunningFrameWithinOneSecond) {
   const int64_t joined = monotonic_ns();
   auto b = start_node(dir, "late", addr, "offset=2s,drift=100ppm", 4);
   for (NodeRun* n : {&a, &b}) EXPECT_EQ(n->process->wait(40), 0) << n->log;
-  // From one second after it was started, the late node switches frames with the others.
   auto la = skew::read_present_log(a.log);
   auto lb = skew::read_present_log(b.log);
   ASSERT_TRUE(la && lb);
   ASSERT_FALSE(lb->lines.empty()) << "the late node presented nothing";
-  const double after = double(lb->lines.front().t_ns - la->lines.front().t_ns) / 1e9;
-  const double start_s = double(joined - la->lines.front().t_ns) / 1e9;
   std::printf("late node's first frame %.3f s after it was started\n",
               double(lb->lines.front().t_ns - joined) / 1e9);
-  EXPECT_LE(double(lb->lines.front().t_ns - joined) / 1e9, 1.0 + 0.5) << "first frame only " << after << " s in";
-  skew::SkewParams p;
-  p.after_s = std::max(0.0, start_s + 1.0 - after);
-  auto r = skew::analyse({*la, *lb}, p);
+  EXPECT_LE(double(lb->lines.front().t_ns - joined) / 1e9, 1.0 + 0.5) << "the first frame came late";
+  // From its very first line the joiner shows the session's frame: no catching up on screen.
+  expect_lands_exactly(*lb, "late node", 1);
+  expect_lands_exactly(*la, "node a", 1);
+  auto r = skew::analyse({*la, *lb}, skew::SkewParams{});
+  ASSERT_TRUE(r.ok()) << r.error();
+  std::printf("%s", skew::format_text(*r).c_str());
+  expect_sync(*r, 2.0, 1.0);
+}
+
+TEST(SessionJoin, OnALongGopClipAJoinerAndAFarSeekLandOnTheSessionFrame) {
+  // One keyframe every 300 frames: the joiner (at about frame 150) and the seek to frame 280
+  // each decode a long way from a keyframe before their first right frame.
+  const std::string clip = test::clip("session_640x360_30_14s_gop300.mp4", {"--size", "640x360", "--fps", "30",
+                                      "--duration", "14", "--gop", "300", "--no-audio"});
+  ASSERT_FALSE(clip.empty());
+  const std::string dir = test::scratch_dir("session_long_gop");
+  const int port = test_port(3);
+  auto server = start_server(dir, port, clip, 16);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string addr = "127.0.0.1:" + std::to_string(port);
+  auto a = start_node(dir, "a", addr, "", 12, {"--play"});
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  auto b = start_node(dir, "late", addr, "offset=-3s,drift=100ppm", 7, {"--commands", "3 seek 280"});
+  for (NodeRun* n : {&a, &b}) EXPECT_EQ(n->process->wait(40), 0) << n->log;
+  auto la = skew::read_present_log(a.log);
+  auto lb = skew::read_present_log(b.log);
+  ASSERT_TRUE(la && lb);
+  expect_lands_exactly(*lb, "late node", 2);
+  expect_lands_exactly(*la, "node a", 2);
+  // The seek lands on 280, or (when decoding 280 frames took longer than the command's lead)
+  // on the frame due when it was ready: within half a second of it, never on one before.
+  int64_t landed = -1;
+  for (size_t i = 1; i < lb->lines.size() && landed < 0; ++i)
+    if (lb->lines[i].due && *lb->lines[i].due >= 280 && *lb->lines[i - 1].due < 280) {
+      for (size_t k = i; k < lb->lines.size() && landed < 0; ++k)
+        if (lb->lines[k].shown >= 280) landed = lb->lines[k].shown;
+    }
+  std::printf("the seek to 280 landed on %lld\n", (long long)landed);
+  EXPECT_GE(landed, 280);
+  EXPECT_LE(landed, 295);
+  auto r = skew::analyse({*la, *lb}, skew::SkewParams{});
   ASSERT_TRUE(r.ok()) << r.error();
   std::printf("%s", skew::format_text(*r).c_str());
   expect_sync(*r, 2.0, 0.99);
+  for (const char* n : {"a", "late"}) expect_frames_verified(dir + "/" + n + ".out");
 }
 
 TEST(SessionRestart, NodesPlayOnWhileTheServerIsDownAndRecoverWhenItReturns) {

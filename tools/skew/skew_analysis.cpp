@@ -54,6 +54,8 @@ std::string parse_line(std::string_view text, PresentLine& out) {
   out.paused = paused != j.end() && paused->is_boolean() && paused->get<bool>();
   const auto err = j.find("clock_err_ns");
   if (err != j.end() && err->is_number()) out.clock_err_ns = err->get<int64_t>();
+  const auto due = j.find("due");
+  if (due != j.end() && due->is_number()) out.due = due->get<int64_t>();
   const auto session = j.find("session_ns");
   if (session != j.end() && session->is_number()) out.session_ns = session->get<int64_t>();
   return {};

@@ -22,6 +22,7 @@ struct PresentLine {
   bool paused = false;
   std::optional<int64_t> clock_err_ns;  // clock-estimate error, when the node logs it
   std::optional<int64_t> session_ns;    // the refresh tick in session time (session nodes)
+  std::optional<int64_t> due;           // the frame the transport asked for at that tick
 };
 
 /// A node's log, lines sorted by t_ns.
