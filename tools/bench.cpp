@@ -604,7 +604,8 @@ int bench_sync(const SyncOptions& o) {
       std::vector<std::string> argv{lockstep, "join", join_ep, "--headless", "--audio-device", "none",
                                     "--verify-frames", "--present-log", logs.back(), "--name", name,
                                     "--duration", std::to_string(int(o.seconds)),
-                                    "--threads", std::to_string(o.node_threads)};
+                                    "--threads", std::to_string(o.node_threads),
+                                    "--media-dir", fs::path(clip).parent_path().string()};
       if (!o.node_size.empty() && o.node_size != "clip") argv.insert(argv.end(), {"--size", o.node_size});
       const bool last = i == o.nodes - 1;
       if (last) argv.push_back("--play");

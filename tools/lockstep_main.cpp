@@ -86,6 +86,10 @@ int main(int argc, char** argv) {
   join->add_option("address", address, "HOST[:PORT], udp://HOST:PORT or [IPv6]:PORT")->required();
   join->add_option("--map", session.maps, "Path mapping REMOTE=LOCAL (repeatable)");
   join->add_option("--media-dir", session.media_dirs, "Folder to look for the session's files by name (repeatable)");
+  join->add_flag("--trust-server-paths", session.trust_server_paths,
+                 "Also open the session's files at the server's own paths (a disk shared with the server)");
+  join->add_flag("--share-media-details", session.share_media_details,
+                 "Tell the server where each file was found here, and why not (default: the status only)");
   join->add_flag("--play", session.play, "Ask the session to play once this node is ready");
   join->add_option("--commands", session.commands, "Scheduled commands: \"3 pause; 4 seek 150; 5 play\" (seconds from start)");
   add_session_options(join, session, true);

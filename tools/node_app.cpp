@@ -19,6 +19,7 @@
 #include "net/session/media_match.h"
 #include "net/session/session_client.h"
 #include "net/session/session_server.h"
+#include "net/session/wire_checks.h"
 #include "tools/node_runtime.h"
 #include "ui/ui_model.h"
 
@@ -189,6 +190,12 @@ class NodeApp {
   Status create_server(int port, const std::optional<std::string>& password);
   Status connect(const Endpoint& ep, const std::optional<std::string>& password, const std::string& name,
                  SessionServer* local_server);
+  /// The match rules of this node's link: the host's own node opens the server's paths.
+  MatchRules link_rules() const {
+    MatchRules r = rules_;
+    if (link_ && link_->server) r.trust_server_paths = true;
+    return r;
+  }
 
   NodeAppParams p_;
   RoutedCommands commands_;
@@ -378,6 +385,8 @@ Status NodeApp::connect(const Endpoint& ep, const std::optional<std::string>& pa
   cp.probe = probe_media;
   cp.simulated_clock = *sim;
   cp.rules = rules_;
+  // The host's own node plays the server's files where the server found them.
+  if (local_server) cp.rules.trust_server_paths = true;
   Mailbox& box = link->box;
   SessionEvents events;
   events.on_welcome = [&box](const SessionSnapshot& snap, const std::vector<MediaMatch>& matches) {
@@ -571,6 +580,11 @@ void NodeApp::send_status() {
 void NodeApp::sample_sync() {
   if (!link_) return;
   const auto peers = link_->server ? link_->server->peers() : link_->client->peers();
+  // Only the nodes in the table: those that left (or a flood of made-up ids) are forgotten.
+  std::erase_if(sync_history_, [&](const auto& kv) {
+    return std::none_of(peers.begin(), peers.end(), [&](const auto& p) { return p.node_id == kv.first; });
+  });
+  std::erase_if(sync_names_, [&](const auto& kv) { return !sync_history_.count(kv.first); });
   for (const auto& peer : peers) {
     auto& h = sync_history_[peer.node_id];
     h.push_back(float(double(peer.status.sync_error_ns) / 1e6));
@@ -750,13 +764,13 @@ void NodeApp::handle_ui(const ui::UiCommand& c) {
       break;
     case ui::UiCommand::Kind::AddMapping:
       if (!c.remote.empty() && !c.local.empty()) rules_.mappings.push_back({c.remote, c.local});
-      if (link_) link_->client->set_match_rules(rules_);  // applies at once
+      if (link_) link_->client->set_match_rules(link_rules());  // applies at once
       remember();
       break;
     case ui::UiCommand::Kind::RemoveMapping:
       if (c.index >= 0 && size_t(c.index) < rules_.mappings.size())
         rules_.mappings.erase(rules_.mappings.begin() + c.index);
-      if (link_) link_->client->set_match_rules(rules_);
+      if (link_) link_->client->set_match_rules(link_rules());
       remember();
       break;
     case ui::UiCommand::Kind::Load:
@@ -824,6 +838,15 @@ int NodeApp::run() {
     rules_.mappings.push_back(*mapping);
   }
   rules_.media_dirs = p_.session.media_dirs;
+  rules_.trust_server_paths = p_.session.trust_server_paths;
+  rules_.share_details = p_.session.share_media_details;
+  // The folder of the file this node plays is one of its media folders: two nodes playing
+  // the same file connect from the overlay without any setting.
+  if (p_.start == NodeAppParams::Start::Local && !p_.files.empty()) {
+    std::error_code ec;
+    const auto dir = std::filesystem::absolute(p_.files.front(), ec).parent_path();
+    if (!ec) rules_.media_dirs.push_back(dir.string());
+  }
   cli_mappings_ = rules_.mappings;
   // The overlay's remembered settings (a window with an overlay only): its path mappings
   // count from the first connection on.
@@ -835,6 +858,11 @@ int NodeApp::run() {
     for (const auto& m : config_.mappings) rules_.mappings.push_back({m.remote, m.local});
   }
   name_ = default_node_name(p_.session);
+  if (const std::string why = net::node_name_problem(name_); !why.empty()) {
+    LS_ERROR("--name '{}' cannot be used: {}: choose a name of printable characters, at most {} bytes",
+             net::printable(name_), why, net::kMaxNodeNameBytes);
+    return 2;
+  }
   latency_offset_ns_ = int64_t(p_.session.latency_offset_ms * 1e6);
   stop_on_signals();
 

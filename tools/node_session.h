@@ -46,6 +46,8 @@ struct SessionOptions {
   double latency_offset_ms = 0.0;     // this node's display/audio delay
   std::vector<std::string> maps;      // REMOTE=LOCAL
   std::vector<std::string> media_dirs;
+  bool trust_server_paths = false;    // also open the server's own paths (a shared disk)
+  bool share_media_details = false;   // tell the server where files were found, and why not
   bool play = false;                  // host: start playing once everyone is ready
   bool loop = false;
   /// Scheduled commands, "SECONDS COMMAND [ARG]; ..." e.g. "3 pause; 4 seek 150; 5 play"

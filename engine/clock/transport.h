@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,27 @@ namespace lockstep {
 inline int64_t wrap_into_range(int64_t k, int64_t in, int64_t out) {
   if (k < out) return k;
   return in + (k - out) % (out - in);
+}
+
+/// `v` (ns) as an int64, saturated: a state that passed the session's range checks never
+/// comes near the limits, but no value may make the conversion undefined.
+inline int64_t saturate_ns(double v) {
+  constexpr double kLimit = 9.0e18;  // below INT64_MAX, exactly representable as a double
+  if (!(v == v)) return 0;            // NaN
+  return int64_t(std::clamp(v, -kLimit, kLimit));
+}
+
+/// a + b, saturated at the int64 limits.
+inline int64_t saturating_add(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+
+/// t - from as a double, with no overflow for any inputs.
+inline double difference_ns(int64_t t, int64_t from) {
+  int64_t d = 0;
+  return __builtin_sub_overflow(t, from, &d) ? double(t) - double(from) : double(d);
 }
 
 /// A loop range in media time, ns: [in_ns, out_ns).
@@ -46,11 +68,11 @@ struct TransportState {
   /// Media position at clock time `t_ns`.
   int64_t position_at(int64_t t_ns) const {
     if (paused) return position_ns;
-    return position_ns + int64_t(double(t_ns - anchor_ns) * rate);
+    return saturating_add(position_ns, saturate_ns(difference_ns(t_ns, anchor_ns) * rate));
   }
   /// Clock time at which media position `p_ns` is reached (playing, rate > 0).
   int64_t time_of(int64_t p_ns) const {
-    return anchor_ns + int64_t(double(p_ns - position_ns) / rate);
+    return saturating_add(anchor_ns, saturate_ns(difference_ns(p_ns, position_ns) / rate));
   }
   /// The loop range in force for a file of `duration_ns`: the set range when it is a valid
   /// part of the file, else the whole file.

@@ -77,7 +77,12 @@ Result<std::unique_ptr<MediaReader>> MediaReader::open(const MediaReaderParams& 
   AVFormatContext* fmt = nullptr;
   // FFmpeg logs its own detail at error level; our message says it once, in one line.
   av_log_set_level(AV_LOG_FATAL);
-  int err = avformat_open_input(&fmt, path.c_str(), nullptr, nullptr);
+  // Local files only: a name must never make FFmpeg open a URL, a device or a playlist
+  // that reaches elsewhere (the session's file names come from the network).
+  AVDictionary* options = nullptr;
+  av_dict_set(&options, "protocol_whitelist", "file", 0);
+  int err = avformat_open_input(&fmt, path.c_str(), nullptr, &options);
+  av_dict_free(&options);
   if (err < 0) {
     // "moov atom not found" is how an unfinished/truncated MP4 shows up.
     return make_error(open_error(path, err));

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 namespace lockstep::net {
@@ -76,19 +77,60 @@ std::string difference(const MediaEntry& remote, const MediaEntry& local) {
 
 }  // namespace
 
+std::string bad_media_name(const std::string& name) {
+  if (name.empty()) return "it is empty";
+  if (name.size() > 255) return "it is longer than 255 bytes";
+  if (name == "." || name == "..") return "it names a folder";
+  for (const unsigned char c : name) {
+    if (c == '/' || c == '\\') return "it contains a path separator";
+    if (c < 0x20 || c == 0x7f) return "it contains control characters";
+  }
+  return "";
+}
+
+namespace {
+
+/// `rest` (what follows a mapping's remote prefix) as a relative path that stays inside the
+/// mapping's folder, or nullopt.
+std::optional<fs::path> contained_relative(const std::string& rest) {
+  fs::path rel = fs::path(rest).relative_path();  // "/a/b" → "a/b"
+  if (rel.empty()) return std::nullopt;
+  for (const auto& part : rel) {
+    const std::string p = part.string();
+    if (p == ".." || bad_media_name(p) != "") return std::nullopt;
+  }
+  return rel;
+}
+
+/// Where the server's `entry` may be on this node, in the order they are tried.
+std::vector<std::string> candidates_for(const MediaEntry& entry, const MatchRules& rules) {
+  std::vector<std::string> out;
+  for (const auto& m : rules.mappings) {
+    if (entry.path.rfind(m.remote, 0) != 0) continue;
+    const std::string rest = entry.path.substr(m.remote.size());
+    // The prefix must end at a folder boundary: /mnt/show does not map /mnt/showreel.
+    if (!rest.empty() && rest.front() != '/' && m.remote.back() != '/') continue;
+    if (auto rel = contained_relative(rest)) out.push_back((fs::path(m.local) / *rel).string());
+  }
+  for (const auto& dir : rules.media_dirs) out.push_back((fs::path(dir) / entry.name).string());
+  if (rules.trust_server_paths && fs::path(entry.path).is_absolute()) out.push_back(entry.path);
+  return out;
+}
+
+}  // namespace
+
 MediaMatch resolve_media(uint32_t index, const MediaEntry& entry, const MatchRules& rules,
                          const MediaProbe& probe) {
-  std::vector<std::string> candidates;
-  candidates.push_back(entry.path);
-  for (const auto& m : rules.mappings)
-    if (entry.path.rfind(m.remote, 0) == 0)
-      candidates.push_back(m.local + entry.path.substr(m.remote.size()));
-  for (const auto& dir : rules.media_dirs) candidates.push_back((fs::path(dir) / entry.name).string());
-
   MediaMatch match;
   match.media_index = index;
+  if (const std::string why = bad_media_name(entry.name); !why.empty()) {
+    match.status = MatchStatus::Missing;
+    match.detail = "the server asked for a file whose name is not a plain file name (" + why +
+                   "): refused, nothing was opened";
+    return match;
+  }
   std::string mismatch;
-  for (const auto& path : candidates) {
+  for (const auto& path : candidates_for(entry, rules)) {
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) continue;
     auto local = describe_media(path, probe);
@@ -113,12 +155,22 @@ MediaMatch resolve_media(uint32_t index, const MediaEntry& entry, const MatchRul
     return match;
   }
   match.status = MatchStatus::Missing;
-  std::string where = "'" + entry.path + "'";
-  if (!rules.mappings.empty()) where += ", the path mappings";
-  if (!rules.media_dirs.empty()) where += ", the media folders";
-  match.detail = "'" + entry.name + "' not found (looked at " + where +
-                 "): copy it here, or use --map REMOTE=LOCAL or --media-dir DIR";
+  std::string where;
+  for (const auto& dir : rules.media_dirs) where += (where.empty() ? "'" : ", '") + dir + "'";
+  if (!rules.mappings.empty()) where += where.empty() ? "the path mappings" : ", the path mappings";
+  if (rules.trust_server_paths) where += (where.empty() ? "'" : ", '") + entry.path + "'";
+  match.detail = "'" + entry.name + "' not found" + (where.empty() ? "" : " (looked in " + where + ")") +
+                 ": copy it into a media folder, or use --media-dir DIR or --map REMOTE=LOCAL";
   return match;
+}
+
+std::vector<MediaMatch> report_for_server(std::vector<MediaMatch> matches, const MatchRules& rules) {
+  if (rules.share_details) return matches;
+  for (auto& m : matches) {
+    m.local_path.clear();
+    m.detail.clear();
+  }
+  return matches;
 }
 
 }  // namespace lockstep::net

@@ -1,8 +1,13 @@
 // Finding the session's media on this node. Each file of the session is described by the
 // server (name, size, duration, frame rate, a quick content hash); a node resolves it:
-// exact path → path mapping (remote prefix → local prefix) → same basename in one of its
-// media folders → missing. A file found by path but different in content is a mismatch,
-// shown, never ignored.
+// path mapping (remote prefix → local prefix) → same name in one of its media folders →
+// the server's own path (only where the node opted in) → missing. A file found but
+// different in content is a mismatch, shown, never ignored.
+//
+// The server may be hostile: its names and paths are never opened as given. A name must be
+// a plain file name (no separators, no "..", no control characters), a mapped path may not
+// climb out of the mapping's folder, and only a match status goes back to the server
+// (report_for_server) unless the node chose to share details.
 //
 // Thread-safety: pure functions (file reads only).
 #pragma once
@@ -39,7 +44,18 @@ Result<MediaEntry> describe_media(const std::string& path, const MediaProbe& pro
 struct MatchRules {
   std::vector<PathMapping> mappings;
   std::vector<std::string> media_dirs;
+  /// Open the server's own absolute path as well (the host's node, or a node that shares
+  /// the server's disk and chose --trust-server-paths).
+  bool trust_server_paths = false;
+  /// Send where each file was found and why not to the server (--share-media-details).
+  bool share_details = false;
 };
+
+/// Why `name` is not a plain file name a server may ask for, or empty when it is.
+std::string bad_media_name(const std::string& name);
+
+/// What goes back to the server: the statuses only, unless `rules.share_details`.
+std::vector<MediaMatch> report_for_server(std::vector<MediaMatch> matches, const MatchRules& rules);
 
 /// Resolves the server's `entry` (index `index` in its list) on this node.
 MediaMatch resolve_media(uint32_t index, const MediaEntry& entry, const MatchRules& rules,

@@ -9,6 +9,8 @@
 #include "core/time.h"
 #include "net/protocol/auth.h"
 #include "net/protocol_version.h"
+#include "net/session/wire_checks.h"
+#include "net/transport/cookie_gate.h"
 #include "net/transport/enet_transport.h"
 
 namespace lockstep::net {
@@ -85,6 +87,11 @@ struct SessionClient::Impl {
   std::thread thread;
 
   // Network thread only:
+  CookieJar jar;  // the server's connection cookie (cookie_gate.h)
+  ENetAddress server_address{};
+  bool awaiting_cookie = false;
+  int64_t cookie_deadline_ns = 0;
+  int64_t next_cookie_request_ns = 0;
   ENetPeer* peer = nullptr;
   Nonce client_nonce{};
   std::optional<ClientHandshake> handshake;
@@ -116,6 +123,8 @@ struct SessionClient::Impl {
   int64_t local_now() const { return clock->local(monotonic_ns()); }
   void run();
   void connect();
+  /// While a cookie is awaited: connects once it came, asks again, or gives up.
+  void await_cookie();
   void lost(const std::string& why);
   void fail(const std::string& why);
   void set_phase(ClientPhase p, std::string text) {
@@ -147,6 +156,7 @@ Result<std::unique_ptr<SessionClient>> SessionClient::start(const SessionClientP
   auto host = client_host();
   if (!host) return make_error(host.error());
   impl->host = std::move(host.value());
+  impl->jar.install(impl->host.get());
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->run(); });
   return std::unique_ptr<SessionClient>(new SessionClient(std::move(impl)));
@@ -166,16 +176,42 @@ void SessionClient::Impl::connect() {
     lost(address.error());
     return;
   }
-  peer = enet_host_connect(host.get(), &*address, kChannelCount, 0);
-  if (!peer) {
-    lost("cannot start a connection");
-    return;
-  }
-  // Give up on a silent address after 3 s (ENet's default is much longer).
-  enet_peer_timeout(peer, 0, 1500, 3000);
+  server_address = *address;
+  jar.request(server_address);
+  awaiting_cookie = true;
+  const int64_t now = monotonic_ns();
+  cookie_deadline_ns = now + 1500 * kNsPerMs;  // then a plain connect, 1.5 s more
+  next_cookie_request_ns = now + 300 * kNsPerMs;
   set_phase(ever_connected ? ClientPhase::Reconnecting : ClientPhase::Connecting,
             std::string(ever_connected ? "Reconnecting to " : "Connecting to ") +
                 to_string(params.server) + " (attempt " + std::to_string(attempt) + ")");
+}
+
+void SessionClient::Impl::await_cookie() {
+  const int64_t now = monotonic_ns();
+  if (auto cookie = jar.cookie()) {
+    awaiting_cookie = false;
+    peer = enet_host_connect(host.get(), &server_address, kChannelCount, *cookie);
+    if (!peer) {
+      lost("cannot start a connection");
+      return;
+    }
+    // Give up on a silent address after 3 s (ENet's default is much longer).
+    enet_peer_timeout(peer, 0, 1500, 3000);
+  } else if (now >= cookie_deadline_ns) {
+    // No cookie: perhaps a server of an older version, which answers a plain connect (and
+    // then says which version it speaks); a current one ignores it, and ENet gives up.
+    awaiting_cookie = false;
+    peer = enet_host_connect(host.get(), &server_address, kChannelCount, 0);
+    if (!peer) {
+      lost("cannot start a connection");
+      return;
+    }
+    enet_peer_timeout(peer, 0, 1000, 1500);
+  } else if (now >= next_cookie_request_ns) {
+    jar.request(server_address);  // the request or its answer was lost
+    next_cookie_request_ns = now + 300 * kNsPerMs;
+  }
 }
 
 void SessionClient::Impl::lost(const std::string& why) {
@@ -215,9 +251,11 @@ void SessionClient::Impl::run() {
   // stop request wait at most that long (far below the server's lead on a command).
   constexpr int64_t kMaxWaitNs = 10 * kNsPerMs;
   while (!stopping) {
-    if (!peer && phase != ClientPhase::Failed && monotonic_ns() >= next_attempt_ns) connect();
+    if (awaiting_cookie) await_cookie();
+    else if (!peer && phase != ClientPhase::Failed && monotonic_ns() >= next_attempt_ns) connect();
     int64_t wait_ns = kMaxWaitNs;
-    if (!peer && phase != ClientPhase::Failed) wait_ns = std::min(wait_ns, next_attempt_ns - monotonic_ns());
+    if (!peer && phase != ClientPhase::Failed && !awaiting_cookie)
+      wait_ns = std::min(wait_ns, next_attempt_ns - monotonic_ns());
     if (peer && phase == ClientPhase::Connected)
       wait_ns = std::min({wait_ns, next_probe_ns - local_now(), next_status_ns - monotonic_ns()});
     // Whole milliseconds (ENet's unit), rounded up: waking early would only wait again.
@@ -264,13 +302,21 @@ void SessionClient::Impl::run() {
 }
 
 void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
+  // Before Welcome only the login's own messages count (probes start after it).
+  const bool welcomed = phase == ClientPhase::Connected;
   if (const auto* reply = std::get_if<ClockReply>(&m)) {
+    if (!welcomed) return;
     const ClockSample s{reply->t1_ns, reply->t2_ns, reply->t3_ns, received_local};
     clock->add(s);
     rtt_ns = s.delay_ns();
     return;
   }
+  // A Challenge once per connection.
   if (const auto* challenge = std::get_if<Challenge>(&m)) {
+    if (handshake || welcomed) {
+      LS_WARN("session: the server sent a second Challenge: ignored");
+      return;
+    }
     std::optional<std::string_view> pw;
     if (params.password) pw = *params.password;
     auto answer = ClientHandshake::answer(pw, client_nonce, *challenge);
@@ -283,7 +329,12 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
     return;
   }
   if (const auto* welcome = std::get_if<Welcome>(&m)) {
-    if (!handshake) return;
+    if (!handshake || welcomed) return;
+    if (const std::string why = transport_problem(welcome->snapshot.transport, welcome->snapshot.media);
+        !why.empty()) {
+      lost("the server sent a state this node cannot use (" + why + ")");
+      return;
+    }
     if (auto ok = handshake->verify_server(welcome->server_proof); !ok) {
       fail(ok.error());
       return;
@@ -293,7 +344,7 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
     session_media = media;
     for (uint32_t i = 0; i < media.size(); ++i)
       matches.push_back(resolve_media(i, media[i], params.rules, params.probe));
-    send(kControlChannel, MediaReport{matches});
+    send(kControlChannel, MediaReport{report_for_server(matches, params.rules)});
     const bool restarted_server = welcome->snapshot.transport.serial == 0 &&
                                   welcome->snapshot.transport.paused && last_state &&
                                   (last_state->serial > 0 || !last_state->paused);
@@ -316,34 +367,51 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
     }
     return;
   }
-  if (const auto* update = std::get_if<StateUpdate>(&m)) {
-    last_state = update->transport;
-    if (events.on_state) events.on_state(update->transport);
-    return;
-  }
-  if (const auto* table = std::get_if<PeerTable>(&m)) {
-    std::lock_guard lock(mutex);
-    peers = table->peers;
-    return;
-  }
   if (const auto* reject = std::get_if<Reject>(&m)) {
+    const std::string detail = printable(reject->detail, 400);
     switch (reject->reason) {
       case RejectReason::WrongPassword:
       case RejectReason::VersionMismatch:
       case RejectReason::Kicked:
       case RejectReason::NameInUse:
-        fail(reject->detail);  // the server's words name the problem and what to do
+      case RejectReason::Malformed:
+        fail(detail);  // the server's words name the problem and what to do
         return;
       default:
-        lost(reject->detail);
+        lost(detail);
         return;
     }
   }
-  if (const auto* offset = std::get_if<LatencyOffset>(&m)) {
-    if (offset->node_id == node_id && events.on_latency_offset) events.on_latency_offset(offset->offset_ns);
+  if (std::get_if<Bye>(&m)) {
+    lost("the server closed the session");
     return;
   }
-  if (std::get_if<Bye>(&m)) lost("the server closed the session");
+  if (!welcomed) return;  // nothing of the session before its Welcome
+  if (const auto* update = std::get_if<StateUpdate>(&m)) {
+    if (const std::string why = transport_problem(update->transport, session_media); !why.empty()) {
+      LS_WARN("session: ignored a state from the server: {}", why);
+      return;
+    }
+    last_state = update->transport;
+    if (events.on_state) events.on_state(update->transport);
+    return;
+  }
+  if (const auto* table = std::get_if<PeerTable>(&m)) {
+    std::vector<PeerInfo> rows = table->peers;
+    for (auto& row : rows) {  // shown in the overlay: no control characters, no oversized lists
+      row.name = printable(row.name, kMaxNodeNameBytes);
+      if (!media_report_problem(row.media, session_media.size()).empty()) row.media.clear();
+      for (auto& match : row.media) match.detail = printable(match.detail), match.local_path = printable(match.local_path);
+    }
+    std::lock_guard lock(mutex);
+    peers = std::move(rows);
+    return;
+  }
+  if (const auto* offset = std::get_if<LatencyOffset>(&m)) {
+    if (offset->node_id == node_id && events.on_latency_offset)
+      events.on_latency_offset(std::clamp<int64_t>(offset->offset_ns, -kNsPerSec, kNsPerSec));
+    return;
+  }
 }
 
 void SessionClient::Impl::tick(int64_t now_local) {
@@ -357,7 +425,8 @@ void SessionClient::Impl::tick(int64_t now_local) {
     std::vector<MediaMatch> matches;
     for (uint32_t i = 0; i < session_media.size(); ++i)
       matches.push_back(resolve_media(i, session_media[i], params.rules, params.probe));
-    if (peer && phase == ClientPhase::Connected) send(kControlChannel, MediaReport{matches});
+    if (peer && phase == ClientPhase::Connected)
+      send(kControlChannel, MediaReport{report_for_server(matches, params.rules)});
     if (!session_media.empty() && events.on_media) events.on_media(matches);
   }
   clock->check_gap(now_local);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <mutex>
 
 #include "core/log.h"
@@ -12,25 +13,42 @@
 #include "core/time.h"
 #include "net/protocol/auth.h"
 #include "net/protocol_version.h"
+#include "net/session/wire_checks.h"
+#include "net/transport/cookie_gate.h"
 #include "net/transport/enet_transport.h"
 
 namespace lockstep::net {
 
 namespace {
 
+/// Where a connection is in the login: each step is taken once, in this order, and nothing
+/// but the next step's message is accepted before Welcome.
+enum class Stage { Connected, Greeted, Authed };
+
 struct Peer {
   uint32_t id = 0;
   ENetPeer* enet = nullptr;
   std::string name;
   std::string address;
+  int64_t connected_ns = 0;
   Nonce client_nonce{};
   Nonce server_nonce{};
-  bool greeted = false;  // Hello received
-  bool authed = false;   // Welcome sent
+  Stage stage = Stage::Connected;
+  bool authed = false;   // Welcome sent (stage == Authed)
   bool ready = false;
   NodeStatus status;
   std::vector<MediaMatch> media;
 };
+
+/// A connection that has not logged in by then is dropped (it holds a slot).
+constexpr int64_t kLoginDeadlineNs = 5'000'000'000;
+/// Connections not yet logged in: at most this many in all, and from one address.
+constexpr size_t kMaxPendingPeers = 32;
+constexpr size_t kMaxPendingPerAddress = 4;
+/// Wrong passwords from one address before it must wait, and how long (doubling).
+constexpr int kFreeGuesses = 3;
+constexpr int64_t kGuessPenaltyNs = 1'000'000'000;
+constexpr int64_t kLogEveryNs = 2'000'000'000;
 
 int64_t frame_time_ns(const MediaEntry& m, int64_t index) {
   if (m.fps_num <= 0) return index * 40'000'000;
@@ -72,6 +90,7 @@ struct SessionServer::Impl {
   SessionServerParams params;
   std::shared_ptr<EnetLibrary> library;
   EnetHostPtr host;
+  CookieGate gate;  // before any connection slot: a cookie round trip (cookie_gate.h)
   std::optional<ServerHandshake> handshake;
   std::atomic<bool> stopping{false};
   std::atomic<int> host_client_port{0};
@@ -85,6 +104,21 @@ struct SessionServer::Impl {
   std::optional<Command> held_play;  // waiting for every node to be ready
   int64_t held_since_ns = 0;
   int64_t next_table_ns = 0;  // the next node-table publication
+  int64_t next_sweep_ns = 0;  // the next check of login deadlines
+  // Kicked nodes stay out: by address and name, and by address and port (a reconnect).
+  std::set<std::pair<uint32_t, std::string>> banned_names;
+  std::set<std::pair<uint32_t, uint16_t>> banned_ports;
+  struct Guesses {
+    int wrong = 0;
+    int64_t blocked_until_ns = 0;
+  };
+  std::map<uint32_t, Guesses> guesses;  // wrong passwords per source address
+  // Log lines about bad input from one address: one per kLogEveryNs at most, the rest counted.
+  struct LogBudget {
+    int64_t next_ns = 0;
+    int64_t unlogged = 0;
+  };
+  std::map<uint32_t, LogBudget> log_budget;
 
   // Published for other threads, protected by mutex:
   mutable std::mutex mutex;
@@ -97,6 +131,13 @@ struct SessionServer::Impl {
   void on_message(Peer& peer, const Message& message, int64_t received_ns);
   void send(Peer& peer, Channel channel, const Message& message);
   void reject(Peer& peer, RejectReason reason, const std::string& detail);
+  /// Logs bad input from `peer`, rate-limited per peer.
+  void complain(Peer& peer, const std::string& what);
+  void on_hello(Peer& peer, const Hello& hello);
+  void on_auth(Peer& peer, const Auth& auth);
+  void on_restore(Peer& peer, const TransportWire& restore);
+  void kick(uint32_t node_id);
+  void sweep(int64_t now);
   void handle_command(Peer& peer, const Command& command);
   void apply(const Command& command, int64_t effective_ns);
   void broadcast_state(uint32_t command_id, uint32_t issuer);
@@ -125,6 +166,7 @@ Result<std::unique_ptr<SessionServer>> SessionServer::start(const SessionServerP
   auto host = listen_udp(params.port, params.max_nodes);
   if (!host) return make_error(host.error());
   impl->host = std::move(host.value());
+  impl->gate.install(impl->host.get());
   impl->transport.paused = true;
   impl->transport.loop = params.loop;
   impl->transport.position_ns = std::max<int64_t>(0, params.start_position_ns);
@@ -198,6 +240,7 @@ void SessionServer::Impl::run() {
       broadcast_state(play.command_id, 0);
     }
     if (now >= next_table_ns) publish_table(now);
+    if (now >= next_sweep_ns) sweep(now);
   }
   for (auto& [enet, peer] : peers) {
     send(peer, kControlChannel, Bye{"the server closed the session"});
@@ -207,12 +250,65 @@ void SessionServer::Impl::run() {
 }
 
 void SessionServer::Impl::on_connect(ENetPeer* enet) {
+  // Connections that have not logged in are capped, per address and in all. A new one is
+  // always let in: it pushes out the oldest of its own address when that address is at its
+  // cap, else the oldest of the address holding the most, so a flood from a few addresses
+  // evicts itself and a node from elsewhere still gets its turn.
+  std::map<uint32_t, std::vector<ENetPeer*>> pending;  // by address, oldest first
+  size_t total = 0;
+  for (const auto& [e, p] : peers)
+    if (!p.authed) pending[e->address.host].push_back(e), ++total;
+  for (auto& [ip, list] : pending)
+    std::sort(list.begin(), list.end(), [&](ENetPeer* a, ENetPeer* b) { return peers[a].connected_ns < peers[b].connected_ns; });
+  ENetPeer* evict = nullptr;
+  if (auto own = pending.find(enet->address.host); own != pending.end() && own->second.size() >= kMaxPendingPerAddress) {
+    evict = own->second.front();
+  } else if (total >= kMaxPendingPeers) {
+    auto most = std::max_element(pending.begin(), pending.end(),
+                                 [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+    evict = most->second.front();
+  }
+  if (evict) {
+    complain(peers[evict], "pushed out by newer connections before it logged in");
+    enet_peer_reset(evict);  // no DISCONNECT event follows a reset
+    peers.erase(evict);
+  }
   Peer peer;
   peer.enet = enet;
   peer.address = to_string(enet->address);
+  peer.connected_ns = monotonic_ns();
   // A node that stops answering is dropped after 5 s (ENet's default is ~30 s).
   enet_peer_timeout(enet, 0, 2000, 5000);
   peers[enet] = peer;
+}
+
+void SessionServer::Impl::sweep(int64_t now) {
+  next_sweep_ns = now + 250 * kNsPerMs;
+  for (auto it = peers.begin(); it != peers.end();) {
+    Peer& p = it->second;
+    if (!p.authed && now - p.connected_ns > kLoginDeadlineNs) {
+      complain(p, "did not log in within " + std::to_string(kLoginDeadlineNs / kNsPerSec) + " s: dropped");
+      enet_peer_reset(it->first);  // no DISCONNECT event follows a reset
+      it = peers.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void SessionServer::Impl::complain(Peer& peer, const std::string& what) {
+  const int64_t now = monotonic_ns();
+  if (log_budget.size() > 4096) std::erase_if(log_budget, [&](const auto& kv) { return kv.second.next_ns < now; });
+  LogBudget& b = log_budget[peer.enet->address.host];
+  if (now < b.next_ns) {
+    ++b.unlogged;
+    return;
+  }
+  b.next_ns = now + kLogEveryNs;
+  const std::string who = peer.authed ? "'" + printable(peer.name) + "' (" + peer.address + ")" : peer.address;
+  LS_WARN("session: {}: {}{}", who, what,
+          b.unlogged ? " (and " + std::to_string(b.unlogged) + " more from this address not logged)" : "");
+  b.unlogged = 0;
 }
 
 void SessionServer::Impl::on_disconnect(ENetPeer* enet) {
@@ -233,7 +329,7 @@ void SessionServer::Impl::send(Peer& peer, Channel channel, const Message& messa
 }
 
 void SessionServer::Impl::reject(Peer& peer, RejectReason reason, const std::string& detail) {
-  LS_WARN("session: refused {} ({}): {}", peer.address, peer.name, detail);
+  complain(peer, "refused: " + detail);
   send(peer, kControlChannel, Reject{reason, uint16_t(kProtocolVersion), detail});
   enet_host_flush(host.get());
   enet_peer_disconnect_later(peer.enet, 0);
@@ -249,84 +345,180 @@ void SessionServer::Impl::on_packet(Peer& peer, std::span<const uint8_t> bytes, 
   }
   auto message = decode(bytes);
   if (!message) {
-    LS_WARN("session: dropped a malformed packet from {}: {}", peer.address, message.error());
+    complain(peer, "dropped a malformed packet: " + message.error());
     return;
   }
   on_message(peer, *message, received_ns);
 }
 
 void SessionServer::Impl::on_message(Peer& peer, const Message& message, int64_t received_ns) {
+  // The login: Hello, then Auth, each once; nothing else before it is done.
+  if (const auto* hello = std::get_if<Hello>(&message)) {
+    if (peer.stage != Stage::Connected) {
+      reject(peer, RejectReason::Malformed, "protocol violation: a second Hello on one connection");
+      return;
+    }
+    on_hello(peer, *hello);
+    return;
+  }
+  if (const auto* auth = std::get_if<Auth>(&message)) {
+    if (peer.stage != Stage::Greeted) {
+      reject(peer, RejectReason::Malformed, "protocol violation: Auth out of turn");
+      return;
+    }
+    on_auth(peer, *auth);
+    return;
+  }
+  if (!peer.authed) {
+    complain(peer, std::string("sent ") + message_name(message) + " before logging in: ignored");
+    return;
+  }
   if (const auto* probe = std::get_if<ClockProbe>(&message)) {
-    // Probes are answered before anything else, and even before authentication: they carry
-    // nothing but times.
+    // Answered at once: the reply's times are what clock sync measures.
     ClockReply reply{probe->seq, probe->t1_ns, received_ns, 0};
     reply.t3_ns = monotonic_ns();
     send(peer, kClockChannel, reply);
     enet_host_flush(host.get());
-    return;
-  }
-  if (const auto* hello = std::get_if<Hello>(&message)) {
-    if (hello->protocol_version != kProtocolVersion) {
-      reject(peer, RejectReason::VersionMismatch,
-             "version mismatch: this server speaks lockstep protocol " + std::to_string(kProtocolVersion) +
-                 " and the node " + std::to_string(hello->protocol_version) + ": update the older one");
-      return;
-    }
-    peer.name = hello->node_name.empty() ? peer.address : hello->node_name;
-    peer.client_nonce = hello->client_nonce;
-    peer.server_nonce = random_nonce();
-    peer.greeted = true;
-    send(peer, kControlChannel, handshake->challenge(peer.server_nonce));
-    return;
-  }
-  if (const auto* auth = std::get_if<Auth>(&message)) {
-    if (!peer.greeted) return;
-    auto proof = handshake->verify(peer.client_nonce, peer.server_nonce, *auth);
-    if (!proof) {
-      reject(peer, RejectReason::WrongPassword,
-             "wrong password: ask the host for the session's password (Password field, or --password-file)");
-      return;
-    }
-    peer.id = next_id++;
-    peer.authed = true;
-    send(peer, kControlChannel, Welcome{peer.id, *proof, snapshot()});
-    LS_INFO("session: '{}' joined from {} (node {})", peer.name, peer.address, peer.id);
-    table_soon(monotonic_ns());
-    return;
-  }
-  if (!peer.authed) return;  // nothing else before authentication
-  if (const auto* command = std::get_if<Command>(&message)) {
+  } else if (const auto* command = std::get_if<Command>(&message)) {
     handle_command(peer, *command);
   } else if (const auto* report = std::get_if<MediaReport>(&message)) {
-    peer.media = report->matches;
+    if (const std::string why = media_report_problem(report->matches, params.media.size()); !why.empty())
+      complain(peer, "media report refused: " + why);
+    else
+      peer.media = report->matches;
   } else if (const auto* ready = std::get_if<Ready>(&message)) {
     peer.ready = ready->ready;
   } else if (const auto* status = std::get_if<NodeStatus>(&message)) {
     peer.status = *status;
+    // Shown to everybody: keep it to what a real node can report.
+    peer.status.latency_offset_ns = std::clamp<int64_t>(status->latency_offset_ns, -kNsPerSec, kNsPerSec);
   } else if (const auto* restore = std::get_if<StateUpdate>(&message)) {
-    // A node that played on while this server was down (it restarted and lost its state).
-    if (!fresh) return;
-    fresh = false;
-    transport = restore->transport;
-    LS_INFO("session: state restored from '{}' (serial {})", peer.name, transport.serial);
-    broadcast_state(0, peer.id);
-  } else if (const auto* kick = std::get_if<Kick>(&message)) {
-    if (!is_host(peer)) return;
-    for (auto& [enet, other] : peers)
-      if (other.id == kick->node_id) reject(other, RejectReason::Kicked, "removed from the session by the host");
+    on_restore(peer, restore->transport);
+  } else if (const auto* kick_msg = std::get_if<Kick>(&message)) {
+    if (!is_host(peer)) {
+      complain(peer, "only the host may remove a node: Kick ignored");
+      return;
+    }
+    kick(kick_msg->node_id);
   } else if (const auto* offset = std::get_if<LatencyOffset>(&message)) {
-    if (!is_host(peer)) return;
+    if (!is_host(peer)) {
+      complain(peer, "only the host may set a node's latency offset: ignored");
+      return;
+    }
+    LatencyOffset clamped = *offset;
+    clamped.offset_ns = std::clamp<int64_t>(offset->offset_ns, -kNsPerSec, kNsPerSec);
     for (auto& [enet, other] : peers)
-      if (other.id == offset->node_id) send(other, kControlChannel, *offset);
+      if (other.authed && other.id == offset->node_id) send(other, kControlChannel, clamped);
   } else if (std::get_if<Bye>(&message)) {
     enet_peer_disconnect_later(peer.enet, 0);
+  } else {
+    complain(peer, std::string("sent ") + message_name(message) + ", which only a server sends: ignored");
+  }
+}
+
+void SessionServer::Impl::on_hello(Peer& peer, const Hello& hello) {
+  if (hello.protocol_version != kProtocolVersion) {
+    reject(peer, RejectReason::VersionMismatch,
+           "version mismatch: this server speaks lockstep protocol " + std::to_string(kProtocolVersion) +
+               " and the node " + std::to_string(hello.protocol_version) + ": update the older one");
+    return;
+  }
+  const std::string name = hello.node_name.empty() ? peer.address : hello.node_name;
+  if (const std::string why = node_name_problem(name); !why.empty()) {
+    reject(peer, RejectReason::Malformed, "node name refused: " + why + ": choose another with --name");
+    return;
+  }
+  const uint32_t ip = peer.enet->address.host;
+  if (banned_names.count({ip, name}) || banned_ports.count({ip, peer.enet->address.port})) {
+    reject(peer, RejectReason::Kicked, "removed from the session by the host");
+    return;
+  }
+  peer.name = name;
+  peer.client_nonce = hello.client_nonce;
+  peer.server_nonce = random_nonce();
+  peer.stage = Stage::Greeted;
+  send(peer, kControlChannel, handshake->challenge(peer.server_nonce));
+}
+
+void SessionServer::Impl::on_auth(Peer& peer, const Auth& auth) {
+  const uint32_t ip = peer.enet->address.host;
+  const int64_t now = monotonic_ns();
+  if (guesses.size() > 4096) std::erase_if(guesses, [&](const auto& kv) { return kv.second.blocked_until_ns < now; });
+  Guesses& g = guesses[ip];
+  if (now < g.blocked_until_ns) {
+    reject(peer, RejectReason::WrongPassword,
+           "too many wrong passwords from this address: wait a few seconds, then try the right one");
+    return;
+  }
+  auto proof = handshake->verify(peer.client_nonce, peer.server_nonce, auth);
+  if (!proof) {
+    if (++g.wrong > kFreeGuesses) {
+      const int over = std::min(g.wrong - kFreeGuesses, 6);
+      g.blocked_until_ns = now + (kGuessPenaltyNs << (over - 1));
+    }
+    reject(peer, RejectReason::WrongPassword,
+           "wrong password: ask the host for the session's password (Password field, or --password-file)");
+    return;
+  }
+  guesses.erase(ip);
+  std::vector<ENetPeer*> replaced;
+  for (auto& [enet, other] : peers) {
+    if (!other.authed || other.name != peer.name) continue;
+    if (other.enet->address.host != ip) {
+      reject(peer, RejectReason::NameInUse,
+             "the name '" + peer.name + "' is taken in this session: choose another with --name");
+      return;
+    }
+    replaced.push_back(enet);  // the same node back before its old connection timed out
+  }
+  for (ENetPeer* old : replaced) {
+    LS_INFO("session: '{}' reconnected from {}; its old connection is closed", printable(peer.name), peer.address);
+    enet_peer_reset(old);  // no DISCONNECT event follows a reset
+    peers.erase(old);
+  }
+  peer.id = next_id++;
+  peer.stage = Stage::Authed;
+  peer.authed = true;
+  send(peer, kControlChannel, Welcome{peer.id, *proof, snapshot()});
+  LS_INFO("session: '{}' joined from {} (node {})", printable(peer.name), peer.address, peer.id);
+  table_soon(monotonic_ns());
+}
+
+void SessionServer::Impl::on_restore(Peer& peer, const TransportWire& restore) {
+  // A node that played on while this server was down (it restarted and lost its state):
+  // only before any command, only from a node that may drive playback, only a valid state.
+  if (!fresh) {
+    complain(peer, "state restore refused: the session already has its state");
+    return;
+  }
+  if (params.control == ControlPolicy::HostOnly && !is_host(peer)) {
+    complain(peer, "state restore refused: only the host controls playback");
+    return;
+  }
+  if (const std::string why = transport_problem(restore, params.media); !why.empty()) {
+    complain(peer, "state restore refused: " + why);
+    return;
+  }
+  fresh = false;
+  transport = restore;
+  LS_INFO("session: state restored from '{}' (serial {})", printable(peer.name), transport.serial);
+  broadcast_state(0, peer.id);
+}
+
+void SessionServer::Impl::kick(uint32_t node_id) {
+  for (auto& [enet, other] : peers) {
+    if (!other.authed || other.id != node_id) continue;
+    banned_names.insert({enet->address.host, other.name});
+    banned_ports.insert({enet->address.host, enet->address.port});
+    LS_INFO("session: the host removed '{}' ({}); it cannot rejoin this session", printable(other.name), other.address);
+    reject(other, RejectReason::Kicked, "removed from the session by the host");
   }
 }
 
 void SessionServer::Impl::handle_command(Peer& peer, const Command& command) {
   if (params.control == ControlPolicy::HostOnly &&
       !is_host(peer)) {
-    LS_INFO("session: ignored {} from '{}': only the host controls playback", to_string(command.type), peer.name);
+    complain(peer, std::string("ignored ") + to_string(command.type) + ": only the host controls playback");
     return;
   }
   LS_DEBUG("session: {} from '{}'", to_string(command.type), peer.name);
@@ -369,9 +561,9 @@ void SessionServer::Impl::apply(const Command& c, int64_t eff) {
       break;
     }
     case CommandType::Rate:
-      if (!(c.rate > 0.0) || c.rate > 16.0) return;
+      if (!std::isfinite(c.rate) || !(c.rate > 0.0)) return;
       t.position_ns = now_pos;
-      t.rate = c.rate;
+      t.rate = std::clamp(c.rate, kMinRate, kMaxRate);  // as a local node does
       break;
     case CommandType::Loop:
       change_loop(t, c.loop, t.loop_in_ns, t.loop_out_ns, eff, duration);

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "net/protocol/messages.h"
+
 namespace lockstep::net {
 
 namespace {
@@ -26,6 +28,17 @@ EnetLibrary::~EnetLibrary() {
   if (--g_library_users == 0) enet_deinitialize();
 }
 
+namespace {
+
+/// No packet larger than the protocol's own bound is reassembled, and a peer may not make
+/// ENet hold more than a few of them (ENet's defaults: 32 MiB each, 32 MiB waiting).
+void limit_host(ENetHost* host) {
+  host->maximumPacketSize = kMaxPacketBytes;
+  host->maximumWaitingData = 4 * kMaxPacketBytes;
+}
+
+}  // namespace
+
 Result<EnetHostPtr> listen_udp(int port, size_t max_peers) {
   ENetAddress address{};
   address.host = ENET_HOST_ANY;
@@ -43,12 +56,14 @@ Result<EnetHostPtr> listen_udp(int port, size_t max_peers) {
                         "port above 1024");
     return make_error(where + (err ? std::strerror(err) : "ENet could not create the host"));
   }
+  limit_host(host);
   return EnetHostPtr(host);
 }
 
 Result<EnetHostPtr> client_host() {
   ENetHost* host = enet_host_create(nullptr, 1, kChannelCount, 0, 0);
   if (!host) return make_error(std::string("cannot open a UDP socket: ") + std::strerror(errno));
+  limit_host(host);
   return EnetHostPtr(host);
 }
 

@@ -159,3 +159,32 @@ TEST(TransportLoopRange, TransportSetLoopRangeAppliesTheSameRule) {
 
 }  // namespace
 }  // namespace lockstep
+
+namespace lockstep {
+namespace {
+
+TEST(TransportArithmetic, AnyValuesGiveADefinedPositionAndTime) {
+  // A state from the network is range-checked first; the arithmetic must still be defined
+  // for anything (rate 1e300 once froze every node and was undefined behaviour).
+  TransportState s;
+  s.paused = false;
+  s.rate = 1e300;
+  s.anchor_ns = INT64_MIN + 5;
+  s.position_ns = INT64_MAX - 5;
+  EXPECT_EQ(s.position_at(INT64_MAX), INT64_MAX);
+  s.rate = -1e300;  // the step saturates at -9e18, the sum is then exact
+  EXPECT_EQ(s.position_at(INT64_MAX), INT64_MAX - 5 - 9'000'000'000'000'000'000);
+  s.rate = 1.0 / 16;
+  EXPECT_EQ(s.time_of(INT64_MIN), INT64_MIN);
+  // Ordinary values are exactly what the plain formula gives.
+  TransportState t;
+  t.paused = false;
+  t.rate = 1.5;
+  t.anchor_ns = 1'000'000'000;
+  t.position_ns = 2'000'000'000;
+  EXPECT_EQ(t.position_at(3'000'000'000), 2'000'000'000 + 3'000'000'000);
+  EXPECT_EQ(t.time_of(5'000'000'000), 3'000'000'000);
+}
+
+}  // namespace
+}  // namespace lockstep

@@ -9,6 +9,7 @@
 #include "net/protocol_version.h"
 #include "net/session/session_client.h"
 #include "net/session/session_server.h"
+#include "net/transport/cookie_gate.h"
 #include "net/transport/enet_transport.h"
 
 namespace lockstep::net {
@@ -82,7 +83,15 @@ TEST(Handshake, AnotherProtocolVersionIsRefusedWithBothVersions) {
   auto host = client_host();
   ASSERT_TRUE(lib && host);
   auto address = resolve(Endpoint{"127.0.0.1", port_for(3)});
-  ENetPeer* peer = enet_host_connect(host->get(), &*address, kChannelCount, 0);
+  CookieJar jar;  // a client of any version asks for its cookie first
+  jar.install(host->get());
+  jar.request(*address);
+  for (int i = 0; i < 100 && !jar.cookie(); ++i) {
+    ENetEvent ev;
+    enet_host_service(host->get(), &ev, 10);
+  }
+  ASSERT_TRUE(jar.cookie()) << "no cookie from the server";
+  ENetPeer* peer = enet_host_connect(host->get(), &*address, kChannelCount, *jar.cookie());
   std::optional<Reject> reject;
   const int64_t deadline = monotonic_ns() + 5 * kNsPerSec;
   while (!reject && monotonic_ns() < deadline) {

@@ -1,5 +1,6 @@
-// Finding the session's files on a node: exact path, path mapping, basename in a media
-// folder, missing, and a file that is not the same.
+// Finding the session's files on a node: path mapping, name in a media folder, the server's
+// own path only when trusted, missing, a file that is not the same; and what a hostile
+// server cannot make a node open or tell.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -32,7 +33,8 @@ std::string write_file(const std::string& path, const std::string& content) {
 class MediaMatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root = test::scratch_dir("media_match");
+    // One folder per test: ctest runs them in parallel.
+    root = test::scratch_dir(std::string("media_match_") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root);
     server_file = write_file(root + "/server/show/reel1.mov", std::string(200000, 'a') + "end");
     auto e = describe_media(server_file, fake_probe);
@@ -43,10 +45,81 @@ class MediaMatchTest : public ::testing::Test {
   MediaEntry entry;
 };
 
-TEST_F(MediaMatchTest, ExactPathIsFound) {
-  const MediaMatch m = resolve_media(0, entry, {}, fake_probe);
+TEST_F(MediaMatchTest, TheServersOwnPathIsOpenedOnlyWhenTrusted) {
+  MediaMatch m = resolve_media(0, entry, {}, fake_probe);
+  EXPECT_EQ(m.status, MatchStatus::Missing) << "opened the server's path without being asked to";
+  MatchRules trusted;
+  trusted.trust_server_paths = true;
+  m = resolve_media(0, entry, trusted, fake_probe);
   EXPECT_EQ(m.status, MatchStatus::Found);
   EXPECT_EQ(m.local_path, entry.path);
+}
+
+/// A probe that records every path it was asked to open.
+struct RecordingProbe {
+  std::vector<std::string>* opened;
+  Result<MediaEntry> operator()(const std::string& path) const {
+    opened->push_back(path);
+    return fake_probe(path);
+  }
+};
+
+TEST_F(MediaMatchTest, AHostileServerCannotMakeANodeOpenFilesOutsideItsFolders) {
+  const std::string secret = write_file(root + "/home/.ssh/id_ed25519", "PRIVATE KEY");
+  write_file(root + "/home/.bashrc", "alias x=y");
+  MatchRules rules;
+  rules.media_dirs.push_back(root + "/home/media");
+  rules.mappings.push_back(*parse_path_mapping("/mnt/show=" + root + "/home/media"));
+  std::vector<std::string> opened;
+  const RecordingProbe probe{&opened};
+  struct Ask {
+    std::string name, path;
+  };
+  const std::vector<Ask> asks = {
+      {"../.bashrc", "/mnt/other/x"},                  // climbs out of the media folder
+      {"../../../etc/passwd", "/etc/passwd"},          // and to the system
+      {".ssh/id_ed25519", "/mnt/other/y"},             // a separator in a name
+      {"/etc/shadow", "/etc/shadow"},                  // absolute as a name
+      {"shadow", "/etc/shadow"},                       // the server's own path, untrusted
+      {"id_ed25519", "/mnt/show/../.ssh/id_ed25519"},  // a mapping climbing out with ..
+      {"..", "/mnt/show/.."},                          // a folder
+      {"reel\n[info] forged", "/mnt/other/z"},        // control characters
+  };
+  for (const auto& a : asks) {
+    MediaEntry e = entry;
+    e.name = a.name;
+    e.path = a.path;
+    const MediaMatch m = resolve_media(0, e, rules, probe);
+    EXPECT_EQ(m.status, MatchStatus::Missing) << a.name << " / " << a.path;
+    const auto report = report_for_server({m}, rules);
+    EXPECT_TRUE(report[0].local_path.empty() && report[0].detail.empty()) << "details went back to the server";
+  }
+  EXPECT_TRUE(opened.empty()) << "opened " << opened.front();
+  // A bad name is explained to the node's user.
+  MediaEntry e = entry;
+  e.name = "../../../etc/passwd";
+  EXPECT_NE(resolve_media(0, e, rules, probe).detail.find("not a plain file name"), std::string::npos);
+}
+
+TEST_F(MediaMatchTest, OnlyTheStatusGoesBackUnlessTheNodeSharesDetails) {
+  MatchRules rules;
+  rules.media_dirs.push_back(root + "/server/show");
+  const MediaMatch m = resolve_media(0, entry, rules, fake_probe);
+  ASSERT_EQ(m.status, MatchStatus::Found);
+  const auto plain = report_for_server({m}, rules);
+  EXPECT_EQ(plain[0].status, MatchStatus::Found);
+  EXPECT_TRUE(plain[0].local_path.empty());
+  rules.share_details = true;
+  EXPECT_EQ(report_for_server({m}, rules)[0].local_path, m.local_path);
+}
+
+TEST_F(MediaMatchTest, AMappingMapsWholeFolderNamesOnly) {
+  entry.path = "/mnt/showreel/reel1.mov";
+  write_file(root + "/local/reel/reel1.mov", std::string(200000, 'a') + "end");
+  MatchRules rules;
+  rules.mappings.push_back(*parse_path_mapping("/mnt/show=" + root + "/local"));
+  EXPECT_EQ(resolve_media(0, entry, rules, fake_probe).status, MatchStatus::Missing)
+      << "/mnt/show mapped /mnt/showreel";
 }
 
 TEST_F(MediaMatchTest, PathMappingAndBasenameInAMediaFolder) {

@@ -435,9 +435,14 @@ TEST(OverlayWindow, HostMapsMediaSetsLatencyAndKicksFromThePanels) {
   const std::string client_copy = dir + "/client-media/show.mp4";
   fs::copy_file(clip, server_copy, fs::copy_options::overwrite_existing);
   fs::copy_file(clip, client_copy, fs::copy_options::overwrite_existing);
+  // The client plays another file from another folder (the folder of the file a node plays
+  // is one of its media folders: the session's file must not be found there by name).
+  fs::create_directories(dir + "/client-play");
+  const std::string client_play = dir + "/client-play/other.mp4";
+  fs::copy_file(clip, client_play, fs::copy_options::overwrite_existing);
   const int port = test_port(2);
   UiNode a(dir, "server", server_copy, 0);
-  UiNode b(dir, "client", client_copy, 1280);
+  UiNode b(dir, "client", client_play, 1280);
   ASSERT_TRUE(a.ok() && b.ok()) << "the windows did not open; see " << dir;
 
   a.select_role("server");
@@ -445,8 +450,8 @@ TEST(OverlayWindow, HostMapsMediaSetsLatencyAndKicksFromThePanels) {
   a.click("net.create");
   json sa = a.wait_for([](const json& s) { return phase(s) == "listening"; }, 10);
   ASSERT_EQ(phase(sa), "listening") << sa.dump(1);
-  // The server's path no longer exists here (its player keeps the file open): the client
-  // must find the file through a path mapping.
+  // The server's path is never opened by a client that did not opt in (and no longer exists
+  // here: its player keeps the file open): the client must find it through a path mapping.
   fs::remove(server_copy);
 
   b.select_role("client");

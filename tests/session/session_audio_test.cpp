@@ -142,7 +142,7 @@ TEST(SessionAudio, TwoNodesMarksLineUpWithinOneMillisecond) {
   auto node = [&](const std::string& name, const std::string& sink, const std::string& sim,
                   std::vector<std::string> extra) {
     std::vector<std::string> argv{test::player_path(), "join", addr, "--headless", "--name", name,
-                                  "--duration", "8"};
+                                  "--duration", "8", "--media-dir", test::clip_dir()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<ChildProcess>(argv, dir + "/" + name + ".out", env_for(sink, sim));
   };

@@ -54,7 +54,8 @@ TEST(SessionMedia, LoadSwitchesEveryNodeToTheSameFrameOfTheNewFile) {
     const std::string log = dir + "/" + name + ".jsonl";
     fs::remove(log);
     std::vector<std::string> argv{test::player_path(), "join", addr, "--headless", "--audio-device", "none",
-                                  "--verify-frames", "--present-log", log, "--name", name, "--duration", "9"};
+                                  "--verify-frames", "--present-log", log, "--name", name, "--duration", "9",
+                                  "--media-dir", test::clip_dir()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<ChildProcess>(argv, dir + "/" + name + ".out");
   };

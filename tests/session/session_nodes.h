@@ -40,7 +40,8 @@ inline NodeRun start_node(const std::string& dir, const std::string& name, const
   std::filesystem::remove(n.log);
   std::vector<std::string> argv{player_path(), "join",    address,  "--headless", "--audio-device",
                                 "none",        "--verify-frames",   "--present-log", n.log,
-                                "--name",      name,      "--duration", std::to_string(duration_s)};
+                                "--name",      name,      "--duration", std::to_string(duration_s),
+                                "--media-dir", clip_dir()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   std::vector<std::string> env;
   if (!sim.empty()) env.push_back("LOCKSTEP_SIM_CLOCK=" + sim);

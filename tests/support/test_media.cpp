@@ -65,6 +65,8 @@ int ChildProcess::wait(double timeout_s) {
   return -1;
 }
 
+std::string clip_dir() { return fs::path(LOCKSTEP_TEST_MEDIA).string(); }
+
 std::string scratch_dir(const std::string& test_name) {
   fs::path dir = fs::path(LOCKSTEP_TEST_MEDIA) / "scratch" / test_name;
   fs::create_directories(dir);

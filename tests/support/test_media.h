@@ -14,6 +14,8 @@ std::string clip(const std::string& name, const std::vector<std::string>& mkclip
 
 /// Folder for a test's own scratch files (created, under the build tree).
 std::string scratch_dir(const std::string& test_name);
+/// The folder where clip() puts its clips: session nodes find the session's files there.
+std::string clip_dir();
 
 struct ProcessResult {
   int exit_code = -1;   // exit status, or 128+signal

@@ -1,0 +1,507 @@
+// Attacks on a session, as an outsider on the internet would make them, over real UDP on
+// loopback: the attacker speaks raw ENet from 127.0.0.2 (another address of this machine),
+// the server is a real `lockstep serve` process (or, where the test plays the server, a raw
+// ENet host), and a legitimate node must still join. Each test is bounded in count and time.
+#include <enet/protocol.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include "net/session/session_client.h"
+#include "net/session/session_server.h"
+#include "net/session/wire_checks.h"
+#include "net/transport/cookie_gate.h"
+#include "session/hostile_peer.h"
+#include "session/session_nodes.h"
+#include "support/test_media.h"
+
+namespace lockstep {
+namespace {
+
+namespace fs = std::filesystem;
+using net::ClientPhase;
+using test::ChildProcess;
+using test::HostilePeers;
+
+int port_for(int k) { return test::session_port(29000, k); }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+/// Resident memory of a process, KiB.
+long rss_kib(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "VmRSS:") {
+      long kib = 0;
+      in >> kib;
+      return kib;
+    }
+    std::string rest;
+    std::getline(in, rest);
+  }
+  return -1;
+}
+
+bool running(ChildProcess& p) { return p.wait(0.0) == -1 && ::kill(p.pid(), 0) == 0; }
+
+struct Server {
+  std::string dir;
+  std::unique_ptr<ChildProcess> process;
+  std::string log() const { return read_file(dir + "/server.out"); }
+};
+
+Server serve(const std::string& test, int port, std::vector<std::string> extra = {}) {
+  Server s;
+  s.dir = test::scratch_dir(test);
+  std::vector<std::string> argv{test::player_path(), "serve", "--port", std::to_string(port), test::session_clip(),
+                                "--duration", "40"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  s.process = std::make_unique<ChildProcess>(argv, s.dir + "/server.out");
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  return s;
+}
+
+/// A real node's session client (in this process, over UDP from 127.0.0.1), recording
+/// every state it is given.
+struct Node {
+  std::unique_ptr<net::SessionClient> client;
+  std::mutex mutex;
+  std::vector<net::TransportWire> states;  // protected by mutex
+};
+
+std::unique_ptr<Node> join(int port, const std::string& name, std::optional<std::string> password = {}) {
+  auto n = std::make_unique<Node>();
+  net::SessionClientParams p;
+  p.server = net::Endpoint{"127.0.0.1", port};
+  p.name = name;
+  p.password = password;
+  p.probe = [](const std::string&) -> Result<net::MediaEntry> { return make_error("not probed in this test"); };
+  net::SessionEvents ev;
+  Node* raw = n.get();
+  ev.on_welcome = [raw](const net::SessionSnapshot& s, const std::vector<net::MediaMatch>&) {
+    std::lock_guard lock(raw->mutex);
+    raw->states.push_back(s.transport);
+  };
+  ev.on_state = [raw](const net::TransportWire& t) {
+    std::lock_guard lock(raw->mutex);
+    raw->states.push_back(t);
+  };
+  auto c = net::SessionClient::start(p, ev);
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error());
+  if (c.ok()) n->client = std::move(c.value());
+  return n;
+}
+
+/// Seconds until `node` is connected, or -1 after `limit_s`.
+double seconds_to_join(Node& node, double limit_s, HostilePeers* keep_pumping = nullptr) {
+  const int64_t t0 = monotonic_ns();
+  while (monotonic_ns() - t0 < int64_t(limit_s * 1e9)) {
+    if (node.client->phase() == ClientPhase::Connected) return double(monotonic_ns() - t0) / 1e9;
+    if (node.client->phase() == ClientPhase::Failed) return -1;
+    if (keep_pumping) keep_pumping->pump(0.02);
+    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+TEST(Attack, IdleConnectionsThatNeverLogInLockNobodyOut) {
+  const int port = port_for(0);
+  Server server = serve("attack_idle", port);
+  HostilePeers attacker("127.0.0.2", 300);
+  ASSERT_TRUE(attacker.ok());
+  attacker.connect(port, 300);  // every slot, and never a Hello
+  attacker.pump(1.5);
+  auto node = join(port, "real-node");
+  const double took = seconds_to_join(*node, 8, &attacker);
+  std::printf("300 idle connections: a real node joined in %.2f s\n", took);
+  EXPECT_GE(took, 0.0) << node->client->status_line();
+  EXPECT_LE(took, 5.0);
+  attacker.pump(6.0);  // past the login deadline
+  EXPECT_TRUE(running(*server.process));
+  const std::string log = server.log();
+  EXPECT_NE(log.find("did not log in"), std::string::npos) << log;
+  // Rate-limited: a handful of lines, not one per connection.
+  size_t lines = 0;
+  for (size_t at = log.find("127.0.0.2"); at != std::string::npos; at = log.find("127.0.0.2", at + 1)) ++lines;
+  EXPECT_LT(lines, 40u) << log;
+}
+
+/// A UDP socket on `ip` (a loopback address), any port.
+int udp_socket_on(const char* ip) {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  inet_pton(AF_INET, ip, &a.sin_addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/// What ENet sends to open a connection (a CONNECT command), with `data` = 0.
+std::vector<uint8_t> enet_connect_datagram(uint32_t connect_id) {
+  std::vector<uint8_t> d(4 + sizeof(ENetProtocolConnect), 0);
+  const uint16_t peer = ENET_HOST_TO_NET_16(uint16_t(int(ENET_PROTOCOL_MAXIMUM_PEER_ID) | int(ENET_PROTOCOL_HEADER_FLAG_SENT_TIME)));
+  std::memcpy(d.data(), &peer, 2);
+  ENetProtocolConnect c{};
+  c.header.command = uint8_t(int(ENET_PROTOCOL_COMMAND_CONNECT) | int(ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE));
+  c.header.channelID = 0xFF;
+  c.header.reliableSequenceNumber = ENET_HOST_TO_NET_16(1);
+  c.mtu = ENET_HOST_TO_NET_32(1400);
+  c.windowSize = ENET_HOST_TO_NET_32(32768);
+  c.channelCount = ENET_HOST_TO_NET_32(net::kChannelCount);
+  c.packetThrottleInterval = ENET_HOST_TO_NET_32(5000);
+  c.packetThrottleAcceleration = ENET_HOST_TO_NET_32(2);
+  c.packetThrottleDeceleration = ENET_HOST_TO_NET_32(2);
+  c.connectID = connect_id;
+  std::memcpy(d.data() + 4, &c, sizeof c);
+  return d;
+}
+
+TEST(Attack, AHalfOpenFloodFromManySourcesGetsNothingBackAndLocksNobodyOut) {
+  const int port = port_for(7);
+  Server server = serve("attack_half_open", port);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(uint16_t(port));
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  // 400 source ports: what spoofed sources look like from the server.
+  std::vector<int> fds;
+  size_t sent = 0, back = 0;
+  for (int i = 0; i < 400; ++i) {
+    const int fd = udp_socket_on("127.0.0.3");
+    ASSERT_GE(fd, 0);
+    fds.push_back(fd);
+    const auto d = enet_connect_datagram(uint32_t(i + 1));
+    sent += size_t(sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to));
+  }
+  // A cookie request too small to be answered, and one that is.
+  std::vector<uint8_t> small{'L', 'S', 'C', 'Q', 0, 0, 0, 0};
+  sent += size_t(sendto(fds[0], small.data(), small.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to));
+  auto node = join(port, "real-node");
+  const double took = seconds_to_join(*node, 6);
+  const int64_t end = monotonic_ns() + kNsPerSec;
+  while (monotonic_ns() < end) {
+    for (int fd : fds) {
+      uint8_t buf[2048];
+      for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) back += size_t(n);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::vector<uint8_t> request(net::kCookieRequestBytes, 0);
+  std::memcpy(request.data(), "LSCQ", 4);
+  sendto(fds[1], request.data(), request.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  pollfd pfd{fds[1], POLLIN, 0};
+  uint8_t reply[64];
+  const ssize_t got = poll(&pfd, 1, 1000) > 0 ? recv(fds[1], reply, sizeof reply, 0) : -1;
+  for (int fd : fds) close(fd);
+  std::printf("half-open flood: %zu bytes sent, %zu bytes back; a real node joined in %.2f s\n", sent, back, took);
+  EXPECT_EQ(back, 0u) << "the server answered connects that carried no cookie";
+  EXPECT_GE(took, 0.0) << node->client->status_line();
+  EXPECT_LE(took, 5.0);
+  EXPECT_EQ(got, ssize_t(net::kCookieReplyBytes)) << "a full-size cookie request was not answered";
+  EXPECT_LT(got, ssize_t(request.size()));
+  EXPECT_TRUE(running(*server.process));
+}
+
+TEST(Attack, OversizedPacketsBeforeLoginAreNeverReassembled) {
+  const int port = port_for(1);
+  Server server = serve("attack_oversized", port);
+  HostilePeers attacker("127.0.0.2", 4);
+  ASSERT_TRUE(attacker.ok());
+  attacker.connect(port, 4);
+  attacker.pump(0.5);
+  const long before = rss_kib(server.process->pid());
+  std::vector<uint8_t> huge(4 * 1024 * 1024, 0x4c);
+  for (int i = 0; i < 10; ++i)
+    for (ENetPeer* p : attacker.peers()) attacker.send_raw(p, huge);
+  attacker.pump(3.0);
+  const long after = rss_kib(server.process->pid());
+  std::printf("server RSS %ld KiB -> %ld KiB after 40 packets of 4 MiB\n", before, after);
+  EXPECT_LT(after - before, 16 * 1024) << "the server held the attacker's packets";
+  EXPECT_TRUE(running(*server.process));
+  auto node = join(port, "real-node");
+  EXPECT_GE(seconds_to_join(*node, 5), 0.0) << node->client->status_line();
+}
+
+TEST(Attack, ForgedRestoreAndOutOfRangeValuesNeverReachTheNodes) {
+  const int port = port_for(2);
+  {
+    // Host-controlled: a joined client may neither restore a state nor command.
+    net::SessionServerParams sp;
+    sp.port = port;
+    sp.control = net::ControlPolicy::HostOnly;
+    sp.media.resize(1);
+    sp.media[0].name = "clip.mp4";
+    sp.media[0].fps_num = 30;
+    sp.media[0].frame_count = 360;
+    sp.media[0].duration_ns = 12'000'000'000;
+    auto server = net::SessionServer::start(sp);
+    ASSERT_TRUE(server.ok()) << server.error();
+    HostilePeers attacker("127.0.0.2", 1);
+    attacker.connect(port, 1);
+    attacker.pump(0.3);
+    ASSERT_TRUE(attacker.login(attacker.peers()[0], "mallory"));
+    net::TransportWire forged;
+    forged.rate = 1e300;
+    forged.paused = false;
+    forged.serial = 7;
+    attacker.send(attacker.peers()[0], net::StateUpdate{0, 0, forged});
+    forged.rate = 2.0;  // a valid state, from a node that may not give one
+    attacker.send(attacker.peers()[0], net::StateUpdate{0, 0, forged});
+    attacker.send(attacker.peers()[0], net::Command{1, net::CommandType::Play});
+    attacker.flush();
+    attacker.pump(0.5);
+    auto node = join(port, "real-node");
+    ASSERT_GE(seconds_to_join(*node, 5), 0.0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::lock_guard lock(node->mutex);
+    ASSERT_FALSE(node->states.empty());
+    for (const auto& s : node->states) {
+      EXPECT_EQ(s.rate, 1.0);
+      EXPECT_TRUE(s.paused) << "a client's state or command was obeyed under --control host";
+      EXPECT_EQ(s.serial, 0u);
+    }
+  }
+  {
+    // Anyone may command: every value is range-checked and every state stays a valid one.
+    Server server = serve("attack_values", port + 1);
+    auto node = join(port + 1, "real-node");
+    ASSERT_GE(seconds_to_join(*node, 5), 0.0);
+    HostilePeers attacker("127.0.0.2", 1);
+    attacker.connect(port + 1, 1);
+    attacker.pump(0.3);
+    ENetPeer* p = attacker.peers()[0];
+    ASSERT_TRUE(attacker.login(p, "mallory"));
+    net::TransportWire forged;
+    forged.rate = 1e300;
+    attacker.send(p, net::StateUpdate{0, 0, forged});  // a restore with an impossible state
+    uint32_t id = 1;
+    auto cmd = [&](net::CommandType t) {
+      net::Command c;
+      c.command_id = id++;
+      c.type = t;
+      return c;
+    };
+    net::Command c = cmd(net::CommandType::Rate);
+    c.rate = 1e300;
+    attacker.send(p, c);
+    c = cmd(net::CommandType::Rate);
+    c.rate = 1e-300;
+    attacker.send(p, c);
+    c = cmd(net::CommandType::Seek);
+    c.position_ns = INT64_MAX;
+    attacker.send(p, c);
+    c = cmd(net::CommandType::Step);
+    c.frames = INT32_MIN;
+    attacker.send(p, c);
+    c = cmd(net::CommandType::LoopRange);
+    c.position_ns = -5;
+    c.loop_out_ns = INT64_MAX;
+    attacker.send(p, c);
+    c = cmd(net::CommandType::Load);
+    c.media_index = 99;
+    attacker.send(p, c);
+    attacker.send(p, cmd(net::CommandType::Play));
+    attacker.flush();
+    attacker.pump(1.0);
+    EXPECT_TRUE(running(*server.process));
+    std::lock_guard lock(node->mutex);
+    ASSERT_GE(node->states.size(), 2u);
+    std::vector<net::MediaEntry> media(1);
+    media[0].fps_num = 30;
+    media[0].fps_den = 1;
+    media[0].frame_count = 360;
+    media[0].duration_ns = 12'000'000'000;
+    for (const auto& s : node->states) EXPECT_EQ(net::transport_problem(s, media), "") << "rate " << s.rate;
+    EXPECT_EQ(node->states.back().rate, 1.0 / 16);  // 1e300 → 16, then 1e-300 → 1/16
+  }
+}
+
+TEST(Attack, ARogueServerLearnsNothingOfTheNodesDisk) {
+  const int port = port_for(3);
+  auto lib = net::EnetLibrary::acquire();
+  ASSERT_TRUE(lib.ok());
+  auto rogue = net::listen_udp(port, 4);
+  ASSERT_TRUE(rogue.ok()) << rogue.error();
+  const std::string dir = test::scratch_dir("attack_rogue_server");
+  fs::create_directories(dir + "/media");
+  std::ofstream(dir + "/media/reel.mp4") << "not really a film";
+  std::mutex mutex;
+  std::vector<std::string> opened;
+  int states_taken = 0;
+  net::SessionClientParams p;
+  p.server = net::Endpoint{"127.0.0.1", port};
+  p.name = "victim";
+  p.rules.media_dirs = {dir + "/media"};
+  p.probe = [&](const std::string& path) -> Result<net::MediaEntry> {
+    std::lock_guard lock(mutex);
+    opened.push_back(path);
+    return make_error("probe refused in this test");
+  };
+  net::SessionEvents ev;
+  ev.on_state = [&](const net::TransportWire&) {
+    std::lock_guard lock(mutex);
+    ++states_taken;
+  };
+  ev.on_welcome = [&](const net::SessionSnapshot&, const std::vector<net::MediaMatch>&) {
+    std::lock_guard lock(mutex);
+    ++states_taken;
+  };
+  auto client = net::SessionClient::start(p, ev);
+  ASSERT_TRUE(client.ok());
+  auto media = [](const std::string& name, const std::string& path) {
+    net::MediaEntry m;
+    m.name = name;
+    m.path = path;
+    m.fps_num = 30;
+    m.frame_count = 10;
+    return m;
+  };
+  const std::string home = getenv("HOME") ? getenv("HOME") : "/root";
+  net::SessionSnapshot snap;
+  snap.media = {media("../../../etc/passwd", "/etc/passwd"), media("shadow", "/etc/shadow"),
+                media(".bashrc", home + "/.bashrc"), media(".ssh/id_ed25519", home + "/.ssh/id_ed25519"),
+                media("reel.mp4", "/srv/show/reel.mp4")};
+  std::optional<net::MediaReport> report;
+  const int64_t end = monotonic_ns() + 5 * kNsPerSec;
+  ENetPeer* victim = nullptr;
+  auto send = [&](const net::Message& m) {
+    net::send_bytes(victim, net::kControlChannel, *net::encode(m));
+    enet_host_flush(rogue->get());
+  };
+  while (!report && monotonic_ns() < end) {
+    ENetEvent e;
+    if (enet_host_service(rogue->get(), &e, 10) <= 0) continue;
+    if (e.type == ENET_EVENT_TYPE_CONNECT) victim = e.peer;
+    if (e.type != ENET_EVENT_TYPE_RECEIVE) continue;
+    auto m = net::decode({e.packet->data, e.packet->dataLength});
+    enet_packet_destroy(e.packet);
+    if (!m) continue;
+    if (std::get_if<net::Hello>(&*m)) {
+      // Before any Welcome: a state and a table the client must not take.
+      net::TransportWire early;
+      early.paused = false;
+      send(net::StateUpdate{1, 1, early});
+      send(net::PeerTable{});
+      send(net::Challenge{});
+    } else if (std::get_if<net::Auth>(&*m)) {
+      send(net::Welcome{1, net::Proof{}, snap});
+      net::TransportWire wild;
+      wild.rate = 1e300;
+      send(net::StateUpdate{2, 1, wild});
+    } else if (auto* r = std::get_if<net::MediaReport>(&*m)) {
+      report = *r;
+    }
+  }
+  ASSERT_TRUE(report) << "no media report: " << (*client)->status_line();
+  for (const auto& match : report->matches) {
+    EXPECT_TRUE(match.local_path.empty()) << match.local_path;
+    EXPECT_TRUE(match.detail.empty()) << match.detail;
+    if (match.media_index < 4) {
+      EXPECT_EQ(match.status, net::MatchStatus::Missing);
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(opened.size(), 1u) << "opened " << opened.front();
+  EXPECT_EQ(opened[0], dir + "/media/reel.mp4");
+  EXPECT_EQ(states_taken, 1) << "took a state before Welcome, or an impossible one after";
+}
+
+TEST(Attack, PasswordGuessesAreThrottledPerAddress) {
+  const int port = port_for(4);
+  const std::string dir = test::scratch_dir("attack_guess");
+  std::ofstream(dir + "/pw") << "correct horse battery\n";
+  Server server = serve("attack_guess", port, {"--password-file", dir + "/pw"});
+  int wrong = 0, throttled = 0;
+  const int64_t end = monotonic_ns() + 6 * kNsPerSec;
+  for (int i = 0; i < 40 && monotonic_ns() < end; ++i) {
+    auto guess = join(port, "guesser", "guess-" + std::to_string(i));
+    seconds_to_join(*guess, 5);
+    const std::string why = guess->client->final_error();
+    if (why.find("too many wrong passwords") != std::string::npos) ++throttled;
+    else if (why.find("wrong password") != std::string::npos) ++wrong;
+  }
+  std::printf("6 s of guessing: %d passwords checked, %d attempts throttled\n", wrong, throttled);
+  EXPECT_GT(throttled, 0);
+  EXPECT_LE(wrong, 3 + 4);  // 3 free, then one per penalty (1, 2, 4 s ...)
+  EXPECT_TRUE(running(*server.process));
+}
+
+TEST(Attack, BadNamesBigReportsAndRepeatedHellosAreRefused) {
+  const int port = port_for(5);
+  Server server = serve("attack_protocol", port);
+  auto node = join(port, "real-node");
+  ASSERT_GE(seconds_to_join(*node, 5), 0.0);
+  HostilePeers attacker("127.0.0.2", 3);
+  attacker.connect(port, 3);
+  attacker.pump(0.3);
+  const auto& ps = attacker.peers();
+  EXPECT_FALSE(attacker.login(ps[0], "evil\n[info] session: 'admin' joined")) << "a name with a newline was let in";
+  EXPECT_FALSE(attacker.login(ps[1], "real-node")) << "a second node took a name in use";
+  ASSERT_TRUE(attacker.login(ps[2], "big"));
+  net::MediaReport big;
+  big.matches.resize(1000);
+  for (uint32_t i = 0; i < 1000; ++i) big.matches[i].media_index = i;
+  attacker.send(ps[2], big);
+  net::Hello again{uint16_t(net::kProtocolVersion), "big", net::Nonce{}, net::NodeRole::Playback};
+  attacker.send(ps[2], again);
+  attacker.flush();
+  int welcomes = 0;
+  for (auto& [from, m] : attacker.pump(1.5)) welcomes += std::get_if<net::Welcome>(&m) != nullptr;
+  EXPECT_EQ(welcomes, 0) << "a second Hello on a logged-in connection was answered";
+  EXPECT_TRUE(running(*server.process));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // a node table
+  for (const auto& row : node->client->peers()) {
+    EXPECT_LE(row.media.size(), 1u) << row.name;
+    EXPECT_EQ(net::node_name_problem(row.name), "") << row.name;
+  }
+  const std::string log = server.log();
+  EXPECT_EQ(log.find("\n[info] session: 'admin'"), std::string::npos) << "a log line was forged:\n" << log;
+}
+
+TEST(Attack, AKickedNodeCannotRejoin) {
+  const int port = port_for(6);
+  net::SessionServerParams sp;
+  sp.port = port;
+  auto server = net::SessionServer::start(sp);
+  ASSERT_TRUE(server.ok()) << server.error();
+  auto host = join(port, "host");
+  ASSERT_GE(seconds_to_join(*host, 5), 0.0);
+  (*server)->set_host_client_port(host->client->local_port());
+  HostilePeers intruder("127.0.0.2", 3);
+  intruder.connect(port, 1);
+  intruder.pump(0.3);
+  ASSERT_TRUE(intruder.login(intruder.peers()[0], "intruder"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // the host sees the table
+  uint32_t id = 0;
+  for (const auto& row : host->client->peers())
+    if (row.name == "intruder") id = row.node_id;
+  ASSERT_NE(id, 0u);
+  host->client->kick(id);
+  intruder.pump(1.0);
+  // Back from the same socket, under the same name or another: refused.
+  intruder.connect(port, 2);
+  intruder.pump(0.3);
+  EXPECT_FALSE(intruder.login(intruder.peers()[1], "intruder"));
+  EXPECT_FALSE(intruder.login(intruder.peers()[2], "someone-else"));
+  auto other = join(port, "other-node");
+  EXPECT_GE(seconds_to_join(*other, 5), 0.0) << "a node from elsewhere was locked out";
+}
+
+}  // namespace
+}  // namespace lockstep
