@@ -88,6 +88,8 @@ int main(int argc, char** argv) {
   join->add_option("--media-dir", session.media_dirs, "Folder to look for the session's files by name (repeatable)");
   join->add_flag("--trust-server-paths", session.trust_server_paths,
                  "Also open the session's files at the server's own paths (a disk shared with the server)");
+  join->add_option("--fingerprint", session.fingerprint,
+                    "The server key's fingerprint (SHA256:…, from the host's log or overlay): join only that server");
   join->add_flag("--share-media-details", session.share_media_details,
                  "Tell the server where each file was found here, and why not (default: the status only)");
   join->add_flag("--play", session.play, "Ask the session to play once this node is ready");

@@ -368,7 +368,8 @@ Status NodeApp::create_server(int port, const std::optional<std::string>& passwo
   link_->server = std::move(server.value());
   link_->addresses = ui::listening_addresses(bound);
   link_role_ = ui::NetRole::Server;
-  LS_INFO("hosting on udp/{}: others run `lockstep join THIS-HOST:{}`", bound, bound);
+  LS_INFO("hosting on udp/{}: others run `lockstep join THIS-HOST:{} --fingerprint {}`", bound, bound,
+          raw->fingerprint());
   return {};
 }
 
@@ -385,8 +386,15 @@ Status NodeApp::connect(const Endpoint& ep, const std::optional<std::string>& pa
   cp.probe = probe_media;
   cp.simulated_clock = *sim;
   cp.rules = rules_;
-  // The host's own node plays the server's files where the server found them.
-  if (local_server) cp.rules.trust_server_paths = true;
+  // The host's own node plays the server's files where the server found them, and knows
+  // its key; others check theirs against --fingerprint or what they remember.
+  if (local_server) {
+    cp.rules.trust_server_paths = true;
+    cp.fingerprint = local_server->fingerprint();
+  } else if (!p_.session.fingerprint.empty()) {
+    cp.fingerprint = p_.session.fingerprint;
+  }
+  cp.known_servers_file = (config_dir() / "known-servers").string();
   Mailbox& box = link->box;
   SessionEvents events;
   events.on_welcome = [&box](const SessionSnapshot& snap, const std::vector<MediaMatch>& matches) {
@@ -628,6 +636,7 @@ ui::UiSnapshot NodeApp::ui_snapshot() const {
   const Link& L = *link_;
   const SessionClient& c = *L.client;
   u.is_server = L.server != nullptr;
+  lv.fingerprint = L.server ? L.server->fingerprint() : c.server_fingerprint();
   if (L.server) {
     lv.phase = ui::LinkPhase::Listening;
     lv.status_line = L.server->status_line();

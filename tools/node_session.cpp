@@ -1,5 +1,7 @@
 #include "tools/node_session.h"
 
+#include "ui/ui_model.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -71,9 +73,15 @@ void stop_on_signals() {
 
 bool interrupted() { return g_interrupted.load(); }
 
+std::filesystem::path config_dir() { return std::filesystem::path(ui::config_path()).parent_path(); }
+
 Result<std::unique_ptr<SessionServer>> start_session_server(const std::vector<std::string>& files,
                                                             const ServerStart& start) {
   SessionServerParams sp;
+  // One key per user, kept: nodes remember it, and a changed key makes them refuse.
+  auto identity = ServerIdentity::load_or_create(config_dir() / "server-key");
+  if (!identity) return make_error(identity.error());
+  sp.identity = std::make_shared<const ServerIdentity>(std::move(identity).value());
   sp.port = start.port > 0 ? start.port : kDefaultPort;
   sp.password = start.password;
   sp.control = start.control == "host" ? ControlPolicy::HostOnly : ControlPolicy::Anyone;
@@ -165,6 +173,7 @@ int run_serve(const std::vector<std::string>& files, const SessionOptions& s, do
     LS_ERROR("{}", server.error());
     return 1;
   }
+  LS_INFO("nodes join with: lockstep join THIS-HOST:{} --fingerprint {}", (*server)->port(), (*server)->fingerprint());
   const int64_t end = duration_s > 0 ? monotonic_ns() + int64_t(duration_s * 1e9) : INT64_MAX;
   std::string last;
   while (!g_interrupted && monotonic_ns() < end) {

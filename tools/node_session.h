@@ -3,6 +3,8 @@
 // and net/ (session server and client); nothing here is reused elsewhere.
 #pragma once
 
+#include <filesystem>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +49,7 @@ struct SessionOptions {
   std::vector<std::string> maps;      // REMOTE=LOCAL
   std::vector<std::string> media_dirs;
   bool trust_server_paths = false;    // also open the server's own paths (a shared disk)
+  std::string fingerprint;            // the server key's fingerprint the user expects
   bool share_media_details = false;   // tell the server where files were found, and why not
   bool play = false;                  // host: start playing once everyone is ready
   bool loop = false;
@@ -67,6 +70,10 @@ struct ScheduledCommand {
 Result<std::vector<ScheduledCommand>> parse_command_schedule(const std::string& text);
 
 // ---- Shared by the node (node_app.cpp) and the dedicated server ----
+
+/// Where this user's lockstep settings live ($XDG_CONFIG_HOME/lockstep): the server key
+/// (server-key) and the servers met before (known-servers).
+std::filesystem::path config_dir();
 
 /// What FFmpeg says about a file, for the session's media list.
 Result<net::MediaEntry> probe_media(const std::string& path);

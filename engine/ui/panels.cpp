@@ -117,6 +117,10 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
 
     ImGui::Separator();
     wrapped(link.status_line.empty() ? default_status(link.phase) : link.status_line);
+    // A tooltip, not another line: the panels must still fit (docs/overlay.md).
+    if (!link.fingerprint.empty() && ImGui::IsItemHovered())
+      ImGui::SetTooltip("Encrypted. Server key %s\n(compare it with the host's: docs/security.md)",
+                        link.fingerprint.c_str());
     if (!link.error.empty()) wrapped(link.error, &kRed);
   }
   ImGui::End();

@@ -115,6 +115,9 @@ struct LinkView {
   std::vector<std::string> addresses;  // Listening: "192.168.1.20:7450" per interface
   std::string reachability;            // Listening: e.g. "LAN only (private addresses): …"
   std::string server_command;          // the `lockstep serve --port P` line for "Dedicated"
+  /// The server key's fingerprint ("SHA256:…"): a server shows its own, a client the one it
+  /// accepted. Compare them by phone or chat to be sure nobody is in between.
+  std::string fingerprint;
 };
 
 /// One node of the session (the peers table).

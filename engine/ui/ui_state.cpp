@@ -160,6 +160,7 @@ json network_json(const UiSnapshot& s, const NetworkForm& form, const FormChecks
             {"port", l.port},
             {"addresses", l.addresses},
             {"reachability", l.reachability},
+            {"fingerprint", l.fingerprint},
             {"server_command", l.server_command.empty()
                                    ? server_command(checks.endpoint_port, !form.password.empty())
                                    : l.server_command}}}};

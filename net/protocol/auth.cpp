@@ -1,5 +1,6 @@
 // libsodium behind the password handshake (auth.h).
 #include <net/protocol/auth.h>
+#include <net/protocol/identity.h>
 #include <sodium.h>
 
 #include <cassert>
@@ -20,6 +21,7 @@ static_assert(crypto_generichash_KEYBYTES_MIN <= kKeyBytes &&
 constexpr std::string_view kClientLabel = "lockstep-client";
 constexpr std::string_view kServerLabel = "lockstep-server";
 constexpr std::string_view kSessionLabel = "lockstep-session";
+constexpr std::string_view kChallengeLabel = "lockstep-challenge-v3";
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "lockstep";
 constexpr std::size_t kMaxPasswordBytes = 1024;
 
@@ -29,20 +31,6 @@ void hmac_update(crypto_auth_hmacsha256_state& state, std::span<const std::uint8
 
 std::span<const std::uint8_t> as_bytes(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
-}
-
-/// HMAC-SHA256(key, label || first || second).
-Proof labelled_hmac(const PasswordKey& key, std::string_view label, const Nonce& first,
-                    const Nonce& second) {
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, key.bytes().data(), key.bytes().size());
-  hmac_update(state, as_bytes(label));
-  hmac_update(state, first);
-  hmac_update(state, second);
-  Proof proof{};
-  crypto_auth_hmacsha256_final(&state, proof.data());
-  sodium_memzero(&state, sizeof state);
-  return proof;
 }
 
 }  // namespace
@@ -108,16 +96,6 @@ PasswordKey::~PasswordKey() { sodium_memzero(key_.data(), key_.size()); }
 
 // ---- Proofs and session keys
 
-Proof make_client_proof(const PasswordKey& key, const Nonce& server_nonce,
-                        const Nonce& client_nonce) {
-  return labelled_hmac(key, kClientLabel, server_nonce, client_nonce);
-}
-
-Proof make_server_proof(const PasswordKey& key, const Nonce& client_nonce,
-                        const Nonce& server_nonce) {
-  return labelled_hmac(key, kServerLabel, client_nonce, server_nonce);
-}
-
 bool proofs_equal(const Proof& a, const Proof& b) {
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
@@ -147,82 +125,171 @@ SessionKeys derive_session_keys(const PasswordKey& key, const Nonce& client_nonc
   return keys;
 }
 
-// ---- ServerHandshake
+// ---- The connection's key exchange
 
-Result<ServerHandshake> ServerHandshake::without_password() {
-  if (Status ready = init_crypto(); !ready) return make_error(ready.error());
-  return ServerHandshake(random_salt(), std::nullopt);
+ConnectionKx ConnectionKx::generate() {
+  [[maybe_unused]] const Status ready = init_crypto();
+  ConnectionKx kx;
+  crypto_kx_keypair(kx.public_key.data(), kx.secret_key.data());
+  return kx;
 }
 
-Result<ServerHandshake> ServerHandshake::with_password(std::string_view password) {
+ConnectionKx::~ConnectionKx() { sodium_memzero(secret_key.data(), secret_key.size()); }
+
+std::vector<std::uint8_t> challenge_transcript(const Nonce& client_nonce, const Challenge& c) {
+  std::vector<std::uint8_t> t(kChallengeLabel.begin(), kChallengeLabel.end());
+  auto add = [&t](std::span<const std::uint8_t> b) { t.insert(t.end(), b.begin(), b.end()); };
+  add(client_nonce);
+  add(c.server_nonce);
+  add(c.salt);
+  t.push_back(c.password_required ? 1 : 0);
+  add(c.server_kx);
+  add(c.server_key);
+  return t;
+}
+
+namespace {
+
+/// What both proofs cover: the connection's keys (known only to its two ends), both nonces
+/// and both ephemeral keys.
+KeyBytes binding(const SessionKeys& keys, const Nonce& client_nonce, const Nonce& server_nonce,
+                 const KxPublicKey& server_kx, const KxPublicKey& client_kx) {
+  KeyBytes out{};
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, keys.client_to_server.data(), keys.client_to_server.size(), out.size());
+  crypto_generichash_update(&state, keys.server_to_client.data(), keys.server_to_client.size());
+  crypto_generichash_update(&state, client_nonce.data(), client_nonce.size());
+  crypto_generichash_update(&state, server_nonce.data(), server_nonce.size());
+  crypto_generichash_update(&state, server_kx.data(), server_kx.size());
+  crypto_generichash_update(&state, client_kx.data(), client_kx.size());
+  crypto_generichash_final(&state, out.data(), out.size());
+  sodium_memzero(&state, sizeof state);
+  return out;
+}
+
+/// HMAC-SHA256(password key, label || binding).
+Proof bound_proof(const PasswordKey& key, std::string_view label, const KeyBytes& bound) {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, key.bytes().data(), key.bytes().size());
+  hmac_update(state, as_bytes(label));
+  hmac_update(state, bound);
+  Proof proof{};
+  crypto_auth_hmacsha256_final(&state, proof.data());
+  sodium_memzero(&state, sizeof state);
+  return proof;
+}
+
+}  // namespace
+
+// ---- ServerHandshake
+
+namespace {
+
+Result<std::shared_ptr<const ServerIdentity>> identity_or_new(std::shared_ptr<const ServerIdentity> id) {
+  if (id) return id;
+  auto fresh = ServerIdentity::generate();
+  if (!fresh) return make_error(fresh.error());
+  return std::shared_ptr<const ServerIdentity>(std::make_shared<ServerIdentity>(std::move(fresh).value()));
+}
+
+}  // namespace
+
+Result<ServerHandshake> ServerHandshake::without_password(std::shared_ptr<const ServerIdentity> identity) {
   if (Status ready = init_crypto(); !ready) return make_error(ready.error());
+  auto id = identity_or_new(std::move(identity));
+  if (!id) return make_error(id.error());
+  return ServerHandshake(random_salt(), std::nullopt, *id);
+}
+
+Result<ServerHandshake> ServerHandshake::with_password(std::string_view password,
+                                                       std::shared_ptr<const ServerIdentity> identity) {
+  if (Status ready = init_crypto(); !ready) return make_error(ready.error());
+  auto id = identity_or_new(std::move(identity));
+  if (!id) return make_error(id.error());
   const Salt salt = random_salt();
   Result<PasswordKey> key = PasswordKey::derive(password, salt);
   if (!key) return make_error(key.error());
-  return ServerHandshake(salt, std::move(key).value());
+  return ServerHandshake(salt, std::move(key).value(), *id);
 }
 
-ServerHandshake ServerHandshake::with_key(const Salt& salt, PasswordKey key) {
-  return ServerHandshake(salt, std::move(key));
+ServerHandshake ServerHandshake::with_key(const Salt& salt, PasswordKey key,
+                                          std::shared_ptr<const ServerIdentity> identity) {
+  auto id = identity_or_new(std::move(identity));
+  assert(id.ok());
+  return ServerHandshake(salt, std::move(key), *id);
 }
 
-Challenge ServerHandshake::challenge(const Nonce& server_nonce) const {
-  return Challenge{
-      .salt = salt_, .server_nonce = server_nonce, .password_required = password_required()};
+Challenge ServerHandshake::challenge(const Nonce& client_nonce, const Nonce& server_nonce,
+                                     const ConnectionKx& kx) const {
+  Challenge c{.salt = salt_, .server_nonce = server_nonce, .password_required = password_required()};
+  c.server_kx = kx.public_key;
+  c.server_key = identity_->public_key();
+  c.signature = identity_->sign(challenge_transcript(client_nonce, c));
+  return c;
 }
 
-Result<Proof> ServerHandshake::verify(const Nonce& client_nonce, const Nonce& server_nonce,
-                                      const Auth& auth) const {
+Result<SessionKeys> ServerHandshake::agree(const ConnectionKx& kx, const Auth& auth) const {
+  SessionKeys keys;
+  // rx: what the server receives (client → server), tx: what it sends.
+  if (crypto_kx_server_session_keys(keys.client_to_server.data(), keys.server_to_client.data(),
+                                    kx.public_key.data(), kx.secret_key.data(), auth.client_kx.data()) != 0)
+    return make_error("the node's key exchange value is not a valid key");
+  return keys;
+}
+
+Result<Proof> ServerHandshake::verify(const Nonce& client_nonce, const Nonce& server_nonce, const ConnectionKx& kx,
+                                      const Auth& auth, const SessionKeys& keys) const {
   if (!key_) return Proof{};  // an open session: the proof is not looked at
-  if (!proofs_equal(auth.proof, make_client_proof(*key_, server_nonce, client_nonce))) {
+  const KeyBytes bound = binding(keys, client_nonce, server_nonce, kx.public_key, auth.client_kx);
+  if (!proofs_equal(auth.proof, bound_proof(*key_, kClientLabel, bound)))
     return make_error("wrong password (the client's proof does not match)");
-  }
-  return make_server_proof(*key_, client_nonce, server_nonce);
-}
-
-std::optional<SessionKeys> ServerHandshake::session_keys(const Nonce& client_nonce,
-                                                         const Nonce& server_nonce) const {
-  if (!key_) return std::nullopt;
-  return derive_session_keys(*key_, client_nonce, server_nonce);
+  return bound_proof(*key_, kServerLabel, bound);
 }
 
 // ---- ClientHandshake
 
-ClientHandshake::ClientHandshake(const Nonce& client_nonce, const Nonce& server_nonce,
-                                 std::optional<PasswordKey> key)
-    : client_nonce_(client_nonce), server_nonce_(server_nonce), key_(std::move(key)) {
-  if (key_) auth_.proof = make_client_proof(*key_, server_nonce_, client_nonce_);
-}
-
 Result<ClientHandshake> ClientHandshake::answer(std::optional<std::string_view> password,
-                                                const Nonce& client_nonce,
-                                                const Challenge& challenge) {
-  if (!challenge.password_required) {
-    return ClientHandshake(client_nonce, challenge.server_nonce, std::nullopt);
+                                                const Nonce& client_nonce, const Challenge& challenge) {
+  if (Status ready = init_crypto(); !ready) return make_error(ready.error());
+  if (!signature_valid(challenge.server_key, challenge_transcript(client_nonce, challenge), challenge.signature))
+    return make_error("the server's answer is not signed by its key: it is not a lockstep server of this "
+                      "version, or something between you and it changed its answer");
+  const bool have_password = password && !password->empty();
+  if (have_password && !challenge.password_required)
+    return make_error("the server did not ask for the password this node was given: it is not the session you "
+                      "meant (or someone in between tried to skip the password); not joining");
+  if (challenge.password_required && !have_password)
+    return make_error("the session requires a password and none is configured "
+                      "(give the session's password file)");
+  ClientHandshake h;
+  h.client_nonce_ = client_nonce;
+  h.server_nonce_ = challenge.server_nonce;
+  h.server_kx_ = challenge.server_kx;
+  ConnectionKx kx = ConnectionKx::generate();
+  // rx: what the client receives (server → client), tx: what it sends.
+  if (crypto_kx_client_session_keys(h.keys_.server_to_client.data(), h.keys_.client_to_server.data(),
+                                    kx.public_key.data(), kx.secret_key.data(), challenge.server_kx.data()) != 0)
+    return make_error("the server's key exchange value is not a valid key: not a lockstep server of this version?");
+  h.auth_.client_kx = kx.public_key;
+  if (challenge.password_required) {
+    Result<PasswordKey> key = PasswordKey::derive(*password, challenge.salt);
+    if (!key) return make_error(key.error());
+    h.key_.emplace(std::move(key).value());
+    const KeyBytes bound = binding(h.keys_, client_nonce, h.server_nonce_, h.server_kx_, h.auth_.client_kx);
+    h.auth_.proof = bound_proof(*h.key_, kClientLabel, bound);
   }
-  if (!password || password->empty()) {
-    return make_error(
-        "the session requires a password and none is configured "
-        "(give the session's password file)");
-  }
-  Result<PasswordKey> key = PasswordKey::derive(*password, challenge.salt);
-  if (!key) return make_error(key.error());
-  return ClientHandshake(client_nonce, challenge.server_nonce, std::move(key).value());
+  return h;
 }
 
 Status ClientHandshake::verify_server(const Proof& server_proof) const {
   if (!key_) return {};
-  if (!proofs_equal(server_proof, make_server_proof(*key_, client_nonce_, server_nonce_))) {
+  const KeyBytes bound = binding(keys_, client_nonce_, server_nonce_, server_kx_, auth_.client_kx);
+  if (!proofs_equal(server_proof, bound_proof(*key_, kServerLabel, bound))) {
     return make_error(
         "the server could not prove that it knows the session password: "
         "it is not the session you meant to join (check the address)");
   }
   return {};
-}
-
-std::optional<SessionKeys> ClientHandshake::session_keys() const {
-  if (!key_) return std::nullopt;
-  return derive_session_keys(*key_, client_nonce_, server_nonce_);
 }
 
 // ---- Password files

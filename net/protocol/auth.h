@@ -24,12 +24,16 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lockstep::net {
+
+class ServerIdentity;  // identity.h
 
 inline constexpr std::size_t kKeyBytes = 32;
 using KeyBytes = std::array<std::uint8_t, kKeyBytes>;
@@ -65,12 +69,6 @@ class PasswordKey {
   KeyBytes key_{};
 };
 
-/// The client's proof: HMAC-SHA256(key, "lockstep-client" || server_nonce || client_nonce).
-Proof make_client_proof(const PasswordKey& key, const Nonce& server_nonce,
-                        const Nonce& client_nonce);
-/// The server's proof: HMAC-SHA256(key, "lockstep-server" || client_nonce || server_nonce).
-Proof make_server_proof(const PasswordKey& key, const Nonce& client_nonce,
-                        const Nonce& server_nonce);
 /// Constant-time comparison (sodium_memcmp).
 bool proofs_equal(const Proof& a, const Proof& b);
 
@@ -92,47 +90,72 @@ struct SessionKeys {
 SessionKeys derive_session_keys(const PasswordKey& key, const Nonce& client_nonce,
                                 const Nonce& server_nonce);
 
-/// The server's side, one per session: the salt and (when a password is set) the key,
-/// derived once at start. Per connection it issues a Challenge and verifies the Auth.
+/// A connection's ephemeral X25519 key pair (one per connection, each side). Wiped when
+/// destroyed.
+struct ConnectionKx {
+  KxPublicKey public_key{};
+  std::array<std::uint8_t, 32> secret_key{};
+  /// A fresh pair.
+  static ConnectionKx generate();
+  ConnectionKx() = default;
+  ConnectionKx(const ConnectionKx&) = default;
+  ConnectionKx& operator=(const ConnectionKx&) = default;
+  ~ConnectionKx();
+};
+
+/// The bytes a server signs for one connection's Challenge (everything in it and the
+/// client's nonce): a signature cannot be replayed into another connection.
+std::vector<std::uint8_t> challenge_transcript(const Nonce& client_nonce, const Challenge& challenge);
+
+/// The server's side, one per session: its identity, the salt and (when a password is set)
+/// the key, derived once at start. Per connection it issues a signed Challenge with a fresh
+/// key exchange, and checks the Auth.
 class ServerHandshake {
  public:
-  /// A session anyone may join.
-  static Result<ServerHandshake> without_password();
+  /// A session anyone may join. `identity` null: a fresh key for this run only.
+  static Result<ServerHandshake> without_password(std::shared_ptr<const ServerIdentity> identity = nullptr);
   /// A password session: random salt, Argon2id key derived now (slow; see PasswordKey).
-  static Result<ServerHandshake> with_password(std::string_view password);
+  static Result<ServerHandshake> with_password(std::string_view password,
+                                               std::shared_ptr<const ServerIdentity> identity = nullptr);
   /// A password session with a known salt and key (tests, fuzzing).
-  static ServerHandshake with_key(const Salt& salt, PasswordKey key);
+  static ServerHandshake with_key(const Salt& salt, PasswordKey key,
+                                  std::shared_ptr<const ServerIdentity> identity = nullptr);
 
   bool password_required() const { return key_.has_value(); }
+  const ServerIdentity& identity() const { return *identity_; }
 
-  /// The answer to a Hello. `server_nonce` must be fresh (random_nonce()) per connection
-  /// and remembered until the client's Auth arrives.
-  Challenge challenge(const Nonce& server_nonce) const;
+  /// The answer to a Hello: a signed Challenge carrying `kx`'s public key (`kx` fresh per
+  /// connection and kept until the Auth arrives; `server_nonce` too).
+  Challenge challenge(const Nonce& client_nonce, const Nonce& server_nonce, const ConnectionKx& kx) const;
 
-  /// Checks the client's Auth against the nonces of this connection. Returns the proof
-  /// to put into Welcome::server_proof (zeros without a password), or an error for a
-  /// wrong password (answer it with Reject{WrongPassword}).
-  Result<Proof> verify(const Nonce& client_nonce, const Nonce& server_nonce,
-                       const Auth& auth) const;
+  /// The connection's keys, from the server's `kx` and the client's key in `auth`. Fails on
+  /// a key that is not a valid curve point.
+  Result<SessionKeys> agree(const ConnectionKx& kx, const Auth& auth) const;
 
-  /// The connection's directional keys; none without a password.
-  std::optional<SessionKeys> session_keys(const Nonce& client_nonce,
-                                          const Nonce& server_nonce) const;
+  /// Checks the client's Auth (its proof is bound to this connection's keys, so a captured
+  /// handshake gives nothing to guess a password against). Returns the proof to put into
+  /// Welcome::server_proof (zeros without a password), or an error for a wrong password.
+  Result<Proof> verify(const Nonce& client_nonce, const Nonce& server_nonce, const ConnectionKx& kx,
+                       const Auth& auth, const SessionKeys& keys) const;
 
  private:
-  ServerHandshake(const Salt& salt, std::optional<PasswordKey> key)
-      : salt_(salt), key_(std::move(key)) {}
+  ServerHandshake(const Salt& salt, std::optional<PasswordKey> key, std::shared_ptr<const ServerIdentity> id)
+      : salt_(salt), key_(std::move(key)), identity_(std::move(id)) {}
 
   Salt salt_{};
   std::optional<PasswordKey> key_;
+  std::shared_ptr<const ServerIdentity> identity_;
 };
 
 /// The client's side, one per connection attempt.
 class ClientHandshake {
  public:
   /// Answers the server's Challenge. `password` is the node's configured password, or
-  /// nullopt. Fails when the session needs a password and none is configured, or when
-  /// the key cannot be derived. A password that the session does not need is ignored.
+  /// nullopt. Fails when the Challenge's signature does not verify, when the session needs
+  /// a password and none is configured, when a password is configured and the server does
+  /// not ask for it (fail closed: a server that skips the password is not the session the
+  /// user meant), or when the key cannot be derived. Whether the server's key is the one the
+  /// node expects is the caller's check (identity.h, check_server_key).
   static Result<ClientHandshake> answer(std::optional<std::string_view> password,
                                         const Nonce& client_nonce, const Challenge& challenge);
 
@@ -146,15 +169,16 @@ class ClientHandshake {
   /// True when the server is authenticated by the password (a password session).
   bool server_authenticated() const { return key_.has_value(); }
 
-  /// The connection's directional keys; none without a password.
-  std::optional<SessionKeys> session_keys() const;
+  /// The connection's directional keys.
+  const SessionKeys& session_keys() const { return keys_; }
 
  private:
-  ClientHandshake(const Nonce& client_nonce, const Nonce& server_nonce,
-                  std::optional<PasswordKey> key);
+  ClientHandshake() = default;
 
   Nonce client_nonce_{};
   Nonce server_nonce_{};
+  KxPublicKey server_kx_{};
+  SessionKeys keys_;
   std::optional<PasswordKey> key_;
   Auth auth_;
 };

@@ -42,6 +42,9 @@ using Nonce = std::array<std::uint8_t, 32>;
 using Salt = std::array<std::uint8_t, 16>;
 using Proof = std::array<std::uint8_t, 32>;
 using QuickHash = std::array<std::uint8_t, 16>;
+using KxPublicKey = std::array<std::uint8_t, 32>;    ///< an ephemeral X25519 public key
+using SignPublicKey = std::array<std::uint8_t, 32>;  ///< a server's Ed25519 public key
+using Signature = std::array<std::uint8_t, 64>;      ///< an Ed25519 signature
 
 // ---- Enums (one byte on the wire; values are contiguous from 0; appending a value is a
 // layout change and bumps kProtocolVersion). kWireEnumLast<E> names the last valid value;
@@ -237,12 +240,18 @@ struct Challenge {
   Salt salt{};           ///< the session's password salt (random per server start)
   Nonce server_nonce{};  ///< fresh random per connection
   bool password_required = false;
+  KxPublicKey server_kx{};     ///< the server's ephemeral key for this connection
+  SignPublicKey server_key{};  ///< the server's long-term key (its fingerprint identifies it)
+  Signature signature{};       ///< by server_key over this challenge and the client's nonce
 
   template <class V>
   void fields(V& v) {
     v("salt", salt);
     v("server_nonce", server_nonce);
     v("password_required", password_required);
+    v("server_kx", server_kx);
+    v("server_key", server_key);
+    v("signature", signature);
   }
   bool operator==(const Challenge&) const = default;
 };
@@ -253,10 +262,12 @@ struct Auth {
   static constexpr const char* kName = "Auth";
 
   Proof proof{};
+  KxPublicKey client_kx{};  ///< the client's ephemeral key for this connection
 
   template <class V>
   void fields(V& v) {
     v("proof", proof);
+    v("client_kx", client_kx);
   }
   bool operator==(const Auth&) const = default;
 };

@@ -112,4 +112,30 @@ void AeadSealer::mark_seen(std::uint64_t counter) {
   }
 }
 
+ConnectionSealer::ConnectionSealer(const SessionKeys& keys, AeadSealer::Side side, std::size_t channels) {
+  static constexpr char kContext[crypto_kdf_CONTEXTBYTES + 1] = "lschanel";
+  for (std::size_t ch = 0; ch < channels; ++ch) {
+    SessionKeys sub;
+    crypto_kdf_derive_from_key(sub.client_to_server.data(), sub.client_to_server.size(), 16 + ch, kContext,
+                               keys.client_to_server.data());
+    crypto_kdf_derive_from_key(sub.server_to_client.data(), sub.server_to_client.size(), 16 + ch, kContext,
+                               keys.server_to_client.data());
+    channels_.push_back(std::make_unique<AeadSealer>(sub, side));
+  }
+}
+
+std::vector<std::uint8_t> ConnectionSealer::seal(std::size_t channel, std::span<const std::uint8_t> packet) {
+  return channels_.at(channel)->seal(packet);
+}
+
+Result<std::vector<std::uint8_t>> ConnectionSealer::open(std::size_t channel, std::span<const std::uint8_t> datagram) {
+  if (channel >= channels_.size()) {
+    ++refused_;
+    return make_error("a packet on channel " + std::to_string(channel) + ", which the session does not use");
+  }
+  auto opened = channels_[channel]->open(datagram);
+  if (!opened) ++refused_;
+  return opened;
+}
+
 }  // namespace lockstep::net

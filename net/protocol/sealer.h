@@ -21,6 +21,7 @@
 #include <net/protocol/auth.h>
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -75,6 +76,24 @@ class AeadSealer final : public PacketSealer {
   bool received_any_ = false;
   std::uint64_t highest_received_ = 0;
   std::uint64_t received_bits_ = 0;
+};
+
+/// Every packet of one connection, on each of its channels, sealed with keys derived per
+/// channel from the connection's keys: the reliable channel arrives in order, while the
+/// unsequenced and unreliable ones may reorder among themselves, and a window shared by all
+/// three could then refuse an honest retransmission as a replay.
+class ConnectionSealer {
+ public:
+  ConnectionSealer(const SessionKeys& keys, AeadSealer::Side side, std::size_t channels);
+  std::vector<std::uint8_t> seal(std::size_t channel, std::span<const std::uint8_t> packet);
+  /// An error for a datagram that is not authentic, is a replay, or names no channel.
+  Result<std::vector<std::uint8_t>> open(std::size_t channel, std::span<const std::uint8_t> datagram);
+  /// Datagrams refused so far (forged, tampered, replayed).
+  std::uint64_t refused() const { return refused_; }
+
+ private:
+  std::vector<std::unique_ptr<AeadSealer>> channels_;
+  std::uint64_t refused_ = 0;
 };
 
 }  // namespace lockstep::net

@@ -8,6 +8,8 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "net/protocol/auth.h"
+#include "net/protocol/identity.h"
+#include "net/protocol/sealer.h"
 #include "net/protocol_version.h"
 #include "net/session/wire_checks.h"
 #include "net/transport/cookie_gate.h"
@@ -95,6 +97,8 @@ struct SessionClient::Impl {
   ENetPeer* peer = nullptr;
   Nonce client_nonce{};
   std::optional<ClientHandshake> handshake;
+  std::unique_ptr<ConnectionSealer> sealer;  // every packet after Auth, both ways
+  int64_t next_refused_log_ns = 0;
   int attempt = 0;
   int64_t next_attempt_ns = 0;
   int64_t backoff_ns = 500 * kNsPerMs;
@@ -116,6 +120,7 @@ struct SessionClient::Impl {
   std::string final_error;
   std::vector<PeerInfo> peers;
   std::string server_name;
+  std::string server_fingerprint;
   uint32_t node_id = 0;
   std::atomic<int> local_port{0};
   std::atomic<int64_t> rtt_ns{0};
@@ -135,8 +140,11 @@ struct SessionClient::Impl {
   void send(Channel channel, const Message& m) {
     if (!peer) return;
     auto bytes = encode(m);
-    if (bytes) send_bytes(peer, channel, *bytes);
+    if (!bytes) return;
+    if (sealer) send_bytes(peer, channel, sealer->seal(channel, *bytes));
+    else send_bytes(peer, channel, *bytes);
   }
+  void on_datagram(std::span<const uint8_t> data, uint8_t channel, int64_t received_local);
   void on_message(const Message& m, int64_t received_local);
   void tick(int64_t now_local);
 };
@@ -219,6 +227,7 @@ void SessionClient::Impl::lost(const std::string& why) {
   if (peer) enet_peer_reset(peer);
   peer = nullptr;
   handshake.reset();
+  sealer.reset();
   const int64_t wait = backoff_ns;
   backoff_ns = std::min<int64_t>(backoff_ns * 2, 5 * kNsPerSec);
   next_attempt_ns = monotonic_ns() + wait;
@@ -280,13 +289,10 @@ void SessionClient::Impl::run() {
                      : "no answer from " + to_string(params.server) +
                            " (is the server running? firewall, or UDP port not forwarded?)");
           break;
-        case ENET_EVENT_TYPE_RECEIVE: {
-          auto m = decode({ev.packet->data, ev.packet->dataLength});
+        case ENET_EVENT_TYPE_RECEIVE:
+          on_datagram({ev.packet->data, ev.packet->dataLength}, ev.channelID, received_local);
           enet_packet_destroy(ev.packet);
-          if (m) on_message(*m, received_local);
-          else LS_WARN("session: dropped a malformed packet from the server: {}", m.error());
           break;
-        }
         default: break;
       }
       if (!peer) break;
@@ -299,6 +305,26 @@ void SessionClient::Impl::run() {
     enet_host_flush(host.get());
     enet_peer_disconnect_now(peer, 0);
   }
+}
+
+void SessionClient::Impl::on_datagram(std::span<const uint8_t> data, uint8_t channel, int64_t received_local) {
+  std::vector<uint8_t> opened;
+  if (sealer) {  // after Auth, nothing is read that was not sealed by this connection's key
+    auto o = sealer->open(channel, data);
+    if (!o) {
+      const int64_t now = monotonic_ns();
+      if (now >= next_refused_log_ns) {
+        next_refused_log_ns = now + 2 * kNsPerSec;
+        LS_WARN("session: dropped a packet that failed authentication ({} so far): {}", sealer->refused(), o.error());
+      }
+      return;
+    }
+    opened = std::move(o).value();
+    data = opened;
+  }
+  auto m = decode(data);
+  if (m) on_message(*m, received_local);
+  else LS_WARN("session: dropped a malformed packet from the server: {}", m.error());
 }
 
 void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
@@ -324,8 +350,22 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
       fail(answer.error());
       return;
     }
+    std::string note;
+    const KnownServers known(params.known_servers_file);
+    const std::string refused = check_server_key(challenge->server_key, to_string(params.server), params.fingerprint,
+                                                 params.known_servers_file.empty() ? nullptr : &known, &note);
+    if (!refused.empty()) {
+      fail(refused);
+      return;
+    }
+    if (!note.empty()) LS_INFO("session: {}", note);
+    {
+      std::lock_guard lock(mutex);
+      server_fingerprint = fingerprint_of(challenge->server_key);
+    }
     handshake.emplace(std::move(answer.value()));
-    send(kControlChannel, handshake->auth());
+    send(kControlChannel, handshake->auth());  // the last packet in the clear
+    sealer = std::make_unique<ConnectionSealer>(handshake->session_keys(), AeadSealer::Side::Client, kChannelCount);
     return;
   }
   if (const auto* welcome = std::get_if<Welcome>(&m)) {
@@ -526,5 +566,10 @@ uint32_t SessionClient::node_id() const {
 }
 
 int SessionClient::local_port() const { return impl_->local_port; }
+
+std::string SessionClient::server_fingerprint() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->server_fingerprint;
+}
 
 }  // namespace lockstep::net

@@ -32,6 +32,10 @@ struct SessionClientParams {
   MediaProbe probe;
   /// Test aid: this node's clock runs off by a simulated offset and drift (LOCKSTEP_SIM_CLOCK).
   std::optional<SimulatedClock> simulated_clock;
+  /// The server key's fingerprint the user expects (--fingerprint); none: see known_servers.
+  std::optional<std::string> fingerprint;
+  /// The file of servers met before (identity.h, KnownServers); empty: no memory.
+  std::string known_servers_file;
 };
 
 struct SessionEvents {
@@ -50,6 +54,8 @@ const char* to_string(ClientPhase phase);
 
 class SessionClient {
  public:
+  /// The fingerprint of the server's key, once its Challenge was accepted (else empty).
+  std::string server_fingerprint() const;
   static Result<std::unique_ptr<SessionClient>> start(const SessionClientParams& params,
                                                       SessionEvents events);
   ~SessionClient();

@@ -12,6 +12,7 @@
 #include "clock/transport.h"
 #include "core/time.h"
 #include "net/protocol/auth.h"
+#include "net/protocol/sealer.h"
 #include "net/protocol_version.h"
 #include "net/session/wire_checks.h"
 #include "net/transport/cookie_gate.h"
@@ -34,6 +35,8 @@ struct Peer {
   Nonce client_nonce{};
   Nonce server_nonce{};
   Stage stage = Stage::Connected;
+  ConnectionKx kx;                           // this connection's key exchange (until Auth)
+  std::shared_ptr<ConnectionSealer> sealer;  // every packet after Auth, both ways
   bool authed = false;   // Welcome sent (stage == Authed)
   bool ready = false;
   NodeStatus status;
@@ -94,6 +97,7 @@ struct SessionServer::Impl {
   std::optional<ServerHandshake> handshake;
   std::atomic<bool> stopping{false};
   std::atomic<int> host_client_port{0};
+  std::atomic<uint64_t> refused_packets{0};
   std::thread thread;
 
   // Network thread only:
@@ -127,7 +131,7 @@ struct SessionServer::Impl {
   void run();
   void on_connect(ENetPeer* enet);
   void on_disconnect(ENetPeer* enet);
-  void on_packet(Peer& peer, std::span<const uint8_t> bytes, int64_t received_ns);
+  void on_packet(Peer& peer, std::span<const uint8_t> bytes, uint8_t channel, int64_t received_ns);
   void on_message(Peer& peer, const Message& message, int64_t received_ns);
   void send(Peer& peer, Channel channel, const Message& message);
   void reject(Peer& peer, RejectReason reason, const std::string& detail);
@@ -159,8 +163,8 @@ Result<std::unique_ptr<SessionServer>> SessionServer::start(const SessionServerP
   auto lib = EnetLibrary::acquire();
   if (!lib) return make_error(lib.error());
   impl->library = *lib;
-  auto hs = params.password ? ServerHandshake::with_password(*params.password)
-                            : ServerHandshake::without_password();
+  auto hs = params.password ? ServerHandshake::with_password(*params.password, params.identity)
+                            : ServerHandshake::without_password(params.identity);
   if (!hs) return make_error(hs.error());
   impl->handshake.emplace(std::move(hs.value()));
   auto host = listen_udp(params.port, params.max_nodes);
@@ -173,8 +177,8 @@ Result<std::unique_ptr<SessionServer>> SessionServer::start(const SessionServerP
   impl->transport.anchor_session_ns = monotonic_ns();
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->run(); });
-  LS_INFO("session: listening on udp/{}{}", params.port,
-          params.password ? " (password required)" : "");
+  LS_INFO("session: listening on udp/{}{}, server key {}", params.port,
+          params.password ? " (password required)" : "", impl->handshake->identity().fingerprint());
   return std::unique_ptr<SessionServer>(new SessionServer(std::move(impl)));
 }
 
@@ -186,6 +190,8 @@ SessionServer::~SessionServer() {
 }
 
 int SessionServer::port() const { return impl_->params.port; }
+std::string SessionServer::fingerprint() const { return impl_->handshake->identity().fingerprint(); }
+uint64_t SessionServer::refused_packets() const { return impl_->refused_packets; }
 void SessionServer::set_host_client_port(int port) { impl_->host_client_port = port; }
 
 std::vector<PeerInfo> SessionServer::peers() const {
@@ -223,7 +229,7 @@ void SessionServer::Impl::run() {
         case ENET_EVENT_TYPE_RECEIVE: {
           auto it = peers.find(ev.peer);
           if (it != peers.end())
-            on_packet(it->second, {ev.packet->data, ev.packet->dataLength}, received_ns);
+            on_packet(it->second, {ev.packet->data, ev.packet->dataLength}, ev.channelID, received_ns);
           enet_packet_destroy(ev.packet);
           break;
         }
@@ -279,7 +285,7 @@ void SessionServer::Impl::on_connect(ENetPeer* enet) {
   peer.connected_ns = monotonic_ns();
   // A node that stops answering is dropped after 5 s (ENet's default is ~30 s).
   enet_peer_timeout(enet, 0, 2000, 5000);
-  peers[enet] = peer;
+  peers[enet] = std::move(peer);
 }
 
 void SessionServer::Impl::sweep(int64_t now) {
@@ -325,7 +331,8 @@ void SessionServer::Impl::send(Peer& peer, Channel channel, const Message& messa
     LS_ERROR("session: cannot encode {}: {}", message_name(message), bytes.error());
     return;
   }
-  send_bytes(peer.enet, channel, *bytes);
+  if (peer.sealer) send_bytes(peer.enet, channel, peer.sealer->seal(channel, *bytes));
+  else send_bytes(peer.enet, channel, *bytes);
 }
 
 void SessionServer::Impl::reject(Peer& peer, RejectReason reason, const std::string& detail) {
@@ -335,7 +342,19 @@ void SessionServer::Impl::reject(Peer& peer, RejectReason reason, const std::str
   enet_peer_disconnect_later(peer.enet, 0);
 }
 
-void SessionServer::Impl::on_packet(Peer& peer, std::span<const uint8_t> bytes, int64_t received_ns) {
+void SessionServer::Impl::on_packet(Peer& peer, std::span<const uint8_t> bytes, uint8_t channel,
+                                    int64_t received_ns) {
+  std::vector<uint8_t> opened;
+  if (peer.sealer) {  // after Auth, nothing is read that was not sealed by this connection's key
+    auto o = peer.sealer->open(channel, bytes);
+    if (!o) {
+      ++refused_packets;
+      complain(peer, "dropped a packet that failed authentication (forged, changed or replayed): " + o.error());
+      return;
+    }
+    opened = std::move(o).value();
+    bytes = opened;
+  }
   const auto version = peek_version(bytes);
   if (version && *version != kProtocolVersion) {
     reject(peer, RejectReason::VersionMismatch,
@@ -436,11 +455,19 @@ void SessionServer::Impl::on_hello(Peer& peer, const Hello& hello) {
   peer.name = name;
   peer.client_nonce = hello.client_nonce;
   peer.server_nonce = random_nonce();
+  peer.kx = ConnectionKx::generate();
   peer.stage = Stage::Greeted;
-  send(peer, kControlChannel, handshake->challenge(peer.server_nonce));
+  send(peer, kControlChannel, handshake->challenge(peer.client_nonce, peer.server_nonce, peer.kx));
 }
 
 void SessionServer::Impl::on_auth(Peer& peer, const Auth& auth) {
+  auto keys = handshake->agree(peer.kx, auth);
+  if (!keys) {
+    reject(peer, RejectReason::Malformed, "protocol violation: " + keys.error());
+    return;
+  }
+  // From here on, both ways, every packet of this connection is sealed (the answer too).
+  peer.sealer = std::make_shared<ConnectionSealer>(*keys, AeadSealer::Side::Server, kChannelCount);
   const uint32_t ip = peer.enet->address.host;
   const int64_t now = monotonic_ns();
   if (guesses.size() > 4096) std::erase_if(guesses, [&](const auto& kv) { return kv.second.blocked_until_ns < now; });
@@ -450,7 +477,7 @@ void SessionServer::Impl::on_auth(Peer& peer, const Auth& auth) {
            "too many wrong passwords from this address: wait a few seconds, then try the right one");
     return;
   }
-  auto proof = handshake->verify(peer.client_nonce, peer.server_nonce, auth);
+  auto proof = handshake->verify(peer.client_nonce, peer.server_nonce, peer.kx, auth, *keys);
   if (!proof) {
     if (++g.wrong > kFreeGuesses) {
       const int over = std::min(g.wrong - kFreeGuesses, 6);
@@ -656,10 +683,11 @@ void SessionServer::Impl::publish_table(int64_t now) {
     info.media = peer.media;
     table.peers.push_back(std::move(info));
   }
-  // Encoded once for everybody: with N nodes the table is O(N) bytes sent to N nodes.
+  // Encoded once for everybody (sealed per node): with N nodes the table is O(N) bytes
+  // sent to N nodes.
   if (auto bytes = encode(table)) {
     for (auto& [enet, peer] : peers)
-      if (peer.authed) send_bytes(enet, kStatusChannel, *bytes);
+      if (peer.authed && peer.sealer) send_bytes(enet, kStatusChannel, peer.sealer->seal(kStatusChannel, *bytes));
   } else {
     LS_WARN("session: node table not sent: {}", bytes.error());
   }

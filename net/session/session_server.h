@@ -7,6 +7,8 @@
 // Thread-safety: the public methods are thread-safe.
 #pragma once
 
+#include "net/protocol/identity.h"
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -34,6 +36,8 @@ struct SessionServerParams {
   bool loop = false;
   /// Where the session starts (paused): a node that hosts what it was playing keeps its place.
   int64_t start_position_ns = 0;
+  /// The server's long-term key (identity.h); null: a fresh one for this run only.
+  std::shared_ptr<const ServerIdentity> identity;
 };
 
 class SessionServer {
@@ -43,6 +47,10 @@ class SessionServer {
   ~SessionServer();
 
   int port() const;
+  /// The fingerprint of the server's key ("SHA256:…"): what nodes check (--fingerprint).
+  std::string fingerprint() const;
+  /// Sealed packets refused so far (forged, tampered, replayed): thread-safe.
+  uint64_t refused_packets() const;
   /// The ENet port of a client in this process allowed to control under ControlPolicy::HostOnly.
   void set_host_client_port(int port);
   /// Human-readable one-liner ("Listening on udp/7450 · 3 nodes").

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <atomic>
+#include <cstring>
 #include <mutex>
 
 #include "net/session/session_client.h"
@@ -138,11 +140,12 @@ TEST(Attack, IdleConnectionsThatNeverLogInLockNobodyOut) {
   EXPECT_LT(lines, 40u) << log;
 }
 
-/// A UDP socket on `ip` (a loopback address), any port.
-int udp_socket_on(const char* ip) {
+/// A UDP socket on `ip` (a loopback address), on `port` (0: any).
+int udp_socket_on(const char* ip, int port = 0) {
   const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
+  a.sin_port = htons(uint16_t(port));
   inet_pton(AF_INET, ip, &a.sin_addr);
   if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     close(fd);
@@ -215,6 +218,141 @@ TEST(Attack, AHalfOpenFloodFromManySourcesGetsNothingBackAndLocksNobodyOut) {
   EXPECT_EQ(got, ssize_t(net::kCookieReplyBytes)) << "a full-size cookie request was not answered";
   EXPECT_LT(got, ssize_t(request.size()));
   EXPECT_TRUE(running(*server.process));
+}
+
+/// A UDP relay on loopback between one node and a server that records every datagram and
+/// can change them on the way (an on-path attacker). Runs on its own thread until destroyed.
+class OnPathRelay {
+ public:
+  OnPathRelay(int listen_port, int server_port) {
+    front_ = udp_socket_on("127.0.0.1", listen_port);
+    back_ = udp_socket_on("127.0.0.1", 0);
+    server_.sin_family = AF_INET;
+    server_.sin_port = htons(uint16_t(server_port));
+    inet_pton(AF_INET, "127.0.0.1", &server_.sin_addr);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~OnPathRelay() {
+    stop_ = true;
+    thread_.join();
+    close(front_);
+    close(back_);
+  }
+  bool ok() const { return front_ >= 0 && back_ >= 0; }
+  /// Every Nth datagram from the node gets its last byte flipped while this is on.
+  std::atomic<int> tamper_every{0};
+  /// Each datagram from the node is sent twice while this is on (a replay).
+  std::atomic<bool> replay{false};
+  std::string captured() {
+    std::lock_guard lock(mutex_);
+    return capture_;
+  }
+
+ private:
+  void run() {
+    uint8_t buf[70000];
+    int n_from_node = 0;
+    while (!stop_) {
+      pollfd fds[2] = {{front_, POLLIN, 0}, {back_, POLLIN, 0}};
+      if (poll(fds, 2, 20) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        sockaddr_in from{};
+        socklen_t len = sizeof from;
+        const ssize_t n = recvfrom(front_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+        if (n <= 0) continue;
+        node_ = from;
+        have_node_ = true;
+        record(buf, size_t(n));
+        const int every = tamper_every.load();
+        if (every > 0 && ++n_from_node % every == 0) buf[n - 1] ^= 0x5a;
+        sendto(back_, buf, size_t(n), 0, reinterpret_cast<sockaddr*>(&server_), sizeof server_);
+        if (replay) sendto(back_, buf, size_t(n), 0, reinterpret_cast<sockaddr*>(&server_), sizeof server_);
+      }
+      if (fds[1].revents & POLLIN) {
+        const ssize_t n = recv(back_, buf, sizeof buf, 0);
+        if (n <= 0 || !have_node_) continue;
+        record(buf, size_t(n));
+        sendto(front_, buf, size_t(n), 0, reinterpret_cast<sockaddr*>(&node_), sizeof node_);
+      }
+    }
+  }
+  void record(const uint8_t* d, size_t n) {
+    std::lock_guard lock(mutex_);
+    capture_.append(reinterpret_cast<const char*>(d), n);
+  }
+  int front_ = -1, back_ = -1;
+  sockaddr_in server_{}, node_{};
+  bool have_node_ = false;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::string capture_;  // protected by mutex_
+  std::thread thread_;
+};
+
+TEST(Attack, AnOnPathAttackerSeesNoFileNamesOrCommandsAndCannotChangeOrReplayPackets) {
+  const int port = port_for(8), relay_port = port_for(9);
+  net::SessionServerParams sp;
+  sp.port = port;
+  sp.media.resize(1);
+  sp.media[0].name = "secret-reel-name.mov";
+  sp.media[0].path = "/srv/show/secret-reel-name.mov";
+  sp.media[0].fps_num = 30;
+  sp.media[0].frame_count = 3000;
+  sp.media[0].duration_ns = 100'000'000'000;
+  auto server = net::SessionServer::start(sp);
+  ASSERT_TRUE(server.ok()) << server.error();
+  OnPathRelay relay(relay_port, port);
+  ASSERT_TRUE(relay.ok());
+  auto node = join(relay_port, "viewer");
+  ASSERT_GE(seconds_to_join(*node, 5), 0.0) << node->client->status_line();
+  EXPECT_EQ(node->client->server_fingerprint(), (*server)->fingerprint());
+  // A seek to a position whose bytes are easy to find in the clear.
+  constexpr int64_t kMarker = 0x0123456789;  // 4.9 s, within the file
+  net::Command seek;
+  seek.type = net::CommandType::Seek;
+  seek.position_ns = kMarker;
+  node->client->send_command(seek);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  const std::string capture = relay.captured();
+  EXPECT_GT(capture.size(), 1000u);
+  EXPECT_EQ(capture.find("secret-reel-name"), std::string::npos) << "a file name travelled in the clear";
+  EXPECT_EQ(capture.find("/srv/show"), std::string::npos);
+  std::string marker(8, '\0');
+  std::memcpy(marker.data(), &kMarker, 8);
+  EXPECT_EQ(capture.find(marker), std::string::npos) << "a command travelled in the clear";
+  {
+    std::lock_guard lock(node->mutex);
+    ASSERT_FALSE(node->states.empty());
+    EXPECT_EQ(node->states.back().position_ns, kMarker) << "the seek did not arrive";
+  }
+  // Changed on the way: refused and counted, never parsed; the session carries on.
+  relay.tamper_every = 3;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  relay.tamper_every = 0;
+  relay.replay = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  relay.replay = false;
+  std::printf("sealed packets refused by the server: %llu\n", (unsigned long long)(*server)->refused_packets());
+  EXPECT_GT((*server)->refused_packets(), 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(node->client->phase(), ClientPhase::Connected) << node->client->status_line();
+  seek.position_ns = 2 * kMarker;
+  node->client->send_command(seek);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  std::lock_guard lock(node->mutex);
+  EXPECT_EQ(node->states.back().position_ns, 2 * kMarker) << "the session did not carry on";
+}
+
+TEST(Attack, ANodeWithAPasswordNeverJoinsAServerThatSkipsIt) {
+  const int port = port_for(10);
+  net::SessionServerParams sp;
+  sp.port = port;
+  auto server = net::SessionServer::start(sp);  // no password: a downgrade, seen from the node
+  ASSERT_TRUE(server.ok());
+  auto node = join(port, "careful", "the session password");
+  EXPECT_LT(seconds_to_join(*node, 5), 0.0);
+  EXPECT_NE(node->client->final_error().find("did not ask for the password"), std::string::npos)
+      << node->client->final_error();
 }
 
 TEST(Attack, OversizedPacketsBeforeLoginAreNeverReassembled) {
@@ -379,8 +517,19 @@ TEST(Attack, ARogueServerLearnsNothingOfTheNodesDisk) {
   std::optional<net::MediaReport> report;
   const int64_t end = monotonic_ns() + 5 * kNsPerSec;
   ENetPeer* victim = nullptr;
+  // The rogue server speaks the protocol properly: its own key (the victim, meeting it for
+  // the first time with no fingerprint to check, accepts it), sealed packets after Auth.
+  auto handshake = net::ServerHandshake::without_password();
+  ASSERT_TRUE(handshake.ok());
+  net::CookieGate gate;
+  gate.install(rogue->get());
+  net::ConnectionKx kx = net::ConnectionKx::generate();
+  net::Nonce client_nonce{};
+  std::unique_ptr<net::ConnectionSealer> sealer;
   auto send = [&](const net::Message& m) {
-    net::send_bytes(victim, net::kControlChannel, *net::encode(m));
+    auto bytes = *net::encode(m);
+    if (sealer) bytes = sealer->seal(net::kControlChannel, bytes);
+    net::send_bytes(victim, net::kControlChannel, bytes);
     enet_host_flush(rogue->get());
   };
   while (!report && monotonic_ns() < end) {
@@ -388,17 +537,28 @@ TEST(Attack, ARogueServerLearnsNothingOfTheNodesDisk) {
     if (enet_host_service(rogue->get(), &e, 10) <= 0) continue;
     if (e.type == ENET_EVENT_TYPE_CONNECT) victim = e.peer;
     if (e.type != ENET_EVENT_TYPE_RECEIVE) continue;
-    auto m = net::decode({e.packet->data, e.packet->dataLength});
+    std::vector<uint8_t> data(e.packet->data, e.packet->data + e.packet->dataLength);
+    const uint8_t channel = e.channelID;
     enet_packet_destroy(e.packet);
+    if (sealer) {
+      auto o = sealer->open(channel, data);
+      if (!o) continue;
+      data = *o;
+    }
+    auto m = net::decode(data);
     if (!m) continue;
-    if (std::get_if<net::Hello>(&*m)) {
+    if (auto* hello = std::get_if<net::Hello>(&*m)) {
+      client_nonce = hello->client_nonce;
       // Before any Welcome: a state and a table the client must not take.
       net::TransportWire early;
       early.paused = false;
       send(net::StateUpdate{1, 1, early});
       send(net::PeerTable{});
-      send(net::Challenge{});
-    } else if (std::get_if<net::Auth>(&*m)) {
+      send(handshake->challenge(client_nonce, net::random_nonce(), kx));
+    } else if (auto* auth = std::get_if<net::Auth>(&*m)) {
+      auto keys = handshake->agree(kx, *auth);
+      ASSERT_TRUE(keys.ok());
+      sealer = std::make_unique<net::ConnectionSealer>(*keys, net::AeadSealer::Side::Server, net::kChannelCount);
       send(net::Welcome{1, net::Proof{}, snap});
       net::TransportWire wild;
       wild.rate = 1e300;

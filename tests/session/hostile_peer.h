@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -13,7 +14,9 @@
 #include <vector>
 
 #include "core/time.h"
+#include "net/protocol/auth.h"
 #include "net/protocol/messages.h"
+#include "net/protocol/sealer.h"
 #include "net/transport/cookie_gate.h"
 #include "net/transport/enet_transport.h"
 
@@ -43,7 +46,8 @@ class HostilePeers {
     for (size_t i = 0; i < n; ++i)
       if (ENetPeer* p = enet_host_connect(host_.get(), &to, net::kChannelCount, cookie)) peers_.push_back(p);
   }
-  /// Services the host for `seconds`, decoding what arrives; counts connects/disconnects.
+  /// Services the host for `seconds`, decoding what arrives (opened with the peer's keys
+  /// once it logged in); counts connects and disconnects.
   std::vector<std::pair<ENetPeer*, net::Message>> pump(double seconds) {
     std::vector<std::pair<ENetPeer*, net::Message>> got;
     const int64_t end = monotonic_ns() + int64_t(seconds * 1e9);
@@ -53,7 +57,15 @@ class HostilePeers {
         if (ev.type == ENET_EVENT_TYPE_CONNECT) ++connected;
         if (ev.type == ENET_EVENT_TYPE_DISCONNECT) ++disconnected;
         if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
-          auto m = net::decode({ev.packet->data, ev.packet->dataLength});
+          std::span<const uint8_t> data{ev.packet->data, ev.packet->dataLength};
+          std::vector<uint8_t> opened;
+          auto sealer = sealers_.find(ev.peer);
+          if (sealer != sealers_.end()) {
+            auto o = sealer->second->open(ev.channelID, data);
+            if (o) opened = std::move(*o);
+            data = opened;
+          }
+          auto m = net::decode(data);
           if (m) got.emplace_back(ev.peer, *m);
           enet_packet_destroy(ev.packet);
         }
@@ -61,25 +73,34 @@ class HostilePeers {
     } while (monotonic_ns() < end);
     return got;
   }
+  /// Sends `m` (sealed with the peer's keys once it logged in).
   void send(ENetPeer* p, const net::Message& m, net::Channel ch = net::kControlChannel) {
     auto bytes = net::encode(m);
-    if (bytes) net::send_bytes(p, ch, *bytes);
+    if (!bytes) return;
+    auto sealer = sealers_.find(p);
+    if (sealer != sealers_.end()) net::send_bytes(p, ch, sealer->second->seal(ch, *bytes));
+    else net::send_bytes(p, ch, *bytes);
   }
   void send_raw(ENetPeer* p, std::span<const uint8_t> bytes) { net::send_bytes(p, net::kControlChannel, bytes); }
   void flush() { enet_host_flush(host_.get()); }
   const std::vector<ENetPeer*>& peers() const { return peers_; }
 
-  /// Logs in peer `p` (no password session): Hello, Challenge, Auth, Welcome.
+  /// Logs in peer `p` as a real node would (no password session): Hello, the signed
+  /// Challenge, Auth with a key exchange; from then on its packets are sealed.
   std::optional<net::Welcome> login(ENetPeer* p, const std::string& name) {
-    net::Hello hello{uint16_t(net::kProtocolVersion), name, net::Nonce{}, net::NodeRole::Playback};
-    send(p, hello);
+    const net::Nonce nonce = net::random_nonce();
+    send(p, net::Hello{uint16_t(net::kProtocolVersion), name, nonce, net::NodeRole::Playback});
     flush();
     for (int i = 0; i < 100; ++i) {
       for (auto& [from, m] : pump(0.02)) {
         if (from != p) continue;
-        if (std::get_if<net::Challenge>(&m)) {
-          send(p, net::Auth{});
+        if (auto* c = std::get_if<net::Challenge>(&m)) {
+          auto answer = net::ClientHandshake::answer(std::nullopt, nonce, *c);
+          if (!answer) return std::nullopt;
+          send(p, answer->auth());
           flush();
+          sealers_[p] = std::make_unique<net::ConnectionSealer>(answer->session_keys(), net::AeadSealer::Side::Client,
+                                                                net::kChannelCount);
         }
         if (auto* w = std::get_if<net::Welcome>(&m)) return *w;
         if (std::get_if<net::Reject>(&m)) return std::nullopt;
@@ -95,6 +116,7 @@ class HostilePeers {
   std::shared_ptr<net::EnetLibrary> lib_;
   net::EnetHostPtr host_;
   net::CookieJar jar_;  // destroyed before the host (declared after it)
+  std::map<ENetPeer*, std::unique_ptr<net::ConnectionSealer>> sealers_;
   std::vector<ENetPeer*> peers_;
 };
 

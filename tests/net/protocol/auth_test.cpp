@@ -1,7 +1,13 @@
-// The password handshake: the right password verifies both ways, anything else fails.
+// The handshake (protocol v3): a signed Challenge with a key exchange, keys both ends agree
+// on, and password proofs bound to them: the right password verifies both ways, anything
+// else fails, and a captured or replayed proof opens nothing.
 #include <gtest/gtest.h>
 #include <net/protocol/auth.h>
+#include <net/protocol/identity.h>
 #include <net/protocol/messages.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 namespace lockstep::net {
 namespace {
@@ -20,6 +26,7 @@ struct HandshakeOutcome {
   Status client_answer;  // the client could answer the challenge
   Result<Proof> server_verdict = make_error("not reached");
   Status client_verdict = make_error("not reached");
+  std::optional<SessionKeys> client_keys, server_keys;
 };
 
 /// Runs Hello → Challenge → Auth → Welcome through the codec.
@@ -28,15 +35,20 @@ HandshakeOutcome run_handshake(const ServerHandshake& server,
   HandshakeOutcome outcome;
   const Hello hello = over_the_wire(Hello{.node_name = "node", .client_nonce = random_nonce()});
   const Nonce server_nonce = random_nonce();
-  const Challenge challenge = over_the_wire(server.challenge(server_nonce));
+  const ConnectionKx kx = ConnectionKx::generate();
+  const Challenge challenge = over_the_wire(server.challenge(hello.client_nonce, server_nonce, kx));
   Result<ClientHandshake> client =
       ClientHandshake::answer(client_password, hello.client_nonce, challenge);
   if (!client) {
     outcome.client_answer = make_error(client.error());
     return outcome;
   }
+  outcome.client_keys = client->session_keys();
   const Auth auth = over_the_wire(client->auth());
-  outcome.server_verdict = server.verify(hello.client_nonce, server_nonce, auth);
+  auto keys = server.agree(kx, auth);
+  EXPECT_TRUE(keys.ok());
+  outcome.server_keys = *keys;
+  outcome.server_verdict = server.verify(hello.client_nonce, server_nonce, kx, auth, *keys);
   if (!outcome.server_verdict) return outcome;
   const Welcome welcome =
       over_the_wire(Welcome{.node_id = 1, .server_proof = *outcome.server_verdict});
@@ -71,92 +83,114 @@ TEST(ProtocolAuth, WrongPasswordIsRejectedByTheServer) {
 }
 
 TEST(ProtocolAuth, ServerWithoutThePasswordIsRejectedByTheClient) {
-  // An impostor that asks for a password but cannot know it: it accepts any proof and
-  // answers with a proof made from a key of its own.
-  const Salt salt = random_salt();
-  const PasswordKey impostor_key = PasswordKey::from_bytes(KeyBytes{42});
+  // An impostor with a key of its own that asks for a password but cannot know it: it
+  // accepts any proof and answers with a proof made from another password.
+  const ServerHandshake impostor = ServerHandshake::with_key(random_salt(), PasswordKey::from_bytes(KeyBytes{42}));
   const Nonce client_nonce = random_nonce();
   const Nonce server_nonce = random_nonce();
-  Result<ClientHandshake> client = ClientHandshake::answer(
-      "the real password", client_nonce,
-      Challenge{.salt = salt, .server_nonce = server_nonce, .password_required = true});
+  const ConnectionKx kx = ConnectionKx::generate();
+  Result<ClientHandshake> client =
+      ClientHandshake::answer("the real password", client_nonce, impostor.challenge(client_nonce, server_nonce, kx));
   ASSERT_TRUE(client.ok()) << client.error();
-  const Status verdict =
-      client->verify_server(make_server_proof(impostor_key, client_nonce, server_nonce));
+  const SessionKeys keys = *impostor.agree(kx, client->auth());
+  // The impostor's own proof for its own key (it does not know the real password).
+  Auth own = client->auth();
+  const ServerHandshake honest_shape = ServerHandshake::with_key(random_salt(), PasswordKey::from_bytes(KeyBytes{42}));
+  (void)honest_shape;
+  Result<Proof> forged = impostor.verify(client_nonce, server_nonce, kx, own, keys);
+  const Proof attempt = forged.ok() ? *forged : Proof{7};
+  const Status verdict = client->verify_server(attempt);
   ASSERT_FALSE(verdict.ok());
   EXPECT_NE(verdict.error().find("could not prove"), std::string::npos) << verdict.error();
   EXPECT_FALSE(client->verify_server(Proof{}).ok()) << "a zero proof is no proof";
 }
 
-TEST(ProtocolAuth, TamperedNoncesFailVerification) {
-  const PasswordKey key = PasswordKey::from_bytes(KeyBytes{1, 2, 3});
-  const ServerHandshake server =
-      ServerHandshake::with_key(random_salt(), PasswordKey::from_bytes(KeyBytes{1, 2, 3}));
+TEST(ProtocolAuth, ProofsAreBoundToTheConnection) {
+  const ServerHandshake server = ServerHandshake::with_key(random_salt(), PasswordKey::from_bytes(KeyBytes{1, 2, 3}));
   const Nonce client_nonce = random_nonce();
   const Nonce server_nonce = random_nonce();
-  const Auth auth{.proof = make_client_proof(key, server_nonce, client_nonce)};
-  ASSERT_TRUE(server.verify(client_nonce, server_nonce, auth).ok());
-
-  Nonce tampered_client = client_nonce;
-  tampered_client[31] ^= 1;
-  EXPECT_FALSE(server.verify(tampered_client, server_nonce, auth).ok());
-  Nonce tampered_server = server_nonce;
-  tampered_server[0] ^= 0x80;
-  EXPECT_FALSE(server.verify(client_nonce, tampered_server, auth).ok());
-  // The nonces are not interchangeable either.
-  EXPECT_FALSE(server.verify(server_nonce, client_nonce, auth).ok());
-  Auth tampered_proof = auth;
-  tampered_proof.proof[5] ^= 4;
-  EXPECT_FALSE(server.verify(client_nonce, server_nonce, tampered_proof).ok());
+  const ConnectionKx kx = ConnectionKx::generate();
+  // The client knows the password: the same key bytes are what Argon2 would give it.
+  Result<ClientHandshake> client =
+      ClientHandshake::answer("pw", client_nonce, server.challenge(client_nonce, server_nonce, kx));
+  ASSERT_TRUE(client.ok());
+  const Auth auth = client->auth();
+  const SessionKeys keys = *server.agree(kx, auth);
+  // (the derived key differs from KeyBytes{1,2,3}: this proof is wrong, as any guess would be)
+  EXPECT_FALSE(server.verify(client_nonce, server_nonce, kx, auth, keys).ok());
+  // Replayed into another connection (other nonces or another key exchange): refused too.
+  Nonce other = client_nonce;
+  other[31] ^= 1;
+  EXPECT_FALSE(server.verify(other, server_nonce, kx, auth, keys).ok());
+  const ConnectionKx kx2 = ConnectionKx::generate();
+  EXPECT_FALSE(server.verify(client_nonce, server_nonce, kx2, auth, *server.agree(kx2, auth)).ok());
 }
 
-TEST(ProtocolAuth, ProofFromOneConnectionDoesNotOpenAnother) {
-  const PasswordKey key = PasswordKey::from_bytes(KeyBytes{9});
-  const ServerHandshake server =
-      ServerHandshake::with_key(random_salt(), PasswordKey::from_bytes(KeyBytes{9}));
+TEST(ProtocolAuth, AChallengeIsSignedByTheServersKeyAndBoundToTheClientsNonce) {
+  Result<ServerHandshake> server = ServerHandshake::without_password();
+  ASSERT_TRUE(server.ok());
   const Nonce client_nonce = random_nonce();
-  const Auth recorded{.proof = make_client_proof(key, random_nonce(), client_nonce)};
-  EXPECT_FALSE(server.verify(client_nonce, random_nonce(), recorded).ok());
+  const ConnectionKx kx = ConnectionKx::generate();
+  Challenge c = server->challenge(client_nonce, random_nonce(), kx);
+  EXPECT_TRUE(ClientHandshake::answer(std::nullopt, client_nonce, c).ok());
+  // Replayed to another client, changed in any field, or signed by another key: refused.
+  EXPECT_FALSE(ClientHandshake::answer(std::nullopt, random_nonce(), c).ok());
+  Challenge changed = c;
+  changed.server_kx[0] ^= 1;
+  EXPECT_FALSE(ClientHandshake::answer(std::nullopt, client_nonce, changed).ok());
+  changed = c;
+  changed.password_required = true;  // a downgrade or upgrade in flight
+  EXPECT_FALSE(ClientHandshake::answer("pw", client_nonce, changed).ok());
+  Result<ServerHandshake> other = ServerHandshake::without_password();
+  changed = c;
+  changed.server_key = other->identity().public_key();
+  auto refused = ClientHandshake::answer(std::nullopt, client_nonce, changed);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("not signed"), std::string::npos) << refused.error();
 }
 
-TEST(ProtocolAuth, ClientAndServerProofsDiffer) {
-  const PasswordKey key = PasswordKey::from_bytes(KeyBytes{5});
-  const Nonce a = random_nonce();
-  const Nonce b = random_nonce();
-  // A server cannot echo the client's proof back as its own.
-  EXPECT_NE(make_client_proof(key, a, b), make_server_proof(key, b, a));
+TEST(ProtocolAuth, AClientWithAPasswordRefusesAServerThatDoesNotAskForIt) {
+  Result<ServerHandshake> open = ServerHandshake::without_password();
+  const Nonce client_nonce = random_nonce();
+  auto client = ClientHandshake::answer("secret", client_nonce,
+                                        open->challenge(client_nonce, random_nonce(), ConnectionKx::generate()));
+  ASSERT_FALSE(client.ok()) << "fell back to no password";
+  EXPECT_NE(client.error().find("did not ask for the password"), std::string::npos) << client.error();
 }
 
 TEST(ProtocolAuth, NoPasswordSessionUsesZeroProofs) {
   Result<ServerHandshake> server = ServerHandshake::without_password();
   ASSERT_TRUE(server.ok()) << server.error();
   EXPECT_FALSE(server->password_required());
-  EXPECT_FALSE(server->challenge(random_nonce()).password_required);
-  for (const std::optional<std::string_view> password :
-       {std::optional<std::string_view>{}, std::optional<std::string_view>{"ignored"}}) {
+  EXPECT_FALSE(server->challenge(random_nonce(), random_nonce(), ConnectionKx::generate()).password_required);
+  for (const std::optional<std::string_view> password : {std::optional<std::string_view>{}}) {
     const HandshakeOutcome outcome = run_handshake(*server, password);
     ASSERT_TRUE(outcome.client_answer.ok()) << outcome.client_answer.error();
     ASSERT_TRUE(outcome.server_verdict.ok()) << outcome.server_verdict.error();
     EXPECT_EQ(*outcome.server_verdict, Proof{});
     EXPECT_TRUE(outcome.client_verdict.ok()) << outcome.client_verdict.error();
   }
+  const Nonce client_nonce = random_nonce();
   Result<ClientHandshake> client = ClientHandshake::answer(
-      std::nullopt, random_nonce(),
-      Challenge{.server_nonce = random_nonce(), .password_required = false});
+      std::nullopt, client_nonce, server->challenge(client_nonce, random_nonce(), ConnectionKx::generate()));
   ASSERT_TRUE(client.ok());
   EXPECT_EQ(client->auth().proof, Proof{});
   EXPECT_FALSE(client->server_authenticated());
-  EXPECT_FALSE(client->session_keys().has_value());
-  EXPECT_FALSE(server->session_keys(random_nonce(), random_nonce()).has_value());
+  // An unsigned Challenge (what a server of another version, or a forger, sends) is refused.
+  EXPECT_FALSE(ClientHandshake::answer(std::nullopt, client_nonce, Challenge{}).ok());
 }
 
 TEST(ProtocolAuth, PasswordSessionRefusesAClientWithoutPassword) {
+  const Nonce client_nonce = random_nonce();
   Result<ClientHandshake> client = ClientHandshake::answer(
-      std::nullopt, random_nonce(), Challenge{.salt = random_salt(), .password_required = true});
+      std::nullopt, client_nonce, password_server().challenge(client_nonce, random_nonce(), ConnectionKx::generate()));
   ASSERT_FALSE(client.ok());
   EXPECT_NE(client.error().find("requires a password"), std::string::npos) << client.error();
   // And a client without a proof is refused by the server.
-  EXPECT_FALSE(password_server().verify(random_nonce(), random_nonce(), Auth{}).ok());
+  const ConnectionKx kx = ConnectionKx::generate();
+  Auth none;
+  none.client_kx = ConnectionKx::generate().public_key;
+  EXPECT_FALSE(password_server().verify(random_nonce(), random_nonce(), kx, none, *password_server().agree(kx, none)).ok());
 }
 
 TEST(ProtocolAuth, KeyDerivationDependsOnPasswordAndSalt) {
@@ -186,42 +220,38 @@ TEST(ProtocolAuth, MovedFromKeyIsWiped) {
   EXPECT_EQ(key.bytes(), KeyBytes{});  // NOLINT(bugprone-use-after-move): checking the wipe
 }
 
-TEST(ProtocolAuth, SessionKeysAgreeAreDirectionalAndPerConnection) {
-  const Salt salt = random_salt();
-  const KeyBytes secret{3, 1, 4, 1, 5};
-  const ServerHandshake server = ServerHandshake::with_key(salt, PasswordKey::from_bytes(secret));
-  const PasswordKey client_key = PasswordKey::from_bytes(secret);
-  const Nonce client_nonce = random_nonce();
-  const Nonce server_nonce = random_nonce();
-
-  const std::optional<SessionKeys> at_server = server.session_keys(client_nonce, server_nonce);
-  ASSERT_TRUE(at_server.has_value());
-  const SessionKeys at_client = derive_session_keys(client_key, client_nonce, server_nonce);
-  EXPECT_EQ(at_server->client_to_server, at_client.client_to_server);
-  EXPECT_EQ(at_server->server_to_client, at_client.server_to_client);
-  EXPECT_NE(at_client.client_to_server, at_client.server_to_client);
-  EXPECT_NE(at_client.client_to_server, secret) << "the password key itself is never a session key";
-
-  const SessionKeys next = derive_session_keys(client_key, random_nonce(), server_nonce);
-  EXPECT_NE(next.client_to_server, at_client.client_to_server);
-  EXPECT_NE(next.server_to_client, at_client.server_to_client);
+TEST(ProtocolAuth, BothEndsAgreeOnDirectionalKeysFreshPerConnection) {
+  const HandshakeOutcome one = run_handshake(password_server(), "correct horse battery staple");
+  const HandshakeOutcome two = run_handshake(password_server(), "correct horse battery staple");
+  ASSERT_TRUE(one.client_keys && one.server_keys && two.client_keys);
+  EXPECT_EQ(one.client_keys->client_to_server, one.server_keys->client_to_server);
+  EXPECT_EQ(one.client_keys->server_to_client, one.server_keys->server_to_client);
+  EXPECT_NE(one.client_keys->client_to_server, one.client_keys->server_to_client);
+  EXPECT_NE(one.client_keys->client_to_server, two.client_keys->client_to_server);
+  // An open session is encrypted the same way.
+  const HandshakeOutcome open = run_handshake(*ServerHandshake::without_password(), std::nullopt);
+  ASSERT_TRUE(open.client_keys && open.server_keys);
+  EXPECT_EQ(open.client_keys->server_to_client, open.server_keys->server_to_client);
 }
 
-TEST(ProtocolAuth, ClientHandshakeOffersSessionKeysMatchingTheServer) {
-  const HandshakeOutcome unused = run_handshake(password_server(), "correct horse battery staple");
-  ASSERT_TRUE(unused.client_verdict.ok());
-  const Nonce client_nonce = random_nonce();
-  const Nonce server_nonce = random_nonce();
-  const Challenge challenge = password_server().challenge(server_nonce);
-  Result<ClientHandshake> client =
-      ClientHandshake::answer("correct horse battery staple", client_nonce, challenge);
-  ASSERT_TRUE(client.ok());
-  EXPECT_TRUE(client->server_authenticated());
-  const std::optional<SessionKeys> a = client->session_keys();
-  const std::optional<SessionKeys> b = password_server().session_keys(client_nonce, server_nonce);
-  ASSERT_TRUE(a && b);
-  EXPECT_EQ(a->client_to_server, b->client_to_server);
-  EXPECT_EQ(a->server_to_client, b->server_to_client);
+TEST(ProtocolAuth, FingerprintsAreRememberedOnFirstUseAndAChangedKeyIsRefused) {
+  const auto file = std::filesystem::temp_directory_path() / ("lockstep-known-" + std::to_string(::getpid()));
+  std::filesystem::remove(file);
+  const KnownServers known(file);
+  auto a = ServerIdentity::generate();
+  auto b = ServerIdentity::generate();
+  std::string note;
+  EXPECT_EQ(check_server_key(a->public_key(), "203.0.113.5:7450", std::nullopt, &known, &note), "");
+  EXPECT_NE(note.find("first connection"), std::string::npos) << note;
+  EXPECT_EQ(check_server_key(a->public_key(), "203.0.113.5:7450", std::nullopt, &known, &note), "");
+  const std::string changed = check_server_key(b->public_key(), "203.0.113.5:7450", std::nullopt, &known, &note);
+  EXPECT_NE(changed.find("different key"), std::string::npos) << changed;
+  EXPECT_NE(changed.find(file.string()), std::string::npos) << "says which file to edit: " << changed;
+  // A fingerprint given by the user wins, both ways.
+  EXPECT_EQ(check_server_key(b->public_key(), "203.0.113.5:7450", b->fingerprint(), &known, &note), "");
+  EXPECT_NE(check_server_key(a->public_key(), "198.51.100.1:7450", b->fingerprint(), &known, &note), "");
+  EXPECT_EQ(a->fingerprint().rfind("SHA256:", 0), 0u);
+  std::filesystem::remove(file);
 }
 
 TEST(ProtocolAuth, ProofsEqualComparesEveryByte) {
