@@ -1,5 +1,6 @@
 // libsodium behind the password handshake (auth.h).
 #include <net/protocol/auth.h>
+#include <net/protocol/cpace.h>
 #include <net/protocol/identity.h>
 #include <sodium.h>
 
@@ -145,6 +146,7 @@ std::vector<std::uint8_t> challenge_transcript(const Nonce& client_nonce, const 
   t.push_back(c.password_required ? 1 : 0);
   add(c.server_kx);
   add(c.server_key);
+  add(c.cpace_share);
   return t;
 }
 
@@ -167,16 +169,41 @@ KeyBytes binding(const SessionKeys& keys, const Nonce& client_nonce, const Nonce
   return out;
 }
 
-/// HMAC-SHA256(password key, label || binding).
-Proof bound_proof(const PasswordKey& key, std::string_view label, const KeyBytes& bound) {
+/// HMAC-SHA256(key, label || binding).
+Proof bound_proof(const KeyBytes& key, std::string_view label, const KeyBytes& bound) {
   crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, key.bytes().data(), key.bytes().size());
+  crypto_auth_hmacsha256_init(&state, key.data(), key.size());
   hmac_update(state, as_bytes(label));
   hmac_update(state, bound);
   Proof proof{};
   crypto_auth_hmacsha256_final(&state, proof.data());
   sodium_memzero(&state, sizeof state);
   return proof;
+}
+
+constexpr std::string_view kCpaceLabel = "lockstep-cpace-v3";
+constexpr std::string_view kClientAd = "client";
+constexpr std::string_view kServerAd = "server";
+
+/// CPace's inputs for one connection: CI names the protocol and the server's key, sid is
+/// both nonces.
+std::vector<std::uint8_t> cpace_ci(const SignPublicKey& server_key) {
+  std::vector<std::uint8_t> ci(kCpaceLabel.begin(), kCpaceLabel.end());
+  ci.insert(ci.end(), server_key.begin(), server_key.end());
+  return ci;
+}
+
+std::vector<std::uint8_t> cpace_sid(const Nonce& client_nonce, const Nonce& server_nonce) {
+  std::vector<std::uint8_t> sid(client_nonce.begin(), client_nonce.end());
+  sid.insert(sid.end(), server_nonce.begin(), server_nonce.end());
+  return sid;
+}
+
+/// The proofs' key: BLAKE2b-256 of the CPace ISK.
+KeyBytes proof_key_from(const CPaceIsk& isk) {
+  KeyBytes k{};
+  crypto_generichash(k.data(), k.size(), isk.bytes.data(), isk.bytes.size(), nullptr, 0);
+  return k;
 }
 
 }  // namespace
@@ -220,10 +247,20 @@ ServerHandshake ServerHandshake::with_key(const Salt& salt, PasswordKey key,
 }
 
 Challenge ServerHandshake::challenge(const Nonce& client_nonce, const Nonce& server_nonce,
-                                     const ConnectionKx& kx) const {
+                                     ConnectionKx& kx) const {
   Challenge c{.salt = salt_, .server_nonce = server_nonce, .password_required = password_required()};
   c.server_kx = kx.public_key;
   c.server_key = identity_->public_key();
+  kx.cpace.reset();
+  if (key_) {
+    // The PRS is the Argon2id key of the password (the draft allows a hashed password).
+    auto party = CPaceParty::start(key_->bytes(), cpace_ci(c.server_key), cpace_sid(client_nonce, server_nonce),
+                                   as_bytes(kServerAd));
+    if (party) {
+      c.cpace_share = party->public_share();
+      kx.cpace = std::make_shared<CPaceParty>(std::move(party).value());
+    }
+  }
   c.signature = identity_->sign(challenge_transcript(client_nonce, c));
   return c;
 }
@@ -240,10 +277,16 @@ Result<SessionKeys> ServerHandshake::agree(const ConnectionKx& kx, const Auth& a
 Result<Proof> ServerHandshake::verify(const Nonce& client_nonce, const Nonce& server_nonce, const ConnectionKx& kx,
                                       const Auth& auth, const SessionKeys& keys) const {
   if (!key_) return Proof{};  // an open session: the proof is not looked at
+  if (!kx.cpace || kx.cpace->finished()) return make_error("wrong password (no password exchange on this connection)");
+  auto isk = kx.cpace->finish_responder(auth.cpace_share, as_bytes(kClientAd));
+  if (!isk) return make_error("wrong password (the client's password exchange value is not valid)");
+  KeyBytes pk = proof_key_from(*isk);
   const KeyBytes bound = binding(keys, client_nonce, server_nonce, kx.public_key, auth.client_kx);
-  if (!proofs_equal(auth.proof, bound_proof(*key_, kClientLabel, bound)))
-    return make_error("wrong password (the client's proof does not match)");
-  return bound_proof(*key_, kServerLabel, bound);
+  const bool right = proofs_equal(auth.proof, bound_proof(pk, kClientLabel, bound));
+  const Proof server_proof = bound_proof(pk, kServerLabel, bound);
+  sodium_memzero(pk.data(), pk.size());
+  if (!right) return make_error("wrong password (the client's proof does not match)");
+  return server_proof;
 }
 
 // ---- ClientHandshake
@@ -274,17 +317,27 @@ Result<ClientHandshake> ClientHandshake::answer(std::optional<std::string_view> 
   if (challenge.password_required) {
     Result<PasswordKey> key = PasswordKey::derive(*password, challenge.salt);
     if (!key) return make_error(key.error());
-    h.key_.emplace(std::move(key).value());
+    auto party = CPaceParty::start(key->bytes(), cpace_ci(challenge.server_key),
+                                   cpace_sid(client_nonce, challenge.server_nonce), as_bytes(kClientAd));
+    if (!party) return make_error(party.error());
+    h.auth_.cpace_share = party->public_share();
+    auto isk = party->finish_initiator(challenge.cpace_share, as_bytes(kServerAd));
+    if (!isk) return make_error("the server's password exchange value is not valid: not a lockstep server of this version?");
+    h.proof_key_ = proof_key_from(*isk);
     const KeyBytes bound = binding(h.keys_, client_nonce, h.server_nonce_, h.server_kx_, h.auth_.client_kx);
-    h.auth_.proof = bound_proof(*h.key_, kClientLabel, bound);
+    h.auth_.proof = bound_proof(*h.proof_key_, kClientLabel, bound);
   }
   return h;
 }
 
+ClientHandshake::~ClientHandshake() {
+  if (proof_key_) sodium_memzero(proof_key_->data(), proof_key_->size());
+}
+
 Status ClientHandshake::verify_server(const Proof& server_proof) const {
-  if (!key_) return {};
+  if (!proof_key_) return {};
   const KeyBytes bound = binding(keys_, client_nonce_, server_nonce_, server_kx_, auth_.client_kx);
-  if (!proofs_equal(server_proof, bound_proof(*key_, kServerLabel, bound))) {
+  if (!proofs_equal(server_proof, bound_proof(*proof_key_, kServerLabel, bound))) {
     return make_error(
         "the server could not prove that it knows the session password: "
         "it is not the session you meant to join (check the address)");

@@ -34,6 +34,7 @@
 namespace lockstep::net {
 
 class ServerIdentity;  // identity.h
+class CPaceParty;      // cpace.h
 
 inline constexpr std::size_t kKeyBytes = 32;
 using KeyBytes = std::array<std::uint8_t, kKeyBytes>;
@@ -95,6 +96,8 @@ SessionKeys derive_session_keys(const PasswordKey& key, const Nonce& client_nonc
 struct ConnectionKx {
   KxPublicKey public_key{};
   std::array<std::uint8_t, 32> secret_key{};
+  /// Password sessions, server side: this connection's CPace party (made with the Challenge).
+  std::shared_ptr<CPaceParty> cpace;
   /// A fresh pair.
   static ConnectionKx generate();
   ConnectionKx() = default;
@@ -124,17 +127,19 @@ class ServerHandshake {
   bool password_required() const { return key_.has_value(); }
   const ServerIdentity& identity() const { return *identity_; }
 
-  /// The answer to a Hello: a signed Challenge carrying `kx`'s public key (`kx` fresh per
-  /// connection and kept until the Auth arrives; `server_nonce` too).
-  Challenge challenge(const Nonce& client_nonce, const Nonce& server_nonce, const ConnectionKx& kx) const;
+  /// The answer to a Hello: a signed Challenge carrying `kx`'s public key and, in a password
+  /// session, a CPace share (the party is kept in `kx`). `kx` is fresh per connection and
+  /// kept until the Auth arrives; `server_nonce` too.
+  Challenge challenge(const Nonce& client_nonce, const Nonce& server_nonce, ConnectionKx& kx) const;
 
   /// The connection's keys, from the server's `kx` and the client's key in `auth`. Fails on
   /// a key that is not a valid curve point.
   Result<SessionKeys> agree(const ConnectionKx& kx, const Auth& auth) const;
 
-  /// Checks the client's Auth (its proof is bound to this connection's keys, so a captured
-  /// handshake gives nothing to guess a password against). Returns the proof to put into
-  /// Welcome::server_proof (zeros without a password), or an error for a wrong password.
+  /// Checks the client's Auth. In a password session the proof is keyed by the CPace result
+  /// (a PAKE: neither a captured handshake nor a fake server gets anything to test password
+  /// guesses against offline) and covers this connection's keys. Returns the proof to put
+  /// into Welcome::server_proof (zeros without a password), or an error for a wrong password.
   Result<Proof> verify(const Nonce& client_nonce, const Nonce& server_nonce, const ConnectionKx& kx,
                        const Auth& auth, const SessionKeys& keys) const;
 
@@ -167,10 +172,14 @@ class ClientHandshake {
   Status verify_server(const Proof& server_proof) const;
 
   /// True when the server is authenticated by the password (a password session).
-  bool server_authenticated() const { return key_.has_value(); }
+  bool server_authenticated() const { return proof_key_.has_value(); }
 
   /// The connection's directional keys.
   const SessionKeys& session_keys() const { return keys_; }
+
+  ClientHandshake(ClientHandshake&&) = default;
+  ClientHandshake& operator=(ClientHandshake&&) = default;
+  ~ClientHandshake();
 
  private:
   ClientHandshake() = default;
@@ -179,7 +188,7 @@ class ClientHandshake {
   Nonce server_nonce_{};
   KxPublicKey server_kx_{};
   SessionKeys keys_;
-  std::optional<PasswordKey> key_;
+  std::optional<KeyBytes> proof_key_;  // password sessions: from the CPace result
   Auth auth_;
 };
 

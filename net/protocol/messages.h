@@ -243,6 +243,8 @@ struct Challenge {
   KxPublicKey server_kx{};     ///< the server's ephemeral key for this connection
   SignPublicKey server_key{};  ///< the server's long-term key (its fingerprint identifies it)
   Signature signature{};       ///< by server_key over this challenge and the client's nonce
+  /// Password sessions: the server's CPace share (Yb); zeros without a password.
+  std::array<std::uint8_t, 32> cpace_share{};
 
   template <class V>
   void fields(V& v) {
@@ -252,6 +254,7 @@ struct Challenge {
     v("server_kx", server_kx);
     v("server_key", server_key);
     v("signature", signature);
+    v("cpace_share", cpace_share);
   }
   bool operator==(const Challenge&) const = default;
 };
@@ -263,11 +266,14 @@ struct Auth {
 
   Proof proof{};
   KxPublicKey client_kx{};  ///< the client's ephemeral key for this connection
+  /// Password sessions: the client's CPace share (Ya); zeros without a password.
+  std::array<std::uint8_t, 32> cpace_share{};
 
   template <class V>
   void fields(V& v) {
     v("proof", proof);
     v("client_kx", client_kx);
+    v("cpace_share", cpace_share);
   }
   bool operator==(const Auth&) const = default;
 };

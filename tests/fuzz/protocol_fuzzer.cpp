@@ -33,22 +33,27 @@ const ServerHandshake& server() {
   return handshake;
 }
 
-const ConnectionKx& server_kx() {
+ConnectionKx server_kx() {
   static const ConnectionKx kx = ConnectionKx::generate();
-  return kx;
+  ConnectionKx copy;
+  copy.public_key = kx.public_key;
+  copy.secret_key = kx.secret_key;
+  return copy;
 }
 
 void server_step(const Message& message) {
   if (const auto* hello = std::get_if<Hello>(&message)) {
-    const Challenge challenge = server().challenge(hello->client_nonce, fuzz::kServerNonce, server_kx());
+    ConnectionKx kx = server_kx();
+    const Challenge challenge = server().challenge(hello->client_nonce, fuzz::kServerNonce, kx);
     check(challenge.password_required);
     check(encode(challenge).ok());
   } else if (const auto* auth = std::get_if<Auth>(&message)) {
     // Any 32 bytes as the client's key: agreed keys or a clean error, never a crash.
-    lockstep::Result<SessionKeys> keys = server().agree(server_kx(), *auth);
+    ConnectionKx kx = server_kx();
+    (void)server().challenge(fuzz::kClientNonce, fuzz::kServerNonce, kx);  // its CPace party
+    lockstep::Result<SessionKeys> keys = server().agree(kx, *auth);
     if (!keys.ok()) return;
-    lockstep::Result<Proof> verdict =
-        server().verify(fuzz::kClientNonce, fuzz::kServerNonce, server_kx(), *auth, *keys);
+    lockstep::Result<Proof> verdict = server().verify(fuzz::kClientNonce, fuzz::kServerNonce, kx, *auth, *keys);
     if (verdict.ok()) check(encode(Welcome{.node_id = 1, .server_proof = *verdict}).ok());
   }
 }

@@ -62,6 +62,7 @@ sources=(
   "$src/net/protocol/auth.cpp"
   "$src/net/protocol/sealer.cpp"
   "$src/net/protocol/identity.cpp"
+  "$src/net/protocol/cpace.cpp"
   "$here/protocol_fuzzer.cpp"
 )
 flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined

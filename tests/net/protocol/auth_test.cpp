@@ -35,7 +35,7 @@ HandshakeOutcome run_handshake(const ServerHandshake& server,
   HandshakeOutcome outcome;
   const Hello hello = over_the_wire(Hello{.node_name = "node", .client_nonce = random_nonce()});
   const Nonce server_nonce = random_nonce();
-  const ConnectionKx kx = ConnectionKx::generate();
+  ConnectionKx kx = ConnectionKx::generate();
   const Challenge challenge = over_the_wire(server.challenge(hello.client_nonce, server_nonce, kx));
   Result<ClientHandshake> client =
       ClientHandshake::answer(client_password, hello.client_nonce, challenge);
@@ -54,6 +54,12 @@ HandshakeOutcome run_handshake(const ServerHandshake& server,
       over_the_wire(Welcome{.node_id = 1, .server_proof = *outcome.server_verdict});
   outcome.client_verdict = client->verify_server(welcome.server_proof);
   return outcome;
+}
+
+/// A Challenge with a key exchange made for it and then forgotten.
+Challenge challenge_of(const ServerHandshake& server, const Nonce& client_nonce, const Nonce& server_nonce) {
+  ConnectionKx kx = ConnectionKx::generate();
+  return server.challenge(client_nonce, server_nonce, kx);
 }
 
 /// One Argon2id derivation shared by the tests that do not test derivation itself.
@@ -88,7 +94,7 @@ TEST(ProtocolAuth, ServerWithoutThePasswordIsRejectedByTheClient) {
   const ServerHandshake impostor = ServerHandshake::with_key(random_salt(), PasswordKey::from_bytes(KeyBytes{42}));
   const Nonce client_nonce = random_nonce();
   const Nonce server_nonce = random_nonce();
-  const ConnectionKx kx = ConnectionKx::generate();
+  ConnectionKx kx = ConnectionKx::generate();
   Result<ClientHandshake> client =
       ClientHandshake::answer("the real password", client_nonce, impostor.challenge(client_nonce, server_nonce, kx));
   ASSERT_TRUE(client.ok()) << client.error();
@@ -109,7 +115,7 @@ TEST(ProtocolAuth, ProofsAreBoundToTheConnection) {
   const ServerHandshake server = ServerHandshake::with_key(random_salt(), PasswordKey::from_bytes(KeyBytes{1, 2, 3}));
   const Nonce client_nonce = random_nonce();
   const Nonce server_nonce = random_nonce();
-  const ConnectionKx kx = ConnectionKx::generate();
+  ConnectionKx kx = ConnectionKx::generate();
   // The client knows the password: the same key bytes are what Argon2 would give it.
   Result<ClientHandshake> client =
       ClientHandshake::answer("pw", client_nonce, server.challenge(client_nonce, server_nonce, kx));
@@ -122,7 +128,7 @@ TEST(ProtocolAuth, ProofsAreBoundToTheConnection) {
   Nonce other = client_nonce;
   other[31] ^= 1;
   EXPECT_FALSE(server.verify(other, server_nonce, kx, auth, keys).ok());
-  const ConnectionKx kx2 = ConnectionKx::generate();
+  ConnectionKx kx2 = ConnectionKx::generate();
   EXPECT_FALSE(server.verify(client_nonce, server_nonce, kx2, auth, *server.agree(kx2, auth)).ok());
 }
 
@@ -130,7 +136,7 @@ TEST(ProtocolAuth, AChallengeIsSignedByTheServersKeyAndBoundToTheClientsNonce) {
   Result<ServerHandshake> server = ServerHandshake::without_password();
   ASSERT_TRUE(server.ok());
   const Nonce client_nonce = random_nonce();
-  const ConnectionKx kx = ConnectionKx::generate();
+  ConnectionKx kx = ConnectionKx::generate();
   Challenge c = server->challenge(client_nonce, random_nonce(), kx);
   EXPECT_TRUE(ClientHandshake::answer(std::nullopt, client_nonce, c).ok());
   // Replayed to another client, changed in any field, or signed by another key: refused.
@@ -153,7 +159,7 @@ TEST(ProtocolAuth, AClientWithAPasswordRefusesAServerThatDoesNotAskForIt) {
   Result<ServerHandshake> open = ServerHandshake::without_password();
   const Nonce client_nonce = random_nonce();
   auto client = ClientHandshake::answer("secret", client_nonce,
-                                        open->challenge(client_nonce, random_nonce(), ConnectionKx::generate()));
+                                        challenge_of(*open, client_nonce, random_nonce()));
   ASSERT_FALSE(client.ok()) << "fell back to no password";
   EXPECT_NE(client.error().find("did not ask for the password"), std::string::npos) << client.error();
 }
@@ -162,7 +168,7 @@ TEST(ProtocolAuth, NoPasswordSessionUsesZeroProofs) {
   Result<ServerHandshake> server = ServerHandshake::without_password();
   ASSERT_TRUE(server.ok()) << server.error();
   EXPECT_FALSE(server->password_required());
-  EXPECT_FALSE(server->challenge(random_nonce(), random_nonce(), ConnectionKx::generate()).password_required);
+  EXPECT_FALSE(challenge_of(*server, random_nonce(), random_nonce()).password_required);
   for (const std::optional<std::string_view> password : {std::optional<std::string_view>{}}) {
     const HandshakeOutcome outcome = run_handshake(*server, password);
     ASSERT_TRUE(outcome.client_answer.ok()) << outcome.client_answer.error();
@@ -172,7 +178,7 @@ TEST(ProtocolAuth, NoPasswordSessionUsesZeroProofs) {
   }
   const Nonce client_nonce = random_nonce();
   Result<ClientHandshake> client = ClientHandshake::answer(
-      std::nullopt, client_nonce, server->challenge(client_nonce, random_nonce(), ConnectionKx::generate()));
+      std::nullopt, client_nonce, challenge_of(*server, client_nonce, random_nonce()));
   ASSERT_TRUE(client.ok());
   EXPECT_EQ(client->auth().proof, Proof{});
   EXPECT_FALSE(client->server_authenticated());
@@ -183,11 +189,11 @@ TEST(ProtocolAuth, NoPasswordSessionUsesZeroProofs) {
 TEST(ProtocolAuth, PasswordSessionRefusesAClientWithoutPassword) {
   const Nonce client_nonce = random_nonce();
   Result<ClientHandshake> client = ClientHandshake::answer(
-      std::nullopt, client_nonce, password_server().challenge(client_nonce, random_nonce(), ConnectionKx::generate()));
+      std::nullopt, client_nonce, challenge_of(password_server(), client_nonce, random_nonce()));
   ASSERT_FALSE(client.ok());
   EXPECT_NE(client.error().find("requires a password"), std::string::npos) << client.error();
   // And a client without a proof is refused by the server.
-  const ConnectionKx kx = ConnectionKx::generate();
+  ConnectionKx kx = ConnectionKx::generate();
   Auth none;
   none.client_kx = ConnectionKx::generate().public_key;
   EXPECT_FALSE(password_server().verify(random_nonce(), random_nonce(), kx, none, *password_server().agree(kx, none)).ok());
