@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   play->add_option("--rate", play_opts.rate, "Playback rate (audio plays at 1.0 only)")->check(CLI::Range(1.0 / 16, 16.0));
   play->add_option("--start", play_opts.start_frame, "First frame")->check(CLI::NonNegativeNumber);
   play->add_flag("--paused", play_opts.paused, "Start paused on the first frame");
+  play->add_flag("--keep-open", node.keep_open, "Keep the window open on the last frame at the end (default: quit, as mpv)");
   play->add_option("--control", session.control, "When this node hosts from the overlay: who may drive playback, anyone or host")
       ->check(CLI::IsMember({"anyone", "host"}));
   play->add_option("--name", session.name, "This node's name when it joins or hosts from the overlay (default: the host name)");

@@ -915,6 +915,7 @@ int NodeApp::run() {
   NodeLoop loop;
   loop.start_playing = p_.start == NodeAppParams::Start::Local && !p_.paused;
   loop.each_tick = [this] { return tick(); };
+  loop.in_session = [this] { return link_ != nullptr; };
   loop.build_overlay = [this](Overlay& ov) {
     static const ui::UiSnapshot hidden;  // nothing is drawn: no need to gather the state
     return ov.build(ov.visible() ? ui_snapshot() : hidden, commands_, ui_out_);

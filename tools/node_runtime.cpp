@@ -99,7 +99,9 @@ int run_node(Player& player, NodeRuntime& rt, const NodeOptions& o, PlayerComman
   lp.append_present_log = o.append_present_log;
   lp.refresh_hz = o.refresh_hz >= 0 ? o.refresh_hz : (win ? win->refresh_hz() : 0.0);
   lp.max_seconds = o.duration;
-  lp.exit_at_end = o.headless || o.duration > 0;
+  // A window stays open at the end with --keep-open only (as mpv); in a session it holds.
+  lp.exit_at_end = o.headless || o.duration > 0 || !o.keep_open;
+  if (win && node_loop.in_session) hooks.hold_at_end = node_loop.in_session;
   lp.start_playing = node_loop.start_playing;
   lp.visible_at_tick = o.headless;
   auto report = run_playback(player, *rt.renderer, lp, hooks);

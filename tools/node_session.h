@@ -31,6 +31,8 @@ struct NodeOptions {
   bool validation = false;
   bool fullscreen = false;
   bool no_overlay = false;
+  /// A window stays open on the last frame at the end of the file (play: --keep-open).
+  bool keep_open = false;
   int threads = 0;
   /// Test and support aid: write what the overlay shows as JSON to this file.
   std::string ui_state;

@@ -110,8 +110,10 @@ class MediaReader {
 
   BoundedQueue<VideoFrame>& video() { return video_frames_; }
   BoundedQueue<AudioChunk>& audio() { return audio_chunks_; }
-  /// Thread-safe. True once the last frame of a non-looping file has been queued.
-  bool video_ended() const { return video_ended_.load(); }
+  /// Thread-safe. True once the last frame of a non-looping file has been queued for the
+  /// latest seek (or for seek `serial`): nothing more comes until the next seek.
+  bool video_ended() const { return ended_serial_.load() == serial_.load(); }
+  bool video_ended(int serial) const { return ended_serial_.load() == serial; }
   /// Thread-safe. A decode error that stopped the stream (empty when none).
   std::string stream_error() const;
 
@@ -126,7 +128,8 @@ class MediaReader {
   std::atomic<bool> loop_{false};
   std::atomic<int64_t> loop_in_{0};
   std::atomic<int64_t> loop_out_{0};
-  std::atomic<bool> video_ended_{false};
+  std::atomic<int> serial_{0};         // of the latest seek
+  std::atomic<int> ended_serial_{-1};  // the seek whose output reached the end, -1: none
 };
 
 }  // namespace lockstep

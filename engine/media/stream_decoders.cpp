@@ -151,7 +151,7 @@ void VideoStreamDecoder::receive_all(BoundedQueue<VideoFrame>& out) {
 }
 
 void VideoStreamDecoder::run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFrame>& out,
-                             std::atomic<bool>& ended, const std::atomic<bool>& stopping) {
+                             std::atomic<int>& ended_serial, const std::atomic<bool>& stopping) {
   using Kind = PacketItem::Kind;
   while (!stopping) {
     std::optional<PacketItem> item = in.pop(kPopTimeout);
@@ -166,7 +166,6 @@ void VideoStreamDecoder::run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFra
         last_index_ = target_ - 1;
         wrap_out_ = item->wrap_out;
         span_ = item->span;
-        ended = false;
         break;
       case Kind::Drain:
       case Kind::Eof:
@@ -174,11 +173,15 @@ void VideoStreamDecoder::run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFra
         receive_all(out);
         avcodec_flush_buffers(ctx_.get());
         if (item->kind == Kind::Eof) {
-          if (last_index_ + 2 < info_.frame_count)
+          if (last_index_ < target_)
+            set_error("'" + path_ + "' has no frame that can be decoded from frame " +
+                      std::to_string(target_) + " on: the file is damaged, or was cut without " +
+                      "a keyframe; make it again from its source");
+          else if (last_index_ + 2 < info_.frame_count)
             set_error("'" + path_ + "' ends at frame " + std::to_string(last_index_ + 1) +
                       " of " + std::to_string(info_.frame_count) +
                       ": the file is truncated or damaged");
-          ended = true;
+          ended_serial = serial_;
         } else if (wrap_out_ >= info_.frame_count && last_index_ + 2 < info_.frame_count) {
           // A short loop would jump: pretend the missing frames were the last one.
           LS_WARN("'{}' ends at frame {} of {}", path_, last_index_ + 1, info_.frame_count);

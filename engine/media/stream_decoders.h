@@ -47,7 +47,7 @@ class VideoStreamDecoder {
                                                            int threads);
   void set_timing(const MediaInfo& info) { info_ = info; }
   void run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFrame>& out,
-           std::atomic<bool>& ended, const std::atomic<bool>& stopping);
+           std::atomic<int>& ended_serial, const std::atomic<bool>& stopping);
   std::string description() const { return description_; }
   std::string error() const;
 

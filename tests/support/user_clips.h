@@ -1,0 +1,20 @@
+// Clips made by the ffmpeg CLI the way users make them, from lockstep-mkclip clips so that
+// every frame still carries its index tag (and the audio its marks). Made once per build
+// tree (test_media.h); each returns "" and fails the test when it cannot be made.
+#pragma once
+
+#include <string>
+
+namespace lockstep::test {
+
+/// The file: H.264 High 4:2:2 interlaced (top field first) 1080i50 in MPEG-TS with
+/// MP2 audio, as `ffmpeg ... -flags +ildct+ilme -x264opts tff=1 -c:a mp2 -f mpegts` writes it
+/// (start time 1.4 s), with open GOPs of 12 frames. 50 frames (2 s).
+std::string ts_interlaced_422_clip();
+/// 640x360 30 fps, 60 frames, remuxed into Matroska with every timestamp 5 s later
+/// (`-output_ts_offset 5`): the first frame is at 5 s.
+std::string late_start_clip();
+/// 640x360 30 fps, 90 frames, whose audio starts 1 s after the video (`-itsoffset 1`).
+std::string late_audio_clip();
+
+}  // namespace lockstep::test
