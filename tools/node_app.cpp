@@ -319,8 +319,11 @@ Result<void> NodeApp::open_player(const std::string& path, bool local_start) {
   player_.reset();  // the old one's threads and audio stream go first
   player_ = std::move(player.value());
   const MediaInfo& mi = player_->info();
-  LS_INFO("'{}': {}x{} {} {:.3f} fps, {} frames{}", mi.path, mi.width, mi.height, mi.video_codec, mi.fps(),
-          mi.frame_count, mi.has_audio ? ", " + mi.audio_codec + " audio" : "");
+  LS_INFO("'{}': {}x{} {} {:.3f} fps, {} frames{}{}", mi.path, mi.width, mi.height, mi.video_codec, mi.fps(),
+          mi.frame_count, mi.has_audio ? ", " + mi.audio_codec + " audio" : "",
+          mi.display_width != mi.width || mi.display_height != mi.height || !mi.transform.identity()
+              ? fmt::format(", shown at {}x{}", mi.display_width, mi.display_height)
+              : "");
   player_->set_clock_domain(&domain_);
   player_->set_audio_master(!domain_.attached() && p_.start == NodeAppParams::Start::Local);
   if (!runtime_) {

@@ -28,7 +28,11 @@ int64_t MediaInfo::frame_at_ns(int64_t t_ns) const {
   return int64_t(std::floor(double(t_ns) * double(fps_num) / (double(fps_den) * 1e9) + 1e-6));
 }
 
-PictureView VideoFrame::view() const { return picture_view(*frame); }
+PictureView VideoFrame::view() const {
+  PictureView v = picture_view(*frame);
+  v.transform = transform;
+  return v;
+}
 
 struct MediaReader::Impl {
   MediaReaderParams params;
@@ -129,6 +133,13 @@ Result<std::unique_ptr<MediaReader>> MediaReader::open(const MediaReaderParams& 
   info.video_codec = avcodec_get_name(vs->codecpar->codec_id);
   const char* pf = av_get_pix_fmt_name(static_cast<AVPixelFormat>(vs->codecpar->format));
   info.pixel_format = pf ? pf : "unknown";
+  const AVRational sar = av_guess_sample_aspect_ratio(fmt, vs, nullptr);
+  if (sar.num > 0 && sar.den > 0) info.sar_num = sar.num, info.sar_den = sar.den;
+  info.transform = display_transform(reinterpret_cast<const int32_t*>(
+      av_stream_get_side_data(vs, AV_PKT_DATA_DISPLAYMATRIX, nullptr)));
+  const DisplaySize shown = display_size(info.width, info.height, info.sar_num, info.sar_den, info.transform);
+  info.display_width = shown.width;
+  info.display_height = shown.height;
   impl->video->set_timing(info);
 
   if (impl->audio_stream >= 0) {

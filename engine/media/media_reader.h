@@ -31,6 +31,11 @@ struct MediaInfo {
   double duration_s = 0.0;   // frame_count / fps
   std::string video_codec;   // "h264"
   std::string pixel_format;  // "yuv420p"
+  int sar_num = 1;           // sample aspect ratio (1:1 when the file does not say)
+  int sar_den = 1;
+  DisplayTransform transform;  // the display matrix: turns and mirrors
+  int display_width = 0;     // the size it is shown at: SAR applied, then turned (picture.h)
+  int display_height = 0;
   bool has_audio = false;
   int audio_rate = 0;
   int audio_channels = 0;
@@ -49,6 +54,7 @@ struct VideoFrame {
   int serial = 0;           // seek generation this frame belongs to
   int64_t index = 0;        // frame index within the file
   int64_t unwrapped = 0;    // index + loops * frame_count
+  DisplayTransform transform;  // the stream's display matrix
   PictureView view() const;
 };
 

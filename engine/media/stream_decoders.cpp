@@ -146,6 +146,7 @@ void VideoStreamDecoder::receive_all(BoundedQueue<VideoFrame>& out) {
     vf.serial = serial_;
     vf.index = index;
     vf.unwrapped = index + int64_t(loop_) * span_;
+    vf.transform = info_.transform;
     if (!out.push(std::move(vf))) return;
   }
 }

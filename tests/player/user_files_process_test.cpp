@@ -30,10 +30,11 @@ bool have_display() {
 }
 
 /// Plays `clip` headless with --verify-frames to its end: exit 0 by itself, every presented
-/// frame read back as the one intended, the last frame reached.
+/// frame read back as the one intended, the last frame reached. Appends the node's output to
+/// `output` when given.
 void expect_plays_to_the_end(const std::string& clip, int64_t last_frame,
                              const std::vector<std::string>& extra = {"--audio-device", "none"},
-                             const std::vector<std::string>& env = {}) {
+                             const std::vector<std::string>& env = {}, std::string* output = nullptr) {
   ASSERT_FALSE(clip.empty());
   const std::string log = test::scratch_dir("user_files") + "/" + fs::path(clip).filename().string() + ".jsonl";
   std::vector<std::string> argv{test::player_path(), "play", "--headless", "--verify-frames",
@@ -41,6 +42,7 @@ void expect_plays_to_the_end(const std::string& clip, int64_t last_frame,
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.push_back(clip);
   const auto r = run_process(argv, 120, env);
+  if (output) *output += r.output;
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("wrong 0  unreadable 0"), std::string::npos) << r.output;
   const auto lines = read_present_log(log);
@@ -66,6 +68,26 @@ TEST(MediaPlayback, LateAudioStartPlaysToTheEndWithSound) {
   expect_plays_to_the_end(test::late_audio_clip(), 89, {}, test::alsa_file_device_env(raw));
   // The sound was played: the marks of the source's seconds 0 and 1 among others.
   EXPECT_GT(test::read_raw_floats(raw).size(), size_t(48000));
+}
+
+// The display matrix: files stored turned or mirrored, whose matrix turns them upright. Their
+// frame tags read back only when the matrix is honoured the right way round.
+class TurnedFile : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(TurnedFile, PlaysUprightToTheEnd) {
+  std::string output;
+  expect_plays_to_the_end(test::turned_clip(GetParam()), 29, {"--audio-device", "none"}, {}, &output);
+  EXPECT_NE(output.find("shown at 640x360"), std::string::npos) << output;
+}
+
+INSTANTIATE_TEST_SUITE_P(MediaPlayback, TurnedFile,
+                         ::testing::Values("rotate90", "rotate180", "rotate270", "hflip", "transpose"));
+
+TEST(MediaPlayback, AnamorphicFilePlaysAtItsDisplaySize) {
+  std::string output;
+  expect_plays_to_the_end(test::anamorphic_clip(), 24, {"--audio-device", "none"}, {}, &output);
+  EXPECT_NE(output.find("720x576 h264 25.000 fps, 25 frames, shown at 1024x576"), std::string::npos)
+      << output;
 }
 
 /// An MPEG-TS file whose head (with its only keyframe) was cut off: nothing in it decodes.
@@ -173,6 +195,41 @@ TEST(PlayerWindow, KeepOpenStaysOnTheLastFrameUntilQuit) {
   run_process({"/usr/bin/xdotool", "windowfocus", "--sync", wid}, 10);
   run_process({"/usr/bin/xdotool", "key", "q"}, 10);
   EXPECT_EQ(node.wait(20), 0) << "q did not quit";
+}
+
+/// The size of the window of a node playing `clip` (looping), read from the X server.
+std::pair<int, int> window_size_for(const std::string& clip, const std::string& name) {
+  const std::string dir = test::scratch_dir("user_files");
+  const std::string log = dir + "/" + name + "_window.jsonl";
+  fs::remove(log);
+  test::ChildProcess node({test::player_path(), "play", "--audio-device", "none", "--loop", "--no-overlay",
+                           "--present-log", log, clip},
+                          dir + "/" + name + "_window.out");
+  const int64_t deadline = monotonic_ns() + 30 * kNsPerSec;
+  while (read_present_log(log).size() < 5 && monotonic_ns() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_GE(read_present_log(log).size(), 5u) << "the window did not play";
+  const auto search = run_process({"/usr/bin/xdotool", "search", "--pid", std::to_string(node.pid())}, 10);
+  const std::string wid = search.output.substr(0, search.output.find('\n'));
+  const auto geometry = run_process({"/usr/bin/xdotool", "getwindowgeometry", "--shell", wid}, 10);
+  int width = 0, height = 0;
+  const size_t w = geometry.output.find("WIDTH="), h = geometry.output.find("HEIGHT=");
+  if (w != std::string::npos) width = std::atoi(geometry.output.c_str() + w + 6);
+  if (h != std::string::npos) height = std::atoi(geometry.output.c_str() + h + 7);
+  EXPECT_GT(width, 0) << geometry.output;
+  run_process({"/usr/bin/xdotool", "windowfocus", "--sync", wid}, 10);
+  run_process({"/usr/bin/xdotool", "key", "q"}, 10);
+  EXPECT_EQ(node.wait(20), 0) << "q did not quit";
+  return {width, height};
+}
+
+TEST(PlayerWindow, OpensAtTheDisplaySize) {
+  if (!have_display()) GTEST_SKIP() << "no DISPLAY: ./tools/run-tests starts Xvfb for this test";
+  const std::string anamorphic = test::anamorphic_clip(), turned = test::turned_clip("rotate90");
+  ASSERT_FALSE(anamorphic.empty());
+  ASSERT_FALSE(turned.empty());
+  EXPECT_EQ(window_size_for(anamorphic, "anamorphic"), std::pair(1024, 576)) << "720x576 at 64:45";
+  EXPECT_EQ(window_size_for(turned, "rotate90"), std::pair(640, 360)) << "360x640 turned a quarter";
 }
 
 }  // namespace

@@ -17,4 +17,13 @@ std::string late_start_clip();
 /// 640x360 30 fps, 90 frames, whose audio starts 1 s after the video (`-itsoffset 1`).
 std::string late_audio_clip();
 
+/// A 640x360 30 fps clip of 30 frames stored turned or mirrored, whose display matrix turns it
+/// back upright, so that its frame tags read right only when the matrix is honoured. `how`:
+/// "rotate90", "rotate180", "rotate270" (made by the ffmpeg CLI: a transpose/flip filter and
+/// `-metadata:s:v:0 rotate=N`), "hflip", "transpose" (FFmpeg 5.1's CLI cannot write mirrored
+/// matrices: remuxed here with libavformat, the matrix set on the stream).
+std::string turned_clip(const std::string& how);
+/// PAL 16:9 anamorphic: 720x576 25 fps, 25 frames, sample aspect ratio 64:45 (shown 1024x576).
+std::string anamorphic_clip();
+
 }  // namespace lockstep::test
