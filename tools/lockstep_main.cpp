@@ -21,6 +21,8 @@ void add_node_options(CLI::App* cmd, NodeOptions& o) {
   cmd->add_flag("--headless", o.headless, "Render offscreen (no window), print a report");
   cmd->add_option("--size", o.size, "WxH of the headless target (default: the video size)");
   cmd->add_option("--hwdec", o.hwdec, "Hardware decode: auto, none, vaapi, cuda, vulkan")->capture_default_str();
+  cmd->add_option("--deinterlace", o.deinterlace, "Deinterlace (bwdif): auto (frames flagged interlaced), yes, no")
+      ->capture_default_str();
   cmd->add_option("--audio-device", o.audio_device, "Audio output device name, or none");
   cmd->add_option("--audio-latency", o.audio_latency_ms, "Suggested audio latency, ms")->capture_default_str();
   cmd->add_option("--duration", o.duration, "Stop after this many seconds")->check(CLI::NonNegativeNumber);

@@ -304,6 +304,9 @@ Result<void> NodeApp::open_player(const std::string& path, bool local_start) {
   PlayerParams pp;
   pp.path = path;
   pp.hwdec = *hw;
+  auto deinterlace = parse_deinterlace(p_.node.deinterlace);
+  if (!deinterlace) return make_error(deinterlace.error());
+  pp.deinterlace = *deinterlace;
   pp.decoder_threads = p_.node.threads;
   pp.audio_device = p_.node.audio_device;
   pp.audio_latency_s = p_.node.audio_latency_ms / 1000.0;

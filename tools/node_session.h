@@ -22,6 +22,7 @@ struct NodeOptions {
   bool headless = false;
   std::string size;
   std::string hwdec = "auto";
+  std::string deinterlace = "auto";  // auto | yes | no
   std::string audio_device;
   double audio_latency_ms = 50;
   std::string present_log;

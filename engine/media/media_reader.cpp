@@ -106,7 +106,7 @@ Result<std::unique_ptr<MediaReader>> MediaReader::open(const MediaReaderParams& 
     return make_error("cannot play '" + path +
                       "': no picture size found in its video: the file is damaged, or was cut "
                       "without a keyframe; make it again from its source");
-  auto video = VideoStreamDecoder::open(path, vs, params.hwdec, params.threads);
+  auto video = VideoStreamDecoder::open(path, vs, params.hwdec, params.threads, params.deinterlace);
   if (!video) return make_error(video.error());
   impl->video = std::move(video.value());
 

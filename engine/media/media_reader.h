@@ -16,6 +16,7 @@
 #include "core/result.h"
 #include "media/av_ptr.h"
 #include "media/bounded_queue.h"
+#include "media/deinterlacer.h"
 #include "media/hwdec.h"
 #include "media/picture.h"
 
@@ -73,6 +74,7 @@ struct MediaReaderParams {
   int audio_rate = 48000;    // output format of AudioChunk
   int audio_channels = 2;
   size_t frame_queue = 6;    // decoded pictures buffered ahead
+  Deinterlace deinterlace = Deinterlace::Auto;
 };
 
 /// Decoded pictures a seek leaves in the queue: those of `serial` numbered (unwrapped) below

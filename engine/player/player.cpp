@@ -29,6 +29,7 @@ Result<std::unique_ptr<Player>> Player::open(const PlayerParams& params) {
   MediaReaderParams rp;
   rp.path = params.path;
   rp.hwdec = params.hwdec;
+  rp.deinterlace = params.deinterlace;
   rp.threads = params.decoder_threads;
   rp.decode_audio = player->audio_ != nullptr;
   if (player->audio_) {

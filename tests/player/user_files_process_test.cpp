@@ -56,7 +56,23 @@ void expect_plays_to_the_end(const std::string& clip, int64_t last_frame,
 }
 
 TEST(MediaPlayback, MpegTsInterlaced422PlaysToTheEndWithEveryFrameRight) {
-  expect_plays_to_the_end(test::ts_interlaced_422_clip(), 49);
+  std::string output;
+  expect_plays_to_the_end(test::ts_interlaced_422_clip(), 49, {"--audio-device", "none"}, {}, &output);
+  EXPECT_NE(output.find("deinterlacing with bwdif (interlaced frames)"), std::string::npos) << output;
+}
+
+TEST(MediaPlayback, DeinterlaceOptionChoosesWhetherFramesAreDeinterlaced) {
+  const std::string clip = test::interlaced_motion_clip();
+  for (const char* mode : {"auto", "yes", "no"}) {
+    std::string output;
+    expect_plays_to_the_end(clip, 24, {"--audio-device", "none", "--deinterlace", mode}, {}, &output);
+    EXPECT_EQ(output.find("deinterlacing with bwdif") != std::string::npos, std::string(mode) != "no")
+        << mode << ":\n" << output;
+  }
+  const auto bad = run_process({test::player_path(), "play", "--headless", "--deinterlace", "maybe", clip}, 30);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("unknown --deinterlace value 'maybe': use auto, yes or no"), std::string::npos)
+      << bad.output;
 }
 
 TEST(MediaPlayback, FileStartingAtFiveSecondsPlaysFromItsFirstFrame) {

@@ -130,4 +130,19 @@ std::string anamorphic_clip() {
                                                  "-preset", "veryfast", "-c:a", "copy"});
 }
 
+std::string interlaced_motion_clip() {
+  const std::string src =
+      clip("h264_640x360_25_25.mp4", {"--size", "640x360", "--fps", "25", "--frames", "25"});
+  if (src.empty()) return "";
+  // 50p (each frame twice: its tag stays k in both fields), the bar overlaid per 50p frame,
+  // then fields woven: top from the even 50p frames, bottom from the odd ones.
+  return ffmpeg_clip(
+      "h264_interlaced_motion.mp4",
+      {"-i", src, "-filter_complex",
+       "[0:v]fps=50:round=down[a];color=white:s=48x120:r=50[bar];"
+       "[a][bar]overlay=x='mod(n*16,560)':y=220:shortest=1,tinterlace=mode=interleave_top,setfield=tff[v]",
+       "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-flags", "+ildct+ilme", "-x264opts",
+       "tff=1", "-an"});
+}
+
 }  // namespace lockstep::test

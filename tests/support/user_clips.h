@@ -23,6 +23,10 @@ std::string late_audio_clip();
 /// `-metadata:s:v:0 rotate=N`), "hflip", "transpose" (FFmpeg 5.1's CLI cannot write mirrored
 /// matrices: remuxed here with libavformat, the matrix set on the stream).
 std::string turned_clip(const std::string& how);
+/// Truly interlaced: 640x360 25 fps, 25 frames, top field first, its two fields taken 1/50 s
+/// apart from a 50p picture (a white bar moving 16 px per field over rows 220..339), so the
+/// bar's edges comb unless deinterlaced. Both fields of frame k carry frame k's tag.
+std::string interlaced_motion_clip();
 /// PAL 16:9 anamorphic: 720x576 25 fps, 25 frames, sample aspect ratio 64:45 (shown 1024x576).
 std::string anamorphic_clip();
 
