@@ -21,6 +21,8 @@ void add_node_options(CLI::App* cmd, NodeOptions& o) {
   cmd->add_flag("--headless", o.headless, "Render offscreen (no window), print a report");
   cmd->add_option("--size", o.size, "WxH of the headless target (default: the video size)");
   cmd->add_option("--hwdec", o.hwdec, "Hardware decode: auto, none, vaapi, cuda, vulkan")->capture_default_str();
+  cmd->add_option("--deinterlace", o.deinterlace, "Deinterlace (bwdif): auto (frames flagged interlaced), yes, no")
+      ->capture_default_str();
   cmd->add_option("--audio-device", o.audio_device, "Audio output device name, or none");
   cmd->add_option("--audio-latency", o.audio_latency_ms, "Suggested audio latency, ms")->capture_default_str();
   cmd->add_option("--duration", o.duration, "Stop after this many seconds")->check(CLI::NonNegativeNumber);
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
   play->add_option("--rate", play_opts.rate, "Playback rate (audio plays at 1.0 only)")->check(CLI::Range(1.0 / 16, 16.0));
   play->add_option("--start", play_opts.start_frame, "First frame")->check(CLI::NonNegativeNumber);
   play->add_flag("--paused", play_opts.paused, "Start paused on the first frame");
+  play->add_flag("--keep-open", node.keep_open, "Keep the window open on the last frame at the end (default: quit, as mpv)");
   play->add_option("--control", session.control, "When this node hosts from the overlay: who may drive playback, anyone or host")
       ->check(CLI::IsMember({"anyone", "host"}));
   play->add_option("--name", session.name, "This node's name when it joins or hosts from the overlay (default: the host name)");

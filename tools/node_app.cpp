@@ -311,6 +311,9 @@ Result<void> NodeApp::open_player(const std::string& path, bool local_start) {
   PlayerParams pp;
   pp.path = path;
   pp.hwdec = *hw;
+  auto deinterlace = parse_deinterlace(p_.node.deinterlace);
+  if (!deinterlace) return make_error(deinterlace.error());
+  pp.deinterlace = *deinterlace;
   pp.decoder_threads = p_.node.threads;
   pp.audio_device = p_.node.audio_device;
   pp.audio_latency_s = p_.node.audio_latency_ms / 1000.0;
@@ -326,8 +329,11 @@ Result<void> NodeApp::open_player(const std::string& path, bool local_start) {
   player_.reset();  // the old one's threads and audio stream go first
   player_ = std::move(player.value());
   const MediaInfo& mi = player_->info();
-  LS_INFO("'{}': {}x{} {} {:.3f} fps, {} frames{}", mi.path, mi.width, mi.height, mi.video_codec, mi.fps(),
-          mi.frame_count, mi.has_audio ? ", " + mi.audio_codec + " audio" : "");
+  LS_INFO("'{}': {}x{} {} {:.3f} fps, {} frames{}{}", mi.path, mi.width, mi.height, mi.video_codec, mi.fps(),
+          mi.frame_count, mi.has_audio ? ", " + mi.audio_codec + " audio" : "",
+          mi.display_width != mi.width || mi.display_height != mi.height || !mi.transform.identity()
+              ? fmt::format(", shown at {}x{}", mi.display_width, mi.display_height)
+              : "");
   player_->set_clock_domain(&domain_);
   player_->set_audio_master(!domain_.attached() && p_.start == NodeAppParams::Start::Local);
   if (!runtime_) {
@@ -952,6 +958,7 @@ int NodeApp::run() {
   NodeLoop loop;
   loop.start_playing = p_.start == NodeAppParams::Start::Local && !p_.paused;
   loop.each_tick = [this] { return tick(); };
+  loop.in_session = [this] { return link_ != nullptr; };
   loop.build_overlay = [this](Overlay& ov) {
     static const ui::UiSnapshot hidden;  // nothing is drawn: no need to gather the state
     return ov.build(ov.visible() ? ui_snapshot() : hidden, commands_, ui_out_);

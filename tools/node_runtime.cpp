@@ -2,6 +2,8 @@
 
 #include <GLFW/glfw3.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "core/log.h"
@@ -43,7 +45,9 @@ NodeRuntime::~NodeRuntime() {
 }
 
 Result<std::unique_ptr<NodeRuntime>> make_runtime(const NodeOptions& o, const MediaInfo& mi) {
-  int width = mi.width, height = mi.height;
+  // The picture as it is shown: sample aspect ratio applied, turned by its display matrix.
+  int width = mi.display_width > 0 ? mi.display_width : mi.width;
+  int height = mi.display_height > 0 ? mi.display_height : mi.height;
   if (!o.size.empty()) {
     auto sz = parse_size(o.size);
     if (!sz) return make_error(sz.error());
@@ -52,8 +56,10 @@ Result<std::unique_ptr<NodeRuntime>> make_runtime(const NodeOptions& o, const Me
   auto rt = std::make_unique<NodeRuntime>();
   if (!o.headless) {
     WindowParams wp;
-    wp.width = std::min(width, 1920);
-    wp.height = std::min(height, 1080);
+    // At most 1920x1080, the same shape: a larger picture is shown scaled down.
+    const double fit = std::min({1.0, 1920.0 / width, 1080.0 / height});
+    wp.width = std::max(16, int(std::lround(width * fit)));
+    wp.height = std::max(16, int(std::lround(height * fit)));
     wp.title = "lockstep — " + mi.path;
     wp.fullscreen = o.fullscreen;
     auto w = Window::create(wp);
@@ -99,7 +105,9 @@ int run_node(Player& player, NodeRuntime& rt, const NodeOptions& o, PlayerComman
   lp.append_present_log = o.append_present_log;
   lp.refresh_hz = o.refresh_hz >= 0 ? o.refresh_hz : (win ? win->refresh_hz() : 0.0);
   lp.max_seconds = o.duration;
-  lp.exit_at_end = o.headless || o.duration > 0;
+  // A window stays open at the end with --keep-open only (as mpv); in a session it holds.
+  lp.exit_at_end = o.headless || o.duration > 0 || !o.keep_open;
+  if (win && node_loop.in_session) hooks.hold_at_end = node_loop.in_session;
   lp.start_playing = node_loop.start_playing;
   lp.visible_at_tick = o.headless;
   auto report = run_playback(player, *rt.renderer, lp, hooks);

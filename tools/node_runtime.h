@@ -28,6 +28,8 @@ Result<std::unique_ptr<NodeRuntime>> make_runtime(const NodeOptions& options, co
 struct NodeLoop {
   bool start_playing = true;                // local play: start after the warm-up
   std::function<bool()> each_tick;          // extra per-tick work; false quits
+  /// True while the node is in a session: a window then holds at the end of the file.
+  std::function<bool()> in_session;
   /// Builds the overlay's panels for this tick (default: the transport bar only).
   std::function<ImDrawData*(Overlay&)> build_overlay;
 };

@@ -137,6 +137,7 @@ int run_host(const std::vector<std::string>& files, const SessionOptions& s, con
   p.files = files;
   p.session = s;
   p.node = o;
+  p.node.keep_open = true;  // a session's window stays at the end, as before --keep-open
   p.ui_state = o.ui_state;
   return run_node_app(p);
 }
@@ -147,6 +148,7 @@ int run_join(const std::string& address, const SessionOptions& s, const NodeOpti
   p.join_address = address;
   p.session = s;
   p.node = o;
+  p.node.keep_open = true;
   p.ui_state = o.ui_state;
   return run_node_app(p);
 }

@@ -24,6 +24,7 @@ struct NodeOptions {
   bool headless = false;
   std::string size;
   std::string hwdec = "auto";
+  std::string deinterlace = "auto";  // auto | yes | no
   std::string audio_device;
   double audio_latency_ms = 50;
   std::string present_log;
@@ -33,6 +34,8 @@ struct NodeOptions {
   bool validation = false;
   bool fullscreen = false;
   bool no_overlay = false;
+  /// A window stays open on the last frame at the end of the file (play: --keep-open).
+  bool keep_open = false;
   int threads = 0;
   /// Test and support aid: write what the overlay shows as JSON to this file.
   std::string ui_state;

@@ -1,5 +1,7 @@
 #include "media/av_picture.h"
 
+#include <cstdlib>
+
 extern "C" {
 #include <libavutil/pixdesc.h>
 }
@@ -24,6 +26,24 @@ bool renderer_supports(AVPixelFormat fmt) {
     default:
       return false;
   }
+}
+
+DisplayTransform display_transform(const int32_t* m) {
+  if (!m) return {};
+  // Each row of the 2x2 part, to its larger entry's sign: a rotation by a non-right angle
+  // (rare, and not drawable here) goes to the nearest quarter turn.
+  auto row = [](int32_t first, int32_t second, int& p, int& q) {
+    const bool first_larger = std::abs(int64_t(first)) >= std::abs(int64_t(second));
+    p = first_larger ? (first > 0) - (first < 0) : 0;
+    q = first_larger ? 0 : (second > 0) - (second < 0);
+  };
+  DisplayTransform t;
+  row(m[0], m[1], t.a, t.b);
+  row(m[3], m[4], t.c, t.d);
+  // One non-zero per column too, or it is no quarter turn (a degenerate matrix): upright.
+  const bool straight = t.a != 0 && t.d != 0, turned = t.b != 0 && t.c != 0;
+  if (!straight && !turned) return {};
+  return t;
 }
 
 ColorMatrix matrix_of(const AVFrame& f) {

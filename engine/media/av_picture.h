@@ -19,6 +19,10 @@ bool renderer_supports(AVPixelFormat fmt);
 /// (unspecified matrix: BT.709 for HD and larger, BT.601 below; unspecified range: limited).
 PictureView picture_view(const AVFrame& frame);
 
+/// The display transform of an FFmpeg display matrix (AV_PKT_DATA_DISPLAYMATRIX: 9 int32,
+/// 16.16 fixed point), to the nearest quarter turn; null gives the identity.
+DisplayTransform display_transform(const int32_t* matrix);
+
 ColorMatrix matrix_of(const AVFrame& frame);
 ColorRange range_of(const AVFrame& frame);
 

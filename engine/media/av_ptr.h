@@ -5,6 +5,7 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
 #include <libavutil/frame.h>
 #include <libswresample/swresample.h>
@@ -43,6 +44,10 @@ struct AVBufferRefDeleter {
   void operator()(AVBufferRef* p) const { av_buffer_unref(&p); }
 };
 
+struct AVFilterGraphDeleter {
+  void operator()(AVFilterGraph* p) const { avfilter_graph_free(&p); }
+};
+
 using AVFormatInputPtr = std::unique_ptr<AVFormatContext, AVFormatInputDeleter>;
 using AVFormatOutputPtr = std::unique_ptr<AVFormatContext, AVFormatOutputDeleter>;
 using AVCodecContextPtr = std::unique_ptr<AVCodecContext, AVCodecContextDeleter>;
@@ -51,6 +56,7 @@ using AVPacketPtr = std::unique_ptr<AVPacket, AVPacketDeleter>;
 using SwsContextPtr = std::unique_ptr<SwsContext, SwsContextDeleter>;
 using SwrContextPtr = std::unique_ptr<SwrContext, SwrContextDeleter>;
 using AVBufferRefPtr = std::unique_ptr<AVBufferRef, AVBufferRefDeleter>;
+using AVFilterGraphPtr = std::unique_ptr<AVFilterGraph, AVFilterGraphDeleter>;
 
 inline AVFramePtr make_frame() { return AVFramePtr(av_frame_alloc()); }
 inline AVPacketPtr make_packet() { return AVPacketPtr(av_packet_alloc()); }

@@ -13,6 +13,7 @@ extern "C" {
 
 #include "core/log.h"
 #include "media/av_picture.h"
+#include "media/seek_landing.h"
 #include "media/stream_decoders.h"
 
 namespace lockstep {
@@ -27,7 +28,11 @@ int64_t MediaInfo::frame_at_ns(int64_t t_ns) const {
   return int64_t(std::floor(double(t_ns) * double(fps_num) / (double(fps_den) * 1e9) + 1e-6));
 }
 
-PictureView VideoFrame::view() const { return picture_view(*frame); }
+PictureView VideoFrame::view() const {
+  PictureView v = picture_view(*frame);
+  v.transform = transform;
+  return v;
+}
 
 struct MediaReader::Impl {
   MediaReaderParams params;
@@ -102,7 +107,11 @@ Result<std::unique_ptr<MediaReader>> MediaReader::open(const MediaReaderParams& 
                                              impl->video_stream, nullptr, 0);
 
   AVStream* vs = fmt->streams[impl->video_stream];
-  auto video = VideoStreamDecoder::open(path, vs, params.hwdec, params.threads);
+  if (vs->codecpar->width <= 0 || vs->codecpar->height <= 0)
+    return make_error("cannot play '" + path +
+                      "': no picture size found in its video: the file is damaged, or was cut "
+                      "without a keyframe; make it again from its source");
+  auto video = VideoStreamDecoder::open(path, vs, params.hwdec, params.threads, params.deinterlace);
   if (!video) return make_error(video.error());
   impl->video = std::move(video.value());
 
@@ -114,8 +123,12 @@ Result<std::unique_ptr<MediaReader>> MediaReader::open(const MediaReaderParams& 
   if (fr.num <= 0 || fr.den <= 0) fr = AVRational{25, 1};
   info.fps_num = fr.num;
   info.fps_den = fr.den;
+  const int64_t start = vs->start_time == AV_NOPTS_VALUE ? 0 : vs->start_time;
+  const int64_t frame_duration = std::max<int64_t>(1, av_rescale_q(1, av_inv_q(fr), vs->time_base));
   if (vs->nb_frames > 0) {
     info.frame_count = vs->nb_frames;
+  } else if (auto end = video_end_ts(fmt, impl->video_stream, frame_duration)) {
+    info.frame_count = std::max<int64_t>(1, std::llround(double(*end - start) * av_q2d(vs->time_base) * info.fps()));
   } else {
     const double dur = vs->duration > 0 ? double(vs->duration) * av_q2d(vs->time_base)
                                         : double(fmt->duration) / AV_TIME_BASE;
@@ -125,6 +138,13 @@ Result<std::unique_ptr<MediaReader>> MediaReader::open(const MediaReaderParams& 
   info.video_codec = avcodec_get_name(vs->codecpar->codec_id);
   const char* pf = av_get_pix_fmt_name(static_cast<AVPixelFormat>(vs->codecpar->format));
   info.pixel_format = pf ? pf : "unknown";
+  const AVRational sar = av_guess_sample_aspect_ratio(fmt, vs, nullptr);
+  if (sar.num > 0 && sar.den > 0) info.sar_num = sar.num, info.sar_den = sar.den;
+  info.transform = display_transform(reinterpret_cast<const int32_t*>(
+      av_stream_get_side_data(vs, AV_PKT_DATA_DISPLAYMATRIX, nullptr)));
+  const DisplaySize shown = display_size(info.width, info.height, info.sar_num, info.sar_den, info.transform);
+  info.display_width = shown.width;
+  info.display_height = shown.height;
   impl->video->set_timing(info);
 
   if (impl->audio_stream >= 0) {
@@ -181,14 +201,14 @@ void MediaReader::seek(int64_t index, int serial, KeepFrames keep) {
     return f.serial == keep.serial && f.unwrapped < keep.below_unwrapped;
   });
   audio_chunks_.clear();
-  video_ended_ = false;
+  serial_ = serial;
 }
 
 void MediaReader::start(int64_t start_index, int serial) {
   Impl& m = *impl_;
   seek(start_index, serial);
   m.video_thread = std::thread([this] {
-    impl_->video->run(impl_->video_packets, video_frames_, video_ended_, impl_->stopping);
+    impl_->video->run(impl_->video_packets, video_frames_, ended_serial_, impl_->stopping);
   });
   if (m.audio) {
     m.audio_thread = std::thread([this] {
@@ -229,16 +249,30 @@ void demux_loop(MediaReader& reader) {
     m.video_packets.push(item(kind, target));
     if (has_audio) m.audio_packets.push(item(kind, target));
   };
-  auto seek_to_time = [&](int64_t t_ns) {
+  auto push_packet = [&](AVPacketPtr p) {
+    if (p->stream_index == m.video_stream)
+      m.video_packets.push(PacketItem{PacketItem::Kind::Data, serial, 0, loop, std::move(p)});
+    else if (has_audio && p->stream_index == m.audio_stream)
+      m.audio_packets.push(PacketItem{PacketItem::Kind::Data, serial, 0, loop, std::move(p)});
+  };
+  // Seeks for frame `index`, announces the restart (`kind`: Flush or Wrap) and queues the
+  // packets read while landing. The landing is checked (seek_landing.h): a demuxer without
+  // an index lands anywhere, often after the keyframe the target needs.
+  auto seek_and_announce = [&](int64_t index, PacketItem::Kind kind) {
     const int64_t start = vs->start_time == AV_NOPTS_VALUE ? 0 : vs->start_time;
+    // Half a frame past the frame's start: a keyframe of that frame whose timestamp rounds a
+    // little late still counts as at or before it.
+    const int64_t t_ns = info.frame_time_ns(index) + info.frame_time_ns(1) / 2;
     const int64_t ts = start + av_rescale_q(t_ns, AVRational{1, 1'000'000'000}, vs->time_base);
-    avformat_seek_file(fmt, m.video_stream, INT64_MIN, ts, ts, AVSEEK_FLAG_BACKWARD);
+    SeekLanding landing = land_seek(fmt, m.video_stream, ts, m.stopping);
+    broadcast(kind, index);
+    for (AVPacketPtr& p : landing.packets) push_packet(std::move(p));
+    return !landing.at_end;
   };
   auto wrap = [&] {
     broadcast(PacketItem::Kind::Drain, 0);
-    seek_to_time(info.frame_time_ns(in));
     ++loop;
-    broadcast(PacketItem::Kind::Wrap, in);
+    return seek_and_announce(in, PacketItem::Kind::Wrap);
   };
   // The frame index of a video packet, when its timestamps tell.
   auto packet_index = [&](const AVPacket& p) -> std::optional<int64_t> {
@@ -263,10 +297,12 @@ void demux_loop(MediaReader& reader) {
       in = reader.loop_in_.load();
       out = reader.loop_out_.load();
       if (!(in >= 0 && in < out && out <= info.frame_count)) in = 0, out = info.frame_count;
-      seek_to_time(info.frame_time_ns(index));
       loop = 0;
       at_end = false;
-      broadcast(PacketItem::Kind::Flush, index);
+      if (!seek_and_announce(index, PacketItem::Kind::Flush)) {
+        broadcast(PacketItem::Kind::Eof, 0);  // nothing decodable from there on
+        at_end = true;
+      }
       continue;
     }
     if (at_end) {
@@ -276,12 +312,9 @@ void demux_loop(MediaReader& reader) {
     const int err = av_read_frame(fmt, pkt.get());
     if (err < 0) {
       if (err != AVERROR_EOF) LS_DEBUG("read stopped: {}", av_error_text(err));
-      if (reader.loop_.load()) {
-        wrap();
-      } else {
-        broadcast(PacketItem::Kind::Eof, 0);
-        at_end = true;
-      }
+      if (reader.loop_.load() && wrap()) continue;
+      broadcast(PacketItem::Kind::Eof, 0);  // also after a wrap that found nothing to decode
+      at_end = true;
       continue;
     }
     AVPacketPtr owned = make_packet();
@@ -291,14 +324,15 @@ void demux_loop(MediaReader& reader) {
         const auto at = packet_index(*owned);
         const bool key = owned->flags & AV_PKT_FLAG_KEY;
         if (at && *at >= out && (key || *at >= out + kReorderSlack)) {
-          wrap();
+          if (!wrap()) {
+            broadcast(PacketItem::Kind::Eof, 0);
+            at_end = true;
+          }
           continue;
         }
       }
-      m.video_packets.push(PacketItem{PacketItem::Kind::Data, serial, 0, loop, std::move(owned)});
-    } else if (has_audio && owned->stream_index == m.audio_stream) {
-      m.audio_packets.push(PacketItem{PacketItem::Kind::Data, serial, 0, loop, std::move(owned)});
     }
+    push_packet(std::move(owned));
   }
 }
 

@@ -16,6 +16,7 @@
 #include "core/result.h"
 #include "media/av_ptr.h"
 #include "media/bounded_queue.h"
+#include "media/deinterlacer.h"
 #include "media/hwdec.h"
 #include "media/picture.h"
 
@@ -31,6 +32,11 @@ struct MediaInfo {
   double duration_s = 0.0;   // frame_count / fps
   std::string video_codec;   // "h264"
   std::string pixel_format;  // "yuv420p"
+  int sar_num = 1;           // sample aspect ratio (1:1 when the file does not say)
+  int sar_den = 1;
+  DisplayTransform transform;  // the display matrix: turns and mirrors
+  int display_width = 0;     // the size it is shown at: SAR applied, then turned (picture.h)
+  int display_height = 0;
   bool has_audio = false;
   int audio_rate = 0;
   int audio_channels = 0;
@@ -49,6 +55,7 @@ struct VideoFrame {
   int serial = 0;           // seek generation this frame belongs to
   int64_t index = 0;        // frame index within the file
   int64_t unwrapped = 0;    // index + loops * frame_count
+  DisplayTransform transform;  // the stream's display matrix
   PictureView view() const;
 };
 
@@ -67,6 +74,7 @@ struct MediaReaderParams {
   int audio_rate = 48000;    // output format of AudioChunk
   int audio_channels = 2;
   size_t frame_queue = 6;    // decoded pictures buffered ahead
+  Deinterlace deinterlace = Deinterlace::Auto;
 };
 
 /// Decoded pictures a seek leaves in the queue: those of `serial` numbered (unwrapped) below
@@ -110,8 +118,10 @@ class MediaReader {
 
   BoundedQueue<VideoFrame>& video() { return video_frames_; }
   BoundedQueue<AudioChunk>& audio() { return audio_chunks_; }
-  /// Thread-safe. True once the last frame of a non-looping file has been queued.
-  bool video_ended() const { return video_ended_.load(); }
+  /// Thread-safe. True once the last frame of a non-looping file has been queued for the
+  /// latest seek (or for seek `serial`): nothing more comes until the next seek.
+  bool video_ended() const { return ended_serial_.load() == serial_.load(); }
+  bool video_ended(int serial) const { return ended_serial_.load() == serial; }
   /// Thread-safe. A decode error that stopped the stream (empty when none).
   std::string stream_error() const;
 
@@ -126,7 +136,8 @@ class MediaReader {
   std::atomic<bool> loop_{false};
   std::atomic<int64_t> loop_in_{0};
   std::atomic<int64_t> loop_out_{0};
-  std::atomic<bool> video_ended_{false};
+  std::atomic<int> serial_{0};         // of the latest seek
+  std::atomic<int> ended_serial_{-1};  // the seek whose output reached the end, -1: none
 };
 
 }  // namespace lockstep

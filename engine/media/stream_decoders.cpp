@@ -44,7 +44,8 @@ int64_t stream_start(const AVStream* s) { return s->start_time == AV_NOPTS_VALUE
 Result<std::unique_ptr<VideoStreamDecoder>> VideoStreamDecoder::open(const std::string& path,
                                                                       AVStream* stream,
                                                                       HwDecode hwdec,
-                                                                      int threads) {
+                                                                      int threads,
+                                                                      Deinterlace deinterlace) {
   const AVCodec* codec = avcodec_find_decoder(stream->codecpar->codec_id);
   if (!codec) {
     std::string tag;
@@ -58,7 +59,7 @@ Result<std::unique_ptr<VideoStreamDecoder>> VideoStreamDecoder::open(const std::
                       (tag.empty() ? "" : " (fourcc " + tag + ")") +
                       "; convert it to H.264, HEVC, VP9 or ProRes");
   }
-  auto dec = std::make_unique<VideoStreamDecoder>();
+  auto dec = std::unique_ptr<VideoStreamDecoder>(new VideoStreamDecoder(deinterlace, stream->time_base));
   dec->path_ = path;
   dec->stream_ = stream;
   dec->ctx_.reset(avcodec_alloc_context3(codec));
@@ -123,35 +124,56 @@ AVFramePtr VideoStreamDecoder::to_drawable(AVFramePtr frame) {
   return out;
 }
 
+int64_t VideoStreamDecoder::index_of(const AVFrame& frame) const {
+  if (frame.pts == AV_NOPTS_VALUE) return last_index_ + 1;
+  return std::llround(double(frame.pts - stream_start(stream_)) * av_q2d(stream_->time_base) * info_.fps());
+}
+
+bool VideoStreamDecoder::emit(AVFramePtr frame, BoundedQueue<VideoFrame>& out) {
+  const int64_t index = index_of(*frame);
+  if (index < target_) return true;     // accurate seek: decoded only to reach the target
+  if (index >= wrap_out_) return true;  // past the loop range: the loop continues at its in
+  last_index_ = index;
+  VideoFrame vf;
+  vf.frame = std::move(frame);
+  vf.serial = serial_;
+  vf.index = index;
+  vf.unwrapped = index + int64_t(loop_) * span_;
+  vf.transform = info_.transform;
+  return out.push(std::move(vf));
+}
+
 void VideoStreamDecoder::receive_all(BoundedQueue<VideoFrame>& out) {
-  const double tb = av_q2d(stream_->time_base);
+  std::vector<AVFramePtr> ready;
   for (;;) {
     AVFramePtr frame = make_frame();
     if (avcodec_receive_frame(ctx_.get(), frame.get()) < 0) return;
-    int64_t ts = frame->best_effort_timestamp;
-    if (ts == AV_NOPTS_VALUE) ts = frame->pts;
-    const int64_t index =
-        ts == AV_NOPTS_VALUE ? last_index_ + 1
-                             : std::llround(double(ts - stream_start(stream_)) * tb * info_.fps());
-    if (index < target_) continue;  // accurate seek: decoded only to reach the target
-    if (index >= wrap_out_) continue;  // past the loop range: the loop continues at its in
-    last_index_ = index;
+    if (frame->best_effort_timestamp != AV_NOPTS_VALUE) frame->pts = frame->best_effort_timestamp;
+    // Frames on the way to a seek target are not converted; the one before it is, since the
+    // deinterlacer looks one frame back.
+    if (index_of(*frame) < target_ - 1) continue;
     frame = to_drawable(std::move(frame));
     if (!frame) {
       set_error("cannot convert a frame of '" + path_ + "' for display");
       continue;
     }
-    VideoFrame vf;
-    vf.frame = std::move(frame);
-    vf.serial = serial_;
-    vf.index = index;
-    vf.unwrapped = index + int64_t(loop_) * span_;
-    if (!out.push(std::move(vf))) return;
+    ready.clear();
+    if (auto s = deinterlacer_.push(std::move(frame), ready); !s)
+      LS_WARN("'{}': {}; playing the pictures as they are", path_, s.error());
+    for (AVFramePtr& f : ready)
+      if (!emit(std::move(f), out)) return;
   }
 }
 
+void VideoStreamDecoder::drain_deinterlacer(BoundedQueue<VideoFrame>& out) {
+  std::vector<AVFramePtr> ready;
+  deinterlacer_.drain(ready);
+  for (AVFramePtr& f : ready)
+    if (!emit(std::move(f), out)) return;
+}
+
 void VideoStreamDecoder::run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFrame>& out,
-                             std::atomic<bool>& ended, const std::atomic<bool>& stopping) {
+                             std::atomic<int>& ended_serial, const std::atomic<bool>& stopping) {
   using Kind = PacketItem::Kind;
   while (!stopping) {
     std::optional<PacketItem> item = in.pop(kPopTimeout);
@@ -160,25 +182,30 @@ void VideoStreamDecoder::run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFra
     switch (item->kind) {
       case Kind::Flush:
         avcodec_flush_buffers(ctx_.get());
+        deinterlacer_.reset();
         serial_ = item->serial;
         target_ = item->target;
         loop_ = 0;
         last_index_ = target_ - 1;
         wrap_out_ = item->wrap_out;
         span_ = item->span;
-        ended = false;
         break;
       case Kind::Drain:
       case Kind::Eof:
         avcodec_send_packet(ctx_.get(), nullptr);
         receive_all(out);
+        drain_deinterlacer(out);
         avcodec_flush_buffers(ctx_.get());
         if (item->kind == Kind::Eof) {
-          if (last_index_ + 2 < info_.frame_count)
+          if (last_index_ < target_)
+            set_error("'" + path_ + "' has no frame that can be decoded from frame " +
+                      std::to_string(target_) + " on: the file is damaged, or was cut without " +
+                      "a keyframe; make it again from its source");
+          else if (last_index_ + 2 < info_.frame_count)
             set_error("'" + path_ + "' ends at frame " + std::to_string(last_index_ + 1) +
                       " of " + std::to_string(info_.frame_count) +
                       ": the file is truncated or damaged");
-          ended = true;
+          ended_serial = serial_;
         } else if (wrap_out_ >= info_.frame_count && last_index_ + 2 < info_.frame_count) {
           // A short loop would jump: pretend the missing frames were the last one.
           LS_WARN("'{}' ends at frame {} of {}", path_, last_index_ + 1, info_.frame_count);

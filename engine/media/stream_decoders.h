@@ -10,6 +10,7 @@
 #include "core/result.h"
 #include "media/av_ptr.h"
 #include "media/bounded_queue.h"
+#include "media/deinterlacer.h"
 #include "media/hwdec.h"
 #include "media/media_reader.h"
 
@@ -44,15 +45,22 @@ class VideoStreamDecoder {
  public:
   static Result<std::unique_ptr<VideoStreamDecoder>> open(const std::string& path,
                                                            AVStream* stream, HwDecode hwdec,
-                                                           int threads);
+                                                           int threads, Deinterlace deinterlace);
   void set_timing(const MediaInfo& info) { info_ = info; }
   void run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFrame>& out,
-           std::atomic<bool>& ended, const std::atomic<bool>& stopping);
+           std::atomic<int>& ended_serial, const std::atomic<bool>& stopping);
   std::string description() const { return description_; }
   std::string error() const;
 
  private:
+  VideoStreamDecoder(Deinterlace mode, AVRational time_base) : deinterlacer_(mode, time_base) {}
   void receive_all(BoundedQueue<VideoFrame>& out);
+  void drain_deinterlacer(BoundedQueue<VideoFrame>& out);
+  /// The frame's index from its pts (the next one when it has none).
+  int64_t index_of(const AVFrame& frame) const;
+  /// Queues a drawable frame unless it is before the target or past the loop range; false
+  /// when the queue was aborted.
+  bool emit(AVFramePtr frame, BoundedQueue<VideoFrame>& out);
   AVFramePtr to_drawable(AVFramePtr frame);
   void set_error(std::string message);
 
@@ -64,6 +72,7 @@ class VideoStreamDecoder {
   std::string description_ = "software";
   MediaInfo info_;
   SwsContextPtr sws_;
+  Deinterlacer deinterlacer_;
   // Decode state, reset by Flush:
   int serial_ = 0;
   int64_t target_ = 0;

@@ -88,6 +88,7 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
   DrawCostEstimate cost;
   int64_t last_index = -1;
   int64_t last_tick = 0;
+  bool reported_problem = false;  // a stream error, logged when the end is reached
 
   // Warm-up: the first draws create textures and pipelines; time them out of the schedule,
   // and learn how long a draw takes so that later ones start early enough.
@@ -115,7 +116,15 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
     if (hooks.poll && !hooks.poll()) break;
     const int64_t now = monotonic_ns();
     if (params.max_seconds > 0 && now - start_ns >= int64_t(params.max_seconds * 1e9)) break;
-    if (params.exit_at_end && player.ended()) break;
+    if (player.ended()) {
+      const std::string problem = player.stream_error();
+      const bool hold = hooks.hold_at_end && hooks.hold_at_end();
+      if (!hold && (params.exit_at_end || !problem.empty())) break;
+      if (hold && !problem.empty() && !reported_problem) {  // said at exit otherwise
+        LS_ERROR("{}; holding on the last frame (in a session)", problem);
+        reported_problem = true;
+      }
+    }
 
     const TransportState st =
         player.transport().state_at(player.clock_domain().to_session(now));

@@ -26,7 +26,8 @@ struct PlaybackLoopParams {
   double refresh_hz = 0.0;
   /// Stop after this many seconds (0 = no limit).
   double max_seconds = 0.0;
-  /// Stop when a non-looping file has played to its end.
+  /// Stop when a non-looping file has played to its end. A file that ends early (a stream
+  /// error) stops the loop even when this is false, unless hooks.hold_at_end says to hold.
   bool exit_at_end = true;
   /// Start playing after the warm-up draws (the player was started paused).
   bool start_playing = true;
@@ -40,6 +41,9 @@ struct LoopHooks {
   std::function<bool()> poll;
   /// Builds the overlay for this tick (ImGui::Render()'s draw data), or null.
   std::function<ImDrawData*()> overlay;
+  /// At the end of the file: true to stay on the last frame whatever the end was (a node in
+  /// a session reports the problem and holds). Null: never holds.
+  std::function<bool()> hold_at_end;
 };
 
 struct PlaybackReport {

@@ -29,6 +29,7 @@ Result<std::unique_ptr<Player>> Player::open(const PlayerParams& params) {
   MediaReaderParams rp;
   rp.path = params.path;
   rp.hwdec = params.hwdec;
+  rp.deinterlace = params.deinterlace;
   rp.threads = params.decoder_threads;
   rp.decode_audio = player->audio_ != nullptr;
   if (player->audio_) {
@@ -84,6 +85,7 @@ void Player::start(bool paused, int lead_ms, int timeout_ms) {
   while (!next_ && monotonic_ns() < deadline) {
     auto f = reader_->video().pop(std::chrono::milliseconds(10));
     if (f && f->serial == serial) next_ = std::move(f);
+    else if (!f && reader_->video_ended(serial)) break;  // nothing decodable: no wait
   }
   start_output();
   if (!paused) transport_.play(now() + int64_t(lead_ms) * kNsPerMs);
@@ -320,9 +322,18 @@ FramePick Player::pick_frame_at(int64_t session_ns, int wait_ms) {
     next_.reset();
     current_shown_ = false;
   }
-  if (!st.loop && reader_->video_ended() && !next_ && current_ &&
-      current_->index >= mi.frame_count - 1 - 1 && pos >= mi.frame_time_ns(mi.frame_count) - 1)
-    ended_ = true;
+  // The end: the decoder has given every frame of this jump and the last one has had its
+  // time on screen. The file may end before its announced frame count (truncated, or a
+  // container that guessed the length) or hold frames past it (never shown), and a file
+  // with no decodable frame ends at once: a node never waits for frames that cannot come.
+  const bool rest_beyond = next_ && next_->serial == st.serial && next_->index >= mi.frame_count;
+  if (!st.loop && (!next_ || rest_beyond) && reader_->video_ended(st.serial)) {
+    const int64_t last_end =
+        current_ && current_->serial == st.serial
+            ? std::min(mi.frame_time_ns(current_->index + 1), mi.frame_time_ns(mi.frame_count))
+            : 0;
+    if (pos >= last_end - 1) ended_ = true;
+  }
   FramePick pick;
   pick.frame = current_ ? &*current_ : nullptr;
   pick.due_index = st.loop ? mi.frame_at_ns(st.file_position(pos, duration_ns()))

@@ -21,6 +21,7 @@ namespace lockstep {
 struct PlayerParams {
   std::string path;
   HwDecode hwdec = HwDecode::Auto;
+  Deinterlace deinterlace = Deinterlace::Auto;
   int decoder_threads = 0;
   /// Audio output device name, "" for the default device, "none" for no audio.
   std::string audio_device;

@@ -119,6 +119,9 @@ Result<PicturePipeline> PicturePipeline::create(const Context& ctx, VkFormat for
   VkPipelineLayoutCreateInfo layout_info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
   layout_info.setLayoutCount = 1;
   layout_info.pSetLayouts = &set_layout;
+  const VkPushConstantRange turn{VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(UvTransform)};
+  layout_info.pushConstantRangeCount = 1;
+  layout_info.pPushConstantRanges = &turn;
   VkPipelineLayout layout = VK_NULL_HANDLE;
   LS_VK_TRY(vkCreatePipelineLayout(device, &layout_info, nullptr, &layout));
   p.layout_ = PipelineLayoutOwner(device, layout);
@@ -220,7 +223,7 @@ void PicturePipeline::bind_textures(VkDevice device, const std::array<VkImageVie
 }
 
 Status PicturePipeline::record_draw(VkCommandBuffer cmd, const PixelRect& rect,
-                                    const YuvToRgb& conversion) {
+                                    const YuvToRgb& conversion, const UvTransform& turn) {
   LS_TRY(const VkPipeline pipeline, pipeline_for(conversion));
   const VkViewport viewport{float(rect.x),      float(rect.y), float(rect.width),
                             float(rect.height), 0.0f,          1.0f};
@@ -230,6 +233,8 @@ Status PicturePipeline::record_draw(VkCommandBuffer cmd, const PixelRect& rect,
   vkCmdSetScissor(cmd, 0, 1, &scissor);
   vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, layout_.get(), 0, 1,
                           &descriptor_set_, 0, nullptr);
+  static_assert(sizeof(UvTransform) == 4 * sizeof(float));
+  vkCmdPushConstants(cmd, layout_.get(), VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(turn), turn.m);
   vkCmdDraw(cmd, 3, 1, 0, 0);
   return {};
 }

@@ -32,8 +32,9 @@ class PicturePipeline {
 
   /// Records the picture draw: viewport = `rect`, with the pipeline specialised for
   /// `conversion`, created on first use (a handful per session; when too many were made the
-  /// cache is emptied after waiting for the device).
-  Status record_draw(VkCommandBuffer cmd, const PixelRect& rect, const YuvToRgb& conversion);
+  /// cache is emptied after waiting for the device), turned for display by `turn`.
+  Status record_draw(VkCommandBuffer cmd, const PixelRect& rect, const YuvToRgb& conversion,
+                     const UvTransform& turn);
 
  private:
   struct CachedPipeline {

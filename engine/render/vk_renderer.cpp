@@ -247,7 +247,7 @@ Result<DrawResult> VulkanRenderer::draw(const DrawRequest& request) {
 bool VulkanRenderer::converts_by_compute(const PictureView& picture, const PixelRect& rect,
                                          const TargetFrame& frame) const {
   return compute_ && frame.view != VK_NULL_HANDLE && target_->can_store() &&
-         rect.width == picture.width && rect.height == picture.height &&
+         picture.transform.identity() && rect.width == picture.width && rect.height == picture.height &&
          uploader_->can_stage(picture);
 }
 
@@ -322,7 +322,7 @@ Result<ConversionPath> VulkanRenderer::record_frame(const DrawRequest& request,
     const Bars bars = bar_rects(frame.extent, rect);
     if (bars.count > 0) vkCmdClearAttachments(cmd, 1, &black, bars.count, bars.rects.data());
   } else if (picture) {
-    if (auto s = pipeline_->record_draw(cmd, rect, yuv_to_rgb(*picture)); !s)
+    if (auto s = pipeline_->record_draw(cmd, rect, yuv_to_rgb(*picture), uv_transform(picture->transform)); !s)
       return forward_error(s);
   }
   if (request.overlay && overlay_) overlay_->record(request.overlay, cmd);

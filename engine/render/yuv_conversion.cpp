@@ -67,6 +67,17 @@ YuvToRgb yuv_to_rgb(ColorMatrix matrix, ColorRange range, int bit_depth, bool ms
   return out;
 }
 
+PixelRect letterbox(int target_width, int target_height, const PictureView& p) {
+  if (!p.transform.swaps_axes())
+    return letterbox(target_width, target_height, p.width, p.height, p.sar_num, p.sar_den);
+  // Turned a quarter: the display is the picture's height (in samples) wide.
+  return letterbox(target_width, target_height, p.height, p.width, p.sar_den, p.sar_num);
+}
+
+UvTransform uv_transform(DisplayTransform t) {
+  return UvTransform{{float(t.a), float(t.b), float(t.c), float(t.d)}};
+}
+
 PixelRect letterbox(int target_width, int target_height, int picture_width, int picture_height,
                     int sar_num, int sar_den) {
   if (target_width <= 0 || target_height <= 0) return {};

@@ -35,8 +35,16 @@ struct PixelRect {
 /// target is black bars. Whole pixels, so the bars have sharp edges.
 PixelRect letterbox(int target_width, int target_height, int picture_width, int picture_height,
                     int sar_num = 1, int sar_den = 1);
-inline PixelRect letterbox(int target_width, int target_height, const PictureView& p) {
-  return letterbox(target_width, target_height, p.width, p.height, p.sar_num, p.sar_den);
-}
+/// The same for a picture shown turned as its transform says.
+PixelRect letterbox(int target_width, int target_height, const PictureView& p);
+
+/// Texture coordinates for a display position, as the picture shader computes them: the
+/// picture's (u, v) for display (u', v'), both in [0, 1] from the top-left:
+///   u = 0.5 + m[0] (u' - 0.5) + m[1] (v' - 0.5),  v = 0.5 + m[2] (u' - 0.5) + m[3] (v' - 0.5)
+/// (the inverse of the transform, which is its transpose).
+struct UvTransform {
+  float m[4] = {1, 0, 0, 1};
+};
+UvTransform uv_transform(DisplayTransform t);
 
 }  // namespace lockstep

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -73,8 +74,12 @@ std::string scratch_dir(const std::string& test_name) {
   return dir.string();
 }
 
-std::string clip(const std::string& name, const std::vector<std::string>& mkclip_args) {
-  static std::mutex mutex;
+namespace {
+
+/// Makes `name` in the test media folder once: `make(tmp)` writes it to a temporary path.
+std::string cached_media(const std::string& name,
+                         const std::function<ProcessResult(const std::string&)>& make) {
+  static std::recursive_mutex mutex;  // ffmpeg_clip() may make its source clip() first
   std::lock_guard lock(mutex);
   fs::create_directories(LOCKSTEP_TEST_MEDIA);
   const fs::path out = fs::path(LOCKSTEP_TEST_MEDIA) / name;
@@ -82,15 +87,33 @@ std::string clip(const std::string& name, const std::vector<std::string>& mkclip
   // Write to a temporary name first so that an interrupted run never leaves half a clip
   // (ctest may run test binaries in parallel: the rename is atomic).
   const fs::path tmp = out.string() + ".tmp." + std::to_string(getpid()) + out.extension().string();
-  std::vector<std::string> argv{mkclip_path(), "-o", tmp.string()};
-  argv.insert(argv.end(), mkclip_args.begin(), mkclip_args.end());
-  const ProcessResult r = run_process(argv, 300);
+  const ProcessResult r = make(tmp.string());
   if (r.exit_code != 0) {
-    ADD_FAILURE() << "lockstep-mkclip failed for " << name << ":\n" << r.output;
+    ADD_FAILURE() << "making " << name << " failed:\n" << r.output;
     return "";
   }
   fs::rename(tmp, out);
   return out.string();
+}
+
+}  // namespace
+
+std::string clip(const std::string& name, const std::vector<std::string>& mkclip_args) {
+  return cached_media(name, [&](const std::string& tmp) {
+    std::vector<std::string> argv{mkclip_path(), "-o", tmp};
+    argv.insert(argv.end(), mkclip_args.begin(), mkclip_args.end());
+    return run_process(argv, 300);
+  });
+}
+
+std::string ffmpeg_clip(const std::string& name, const std::vector<std::string>& args) {
+  return cached_media(name, [&](const std::string& tmp) {
+    std::vector<std::string> argv{"/usr/bin/ffmpeg", "-hide_banner", "-loglevel", "error",
+                                  "-nostdin", "-y"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back(tmp);
+    return run_process(argv, 300);
+  });
 }
 
 ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s,

@@ -12,6 +12,12 @@ namespace lockstep::test {
 /// current test (ADD_FAILURE) and returns "" when generation fails.
 std::string clip(const std::string& name, const std::vector<std::string>& mkclip_args);
 
+/// Path of a clip named `name` made by the ffmpeg CLI (`ffmpeg -y ARGS... OUTPUT`), as a
+/// user would make one: typically a clip() re-encoded or remuxed, so that its frames still
+/// carry their index tag. Made on first use, like clip(); fails the test and returns "" when
+/// ffmpeg fails.
+std::string ffmpeg_clip(const std::string& name, const std::vector<std::string>& args);
+
 /// Folder for a test's own scratch files (created, under the build tree).
 std::string scratch_dir(const std::string& test_name);
 /// The folder where clip() puts its clips: session nodes find the session's files there.

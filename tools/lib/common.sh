@@ -7,7 +7,7 @@ LOCKSTEP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LOCKSTEP_BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libvulkan-dev mesa-vulkan-drivers vulkan-tools glslc spirv-tools
-  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
+  libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
   portaudio19-dev libenet-dev libglfw3-dev libimgui-dev libstb-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libsodium-dev
 )
