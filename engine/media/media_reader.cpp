@@ -34,8 +34,16 @@ PictureView VideoFrame::view() const {
   return v;
 }
 
+struct AvioDeleter {
+  void operator()(AVIOContext* io) const {
+    if (io) av_freep(&io->buffer);
+    avio_context_free(&io);
+  }
+};
+
 struct MediaReader::Impl {
   MediaReaderParams params;
+  std::unique_ptr<AVIOContext, AvioDeleter> io;  // a MediaSource's reader (outlives `format`)
   AVFormatInputPtr format;  // demux thread only (after open)
   int video_stream = -1;
   int audio_stream = -1;
@@ -72,14 +80,41 @@ std::string open_error(const std::string& path, int err) {
 Result<std::unique_ptr<MediaReader>> MediaReader::open(const MediaReaderParams& params) {
   const std::string& path = params.path;
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
+  if (!params.source && !std::filesystem::exists(path, ec))
     return make_error("cannot play '" + path + "': file not found");
-  if (std::filesystem::is_directory(path, ec))
+  if (!params.source && std::filesystem::is_directory(path, ec))
     return make_error("cannot play '" + path + "': it is a folder, not a media file");
 
   auto impl = std::make_unique<Impl>();
   impl->params = params;
   AVFormatContext* fmt = nullptr;
+  if (params.source) {
+    constexpr int kBufferBytes = 64 * 1024;
+    auto* buffer = static_cast<unsigned char*>(av_malloc(kBufferBytes));
+    if (!buffer) return make_error("cannot play '" + path + "': out of memory");
+    impl->io.reset(avio_alloc_context(
+        buffer, kBufferBytes, 0, params.source.get(),
+        [](void* opaque, uint8_t* buf, int size) -> int {
+          const int n = static_cast<MediaSource*>(opaque)->read(buf, size);
+          return n > 0 ? n : AVERROR_EOF;
+        },
+        nullptr,
+        [](void* opaque, int64_t offset, int whence) -> int64_t {
+          auto* source = static_cast<MediaSource*>(opaque);
+          if (whence == AVSEEK_SIZE) return source->size();
+          whence &= ~AVSEEK_FORCE;
+          if (whence != SEEK_SET) return AVERROR(EINVAL);  // FFmpeg asks in absolute offsets
+          return source->seek(offset) ? offset : AVERROR(EIO);
+        }));
+    if (!impl->io) {
+      av_free(buffer);
+      return make_error("cannot play '" + path + "': out of memory");
+    }
+    fmt = avformat_alloc_context();
+    if (!fmt) return make_error("cannot play '" + path + "': out of memory");
+    fmt->pb = impl->io.get();
+    fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+  }
   // FFmpeg logs its own detail at error level; our message says it once, in one line.
   av_log_set_level(AV_LOG_FATAL);
   // Local files only: a name must never make FFmpeg open a URL, a device or a playlist

@@ -66,8 +66,21 @@ struct AudioChunk {
   std::vector<float> samples;
 };
 
+/// Where the bytes come from when they are not a file on disk (the media fuzzer, tests):
+/// FFmpeg reads them through a custom AVIOContext. Used by the demux thread only.
+class MediaSource {
+ public:
+  virtual ~MediaSource() = default;
+  /// Up to `size` bytes into `buffer`; 0 at the end.
+  virtual int read(uint8_t* buffer, int size) = 0;
+  /// Moves to byte `offset` from the start; false when it cannot.
+  virtual bool seek(int64_t offset) = 0;
+  virtual int64_t size() const = 0;
+};
+
 struct MediaReaderParams {
-  std::string path;
+  std::string path;  // with `source`: only the name used in messages
+  std::shared_ptr<MediaSource> source;  // none: open `path`, a local file
   HwDecode hwdec = HwDecode::Auto;
   int threads = 0;           // decoder threads, 0 = one per core
   bool decode_audio = true;  // false ignores the audio stream

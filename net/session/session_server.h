@@ -7,38 +7,16 @@
 // Thread-safety: the public methods are thread-safe.
 #pragma once
 
-#include "net/protocol/identity.h"
-
-#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/result.h"
 #include "net/protocol/messages.h"
+#include "net/session/session_core.h"
 
 namespace lockstep::net {
-
-struct SessionServerParams {
-  int port = 0;
-  std::optional<std::string> password;  // none: anyone may join
-  std::vector<MediaEntry> media;        // empty for a dedicated server until a node loads
-  ControlPolicy control = ControlPolicy::Anyone;
-  size_t max_nodes = 300;
-  /// Commands take effect this far ahead at least; more when peers' round trips need it.
-  int64_t min_lead_ns = 120'000'000;
-  /// Play waits this long for every node to be ready; then ready ones start, late ones catch up.
-  int64_t ready_timeout_ns = 3'000'000'000;
-  bool start_playing = false;  // play as soon as the first node is ready (host convenience)
-  bool loop = false;
-  /// Where the session starts (paused): a node that hosts what it was playing keeps its place.
-  int64_t start_position_ns = 0;
-  /// The server's long-term key (identity.h); null: a fresh one for this run only.
-  std::shared_ptr<const ServerIdentity> identity;
-};
 
 class SessionServer {
  public:

@@ -13,17 +13,10 @@
 #include <string>
 
 #include "core/result.h"
+#include "net/transport/channels.h"
 #include "net/transport/endpoint.h"
 
 namespace lockstep::net {
-
-/// The channels of a session connection.
-enum Channel : uint8_t {
-  kControlChannel = 0,  // reliable, ordered: handshake, commands, state, media
-  kClockChannel = 1,    // unsequenced: clock probes (a late probe is worthless, never resent)
-  kStatusChannel = 2,   // unreliable: node status and peer tables (the next one replaces it)
-  kChannelCount = 3,
-};
 
 /// enet_initialize()/enet_deinitialize(), reference counted. Hold one while using ENet.
 class EnetLibrary {
