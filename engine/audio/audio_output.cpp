@@ -166,16 +166,19 @@ class PortAudioOutput final : public AudioOutput {
 
  private:
   static int callback(const void* /*input*/, void* output, unsigned long frames,
-                      const PaStreamCallbackTimeInfo* time, PaStreamCallbackFlags /*flags*/,
+                      const PaStreamCallbackTimeInfo* time, PaStreamCallbackFlags flags,
                       void* self) {
     static_cast<PortAudioOutput*>(self)->fill(static_cast<float*>(output),
-                                              static_cast<size_t>(frames), time);
+                                              static_cast<size_t>(frames), time, flags);
     return paContinue;
   }
 
   // Audio callback thread. No locks, allocation, logging or system calls beyond reading the
   // monotonic clock (vDSO).
-  void fill(float* out, size_t frames, const PaStreamCallbackTimeInfo* time) {
+  void fill(float* out, size_t frames, const PaStreamCallbackTimeInfo* time, PaStreamCallbackFlags flags) {
+    // The host API lost time (an xrun it recovered from): the device restarted later than
+    // the frame count says.
+    if ((flags & paOutputUnderflow) != 0) ++gaps_;
     const int64_t now_ns = monotonic_ns();
     int64_t first_frame = 0;
     const size_t got = ring_.read(out, frames, &first_frame);
@@ -184,7 +187,8 @@ class PortAudioOutput final : public AudioOutput {
                   (frames - got) * static_cast<size_t>(channels_) * sizeof(float));
       underruns_.fetch_add(1, std::memory_order_relaxed);
     }
-    clock_.publish(first_frame, now_ns + dac_delay_ns(time));
+    clock_.publish(first_frame, now_ns + dac_delay_ns(time), device_frames_, now_ns, gaps_);
+    device_frames_ += static_cast<int64_t>(frames);
   }
 
   // Audio callback thread. How long until the buffer's first frame reaches the DAC.
@@ -211,6 +215,8 @@ class PortAudioOutput final : public AudioOutput {
   // Written by the audio callback; read by any thread.
   AudioClockSeqlock clock_;
   std::atomic<int64_t> underruns_{0};
+  int64_t device_frames_ = 0;  // audio callback only: frames handed to the device so far
+  int64_t gaps_ = 0;           // audio callback only: output underflows the host reported
 
   // Control thread (the one calling start/stop/flush).
   bool running_ = false;

@@ -28,10 +28,19 @@ struct AudioOutputParams {
 /// Where the stream of written frames is being heard. `frames_consumed` counts frames the
 /// callback has taken from the ring since open() (flushed frames included, silence not);
 /// the first of the frames taken by the latest callback is heard at monotonic `dac_ns`.
+/// `device_frames` counts every frame the device took before that callback, silence of
+/// underruns included, and `callback_ns` is when the callback ran: the device's position
+/// against the monotonic clock, which (unlike `dac_ns`, whose delay some host APIs report
+/// with milliseconds of wander) only moves by the device clock's drift and by the gaps the
+/// host API reports (`gaps`: its output underflows, after which the stream restarts later
+/// than the frame count says).
 struct AudioClock {
   bool valid = false;
   int64_t frames_consumed = 0;
   int64_t dac_ns = 0;
+  int64_t device_frames = 0;
+  int64_t callback_ns = 0;
+  int64_t gaps = 0;
 };
 
 class AudioOutput {

@@ -12,7 +12,7 @@ namespace lockstep {
 AudioFeeder::AudioFeeder(MediaReader& reader, AudioOutput& output, Transport& transport,
                          const ClockDomain& domain, AudioSyncSettings settings)
     : reader_(reader), output_(output), transport_(transport), domain_(domain), settings_(settings),
-      audio_master_(settings.audio_master) {}
+      audio_master_(settings.audio_master), timeline_(output.sample_rate()) {}
 
 AudioFeeder::~AudioFeeder() {
   stopping_ = true;
@@ -21,13 +21,14 @@ AudioFeeder::~AudioFeeder() {
 
 void AudioFeeder::start() { thread_ = std::thread([this] { run(); }); }
 
-int64_t AudioFeeder::next_write_heard_ns() const {
+int64_t AudioFeeder::next_write_heard_ns() {
   const AudioClock clk = output_.clock();
+  timeline_.add(clk, monotonic_ns());
   // Until the callback applies a flush, its count still includes the flushed frames.
   const int64_t consumed = std::max(clk.valid ? clk.frames_consumed : 0, flushed_to_);
   const int64_t queued = std::max<int64_t>(0, output_.frames_written() - consumed);
-  const int64_t base = clk.valid ? clk.dac_ns : monotonic_ns() + 50 * kNsPerMs;
-  return base + queued * kNsPerSec / output_.sample_rate();
+  if (!clk.valid) return monotonic_ns() + 50 * kNsPerMs + queued * kNsPerSec / output_.sample_rate();
+  return timeline_.heard_ns(clk.device_frames + queued);
 }
 
 void AudioFeeder::run() {
@@ -40,6 +41,8 @@ void AudioFeeder::run() {
   bool was_playing = false;
   int64_t last_check_ns = 0;
   int64_t last_resync_ns = 0;
+  // Once a second at debug level: what the session correction did (for failure messages).
+  int64_t report_at_ns = 0, dropped = 0, repeated = 0, err_sum_ns = 0, err_checks = 0;
 
   auto realign = [&] {
     output_.flush();
@@ -129,10 +132,25 @@ void AudioFeeder::run() {
     if (now - last_check_ns >= 5 * kNsPerMs) {
       last_check_ns = now;
       const AudioClock clk = output_.clock();
+      timeline_.add(clk, now);
       if (clk.valid && clk.frames_consumed > base_written_) {
         const int64_t heard = base_sample_ + (clk.frames_consumed - base_written_);
+        const int64_t heard_at = timeline_.heard_ns(clk.device_frames);
         const int64_t err_ns =
-            heard * kNsPerSec / rate - st.position_at(domain_.to_session(clk.dac_ns));
+            heard * kNsPerSec / rate - st.position_at(domain_.to_session(heard_at));
+        err_sum_ns += err_ns;
+        ++err_checks;
+        if (now >= report_at_ns) {
+          if (report_at_ns != 0 && !audio_master_.load())
+            LS_DEBUG("audio sync: mean error {:+.3f} ms over {} checks, {} frames dropped, {} repeated, "
+                     "{} underruns; device drift {:+.0f} ppm, reported delay {:.1f} ms ({:+.3f} ms off the "
+                     "model, {} path changes)",
+                     double(err_sum_ns) / double(err_checks) / 1e6, err_checks, dropped, repeated,
+                     output_.underruns(), timeline_.drift() * 1e6, double(clk.dac_ns - clk.callback_ns) / 1e6,
+                     double(timeline_.last_report_error_ns()) / 1e6, timeline_.path_changes());
+          report_at_ns = now + kNsPerSec;
+          dropped = repeated = err_sum_ns = err_checks = 0;
+        }
         if (std::llabs(err_ns) > settings_.hard_resync_ns) {
           if (now - last_resync_ns > 500 * kNsPerMs) {
             LS_DEBUG("audio re-sync: heard {:.1f} ms from the transport", double(err_ns) / 1e6);
@@ -149,9 +167,11 @@ void AudioFeeder::run() {
           if (err_ns > 0 && offset > 0) {
             --offset;
             --base_sample_;
+            ++repeated;
           } else if (err_ns < 0 && offset + 1 < size_t(frames)) {
             ++offset;
             ++base_sample_;
+            ++dropped;
           }
         }
       }

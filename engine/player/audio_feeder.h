@@ -16,6 +16,7 @@
 #include "clock/clock_domain.h"
 #include "clock/transport.h"
 #include "media/media_reader.h"
+#include "player/device_timeline.h"
 
 namespace lockstep {
 
@@ -49,7 +50,7 @@ class AudioFeeder {
 
  private:
   void run();
-  int64_t next_write_heard_ns() const;
+  int64_t next_write_heard_ns();
 
   MediaReader& reader_;
   AudioOutput& output_;
@@ -66,6 +67,7 @@ class AudioFeeder {
   int64_t base_written_ = 0;   // output frame count at which `base_sample_` was written
   int64_t base_sample_ = 0;    // unwrapped media sample position written there
   int64_t flushed_to_ = 0;     // write position at the latest flush
+  DeviceTimeline timeline_;    // when each device frame is heard
 };
 
 }  // namespace lockstep
