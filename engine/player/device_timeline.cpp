@@ -20,6 +20,7 @@ void DeviceTimeline::reset() {
   last_device_frames_ = -1;
   last_gaps_ = -1;
   next_drift_update_ = 0;
+  drift_measured_ = false;
 }
 
 void DeviceTimeline::relearn() {
@@ -62,6 +63,7 @@ void DeviceTimeline::add(const AudioClock& clk, int64_t now_ns) {
       learning_ = false;
       learnt_.clear();
     }
+    learnt_at_ = now_ns;
   } else {
     // Only a lasting disagreement is a new path; wander of the reports is not.
     last_error_ns_ = reported - model_phase(now_ns);
@@ -106,10 +108,17 @@ void DeviceTimeline::update_drift(int64_t now_ns) {
   }
   if (stt <= 0) return;
   const double drift = std::clamp(stp / stt, -p_.max_drift, p_.max_drift);
-  // Re-anchor so that the model does not jump when its slope changes.
   if (!learning_) {
-    phase0_ = model_phase(now_ns);
+    if (!drift_measured_) {
+      // The first measurement: the device has drifted since the phase was learnt, by this
+      // drift (200 ppm over the 8 s it takes: 1.6 ms).
+      phase0_ = phase0_ + int64_t(std::llround(drift * double(now_ns - learnt_at_)));
+    } else {
+      // Later ones refine the slope from here on: re-anchored, so the model does not jump.
+      phase0_ = model_phase(now_ns);
+    }
     t0_ = now_ns;
+    drift_measured_ = true;
   }
   drift_ = drift;
 }

@@ -89,6 +89,8 @@ class DeviceTimeline {
   int64_t last_device_frames_ = -1;
   int64_t last_gaps_ = -1;
   int64_t next_drift_update_ = 0;
+  bool drift_measured_ = false;  // a drift was measured since reset()
+  int64_t learnt_at_ = 0;        // when the learning last took a report
 };
 
 }  // namespace lockstep
