@@ -262,16 +262,28 @@ Result<std::unique_ptr<AudioStreamDecoder>> AudioStreamDecoder::open(
 }
 
 Status AudioStreamDecoder::reset_resampler() {
+  return reset_resampler(ctx_->ch_layout, ctx_->sample_fmt, ctx_->sample_rate);
+}
+
+Status AudioStreamDecoder::reset_resampler(const AVChannelLayout& layout, int format, int rate) {
   AVChannelLayout out_layout;
   av_channel_layout_default(&out_layout, out_channels_);
   SwrContext* swr = nullptr;
+  // FFmpeg 5's prototype takes the input layout non-const; it only reads it.
   const int err = swr_alloc_set_opts2(&swr, &out_layout, AV_SAMPLE_FMT_FLT, out_rate_,
-                                      &ctx_->ch_layout, ctx_->sample_fmt, ctx_->sample_rate, 0,
-                                      nullptr);
+                                      const_cast<AVChannelLayout*>(&layout),
+                                      static_cast<AVSampleFormat>(format), rate, 0, nullptr);
   av_channel_layout_uninit(&out_layout);
   swr_.reset(swr);
-  if (err < 0 || swr_init(swr) < 0)
+  av_channel_layout_uninit(&swr_layout_);
+  swr_format_ = -1;  // set up for nothing until swr_init succeeds
+  if (err < 0 || swr_init(swr) < 0) {
+    swr_.reset();
     return make_error("cannot resample its audio to " + std::to_string(out_rate_) + " Hz");
+  }
+  if (av_channel_layout_copy(&swr_layout_, &layout) < 0) return make_error("out of memory");
+  swr_format_ = format;
+  swr_rate_ = rate;
   return {};
 }
 
@@ -283,6 +295,16 @@ void AudioStreamDecoder::receive_all(BoundedQueue<AudioChunk>& out) {
       const int64_t ts = frame->best_effort_timestamp;
       const double t = ts == AV_NOPTS_VALUE ? 0.0 : double(ts) * tb - media_start_s_;
       next_sample_ = std::llround(t * out_rate_);
+    }
+    // The resampler reads what it was set up for (a frame with fewer channels would leave it
+    // reading planes that are not there): a frame in another format gets a fresh one.
+    if (!swr_ || frame->format != swr_format_ || frame->sample_rate != swr_rate_ ||
+        av_channel_layout_compare(&frame->ch_layout, &swr_layout_) != 0) {
+      if (!reset_resampler(frame->ch_layout, frame->format, frame->sample_rate)) {
+        LS_DEBUG("audio frame in a format that cannot be resampled skipped");
+        av_frame_unref(frame.get());
+        continue;
+      }
     }
     const int capacity = swr_get_out_samples(swr_.get(), frame->nb_samples);
     AudioChunk chunk;

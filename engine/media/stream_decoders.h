@@ -88,6 +88,10 @@ class VideoStreamDecoder {
 /// positions are measured from the video stream's start so both share one time line.
 class AudioStreamDecoder {
  public:
+  AudioStreamDecoder() = default;
+  ~AudioStreamDecoder() { av_channel_layout_uninit(&swr_layout_); }
+  AudioStreamDecoder(const AudioStreamDecoder&) = delete;
+  AudioStreamDecoder& operator=(const AudioStreamDecoder&) = delete;
   static Result<std::unique_ptr<AudioStreamDecoder>> open(const std::string& path,
                                                            AVStream* stream,
                                                            AVStream* video_stream,
@@ -98,13 +102,21 @@ class AudioStreamDecoder {
 
  private:
   void receive_all(BoundedQueue<AudioChunk>& out);
+  /// A fresh resampler from the decoder's current format (a seek or a wrap).
   Status reset_resampler();
+  /// A fresh resampler from `layout`, `format`, `rate`: what a decoded frame carries, which
+  /// may change within a stream (a damaged MP2 frame, a broadcast going mono to stereo).
+  Status reset_resampler(const AVChannelLayout& layout, int format, int rate);
   int64_t frame_sample(int64_t index) const;  // start of video frame `index`, output samples
   void set_range(const PacketItem& item);     // from a Flush or Wrap
 
   AVStream* stream_ = nullptr;
   AVCodecContextPtr ctx_;
   SwrContextPtr swr_;
+  // What swr_ was set up to read:
+  AVChannelLayout swr_layout_{};
+  int swr_format_ = -1;
+  int swr_rate_ = 0;
   int out_rate_ = 48000;
   int out_channels_ = 2;
   double media_start_s_ = 0.0;  // the video stream's start time

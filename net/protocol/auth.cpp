@@ -293,11 +293,21 @@ Result<Proof> ServerHandshake::verify(const Nonce& client_nonce, const Nonce& se
 
 Result<ClientHandshake> ClientHandshake::answer(std::optional<std::string_view> password,
                                                 const Nonce& client_nonce, const Challenge& challenge) {
+  return answer_impl(password, nullptr, client_nonce, challenge);
+}
+
+Result<ClientHandshake> ClientHandshake::answer_with_key(const PasswordKey* key, const Nonce& client_nonce,
+                                                         const Challenge& challenge) {
+  return answer_impl(std::nullopt, key, client_nonce, challenge);
+}
+
+Result<ClientHandshake> ClientHandshake::answer_impl(std::optional<std::string_view> password, const PasswordKey* key,
+                                                     const Nonce& client_nonce, const Challenge& challenge) {
   if (Status ready = init_crypto(); !ready) return make_error(ready.error());
   if (!signature_valid(challenge.server_key, challenge_transcript(client_nonce, challenge), challenge.signature))
     return make_error("the server's answer is not signed by its key: it is not a lockstep server of this "
                       "version, or something between you and it changed its answer");
-  const bool have_password = password && !password->empty();
+  const bool have_password = key || (password && !password->empty());
   if (have_password && !challenge.password_required)
     return make_error("the server did not ask for the password this node was given: it is not the session you "
                       "meant (or someone in between tried to skip the password); not joining");
@@ -315,8 +325,13 @@ Result<ClientHandshake> ClientHandshake::answer(std::optional<std::string_view> 
     return make_error("the server's key exchange value is not a valid key: not a lockstep server of this version?");
   h.auth_.client_kx = kx.public_key;
   if (challenge.password_required) {
-    Result<PasswordKey> key = PasswordKey::derive(*password, challenge.salt);
-    if (!key) return make_error(key.error());
+    std::optional<PasswordKey> derived;
+    if (!key) {
+      Result<PasswordKey> d = PasswordKey::derive(*password, challenge.salt);
+      if (!d) return make_error(d.error());
+      derived.emplace(std::move(d).value());
+      key = &*derived;
+    }
     auto party = CPaceParty::start(key->bytes(), cpace_ci(challenge.server_key),
                                    cpace_sid(client_nonce, challenge.server_nonce), as_bytes(kClientAd));
     if (!party) return make_error(party.error());

@@ -163,6 +163,10 @@ class ClientHandshake {
   /// node expects is the caller's check (identity.h, check_server_key).
   static Result<ClientHandshake> answer(std::optional<std::string_view> password,
                                         const Nonce& client_nonce, const Challenge& challenge);
+  /// As answer(), with the password's key given directly (null: no password): tests and the
+  /// session fuzz target, which cannot afford Argon2 per login.
+  static Result<ClientHandshake> answer_with_key(const PasswordKey* key, const Nonce& client_nonce,
+                                                 const Challenge& challenge);
 
   /// The Auth message to send.
   const Auth& auth() const { return auth_; }
@@ -183,6 +187,9 @@ class ClientHandshake {
 
  private:
   ClientHandshake() = default;
+  /// answer() and answer_with_key(): `key` when given, else derived from `password`.
+  static Result<ClientHandshake> answer_impl(std::optional<std::string_view> password, const PasswordKey* key,
+                                             const Nonce& client_nonce, const Challenge& challenge);
 
   Nonce client_nonce_{};
   Nonce server_nonce_{};

@@ -22,8 +22,9 @@ namespace lockstep::net {
 namespace {
 
 /// Where a connection is in the login: each step is taken once, in this order, and nothing
-/// but the next step's message is accepted before Welcome.
-enum class Stage { Connected, Greeted, Authed };
+/// but the next step's message is accepted before Welcome. Answered: its Auth got a Welcome
+/// or a Reject; a refused Auth is not tried again on the same connection.
+enum class Stage { Connected, Greeted, Answered };
 
 struct Peer {
   uint32_t id = 0;
@@ -37,7 +38,7 @@ struct Peer {
   Stage stage = Stage::Connected;
   ConnectionKx kx;                           // this connection's key exchange (until Auth)
   std::shared_ptr<ConnectionSealer> sealer;  // every packet after Auth, both ways
-  bool authed = false;   // Welcome sent (stage == Authed)
+  bool authed = false;   // Welcome sent (stage == Answered)
   bool ready = false;
   NodeStatus status;
   std::vector<MediaMatch> media;
@@ -69,11 +70,13 @@ int64_t position_at(const TransportWire& t, int64_t session_ns) {
 }
 
 /// Loop on/off and the loop range through the transport's own rule (clock/transport.h), so
-/// that the server and a local node change them the same way. Re-anchors `t` at `eff`.
-void change_loop(TransportWire& t, bool loop, int64_t in_ns, int64_t out_ns, int64_t eff, int64_t duration_ns) {
+/// that the server and a local node change them the same way. Re-anchors `t` at `eff`, where
+/// it is at `position_ns` (apply()'s position at `eff`, within the file).
+void change_loop(TransportWire& t, bool loop, int64_t in_ns, int64_t out_ns, int64_t eff, int64_t position_ns,
+                 int64_t duration_ns) {
   TransportState s;
   s.anchor_ns = eff;
-  s.position_ns = position_at(t, eff);
+  s.position_ns = position_ns;
   s.rate = t.rate;
   s.paused = t.paused;
   s.loop = t.loop;
@@ -419,6 +422,9 @@ void SessionCore::Impl::on_hello(Peer& peer, const Hello& hello) {
 }
 
 void SessionCore::Impl::on_auth(Peer& peer, const Auth& auth) {
+  // Once per connection, whatever comes of it: a second Auth after a Reject would re-key
+  // (and could log in) a connection the server has closed.
+  peer.stage = Stage::Answered;
   auto keys = handshake.agree(peer.kx, auth);
   if (!keys) {
     reject(peer, RejectReason::Malformed, "protocol violation: " + keys.error());
@@ -462,7 +468,6 @@ void SessionCore::Impl::on_auth(Peer& peer, const Auth& auth) {
     peers.erase(old);
   }
   peer.id = next_id++;
-  peer.stage = Stage::Authed;
   peer.authed = true;
   send(peer, kControlChannel, Welcome{peer.id, *proof, snapshot()});
   LS_INFO("session: '{}' joined from {} (node {})", printable(peer.name), peer.address, peer.id);
@@ -520,9 +525,14 @@ void SessionCore::Impl::apply(const Command& c, int64_t eff) {
   fresh = false;
   TransportWire& t = transport;
   const MediaEntry media = t.media_index < params.media.size() ? params.media[t.media_index] : MediaEntry{};
-  const int64_t last = media.frame_count > 0 ? frame_time_ns(media, media.frame_count - 1) : INT64_MAX / 4;
-  const int64_t now_pos = position_at(t, eff);
-  const int64_t duration = media.frame_count > 0 ? frame_time_ns(media, media.frame_count) : INT64_MAX / 4;
+  // Without a known length (no files yet) positions and loop ranges go as far as a node
+  // accepts (kMaxTimeNs, wire_checks.h).
+  const int64_t last = media.frame_count > 0 ? frame_time_ns(media, media.frame_count - 1) : kMaxTimeNs;
+  // Where the state is at `eff`, as a node accepts it (transport_problem): not before the
+  // file (a shorter lead than the last command's puts `eff` before its anchor), not past its
+  // end unless looping (a file played out, then paused), never past kMaxTimeNs.
+  const int64_t now_pos = std::clamp<int64_t>(position_at(t, eff), 0, t.loop ? kMaxTimeNs : std::min(last, kMaxTimeNs));
+  const int64_t duration = media.frame_count > 0 ? frame_time_ns(media, media.frame_count) : kMaxTimeNs;
   switch (c.type) {
     case CommandType::Play:
       if (!t.paused) return;
@@ -551,7 +561,7 @@ void SessionCore::Impl::apply(const Command& c, int64_t eff) {
       t.rate = std::clamp(c.rate, kMinRate, kMaxRate);  // as a local node does
       break;
     case CommandType::Loop:
-      change_loop(t, c.loop, t.loop_in_ns, t.loop_out_ns, eff, duration);
+      change_loop(t, c.loop, t.loop_in_ns, t.loop_out_ns, eff, now_pos, duration);
       break;
     case CommandType::LoopRange: {
       int64_t in = c.position_ns, out = c.loop_out_ns;
@@ -564,7 +574,7 @@ void SessionCore::Impl::apply(const Command& c, int64_t eff) {
           return;
         }
       }
-      change_loop(t, t.loop, in, out, eff, duration);
+      change_loop(t, t.loop, in, out, eff, now_pos, duration);
       break;
     }
     case CommandType::Load:

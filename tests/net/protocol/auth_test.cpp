@@ -111,6 +111,37 @@ TEST(ProtocolAuth, ServerWithoutThePasswordIsRejectedByTheClient) {
   EXPECT_FALSE(client->verify_server(Proof{}).ok()) << "a zero proof is no proof";
 }
 
+TEST(ProtocolAuth, AClientGivenTheKeyAnswersAsOneGivenThePassword) {
+  // answer_with_key (the session fuzz target's login): the key a password derives to.
+  const Salt salt = random_salt();
+  Result<PasswordKey> derived = PasswordKey::derive("pw", salt);
+  ASSERT_TRUE(derived.ok()) << derived.error();
+  const ServerHandshake server = ServerHandshake::with_key(salt, PasswordKey::from_bytes(derived->bytes()));
+  for (const bool right : {true, false}) {
+    const Nonce client_nonce = random_nonce();
+    const Nonce server_nonce = random_nonce();
+    ConnectionKx kx = ConnectionKx::generate();
+    const PasswordKey key = PasswordKey::from_bytes(right ? derived->bytes() : KeyBytes{9});
+    Result<ClientHandshake> client =
+        ClientHandshake::answer_with_key(&key, client_nonce, server.challenge(client_nonce, server_nonce, kx));
+    ASSERT_TRUE(client.ok()) << client.error();
+    const SessionKeys keys = *server.agree(kx, client->auth());
+    Result<Proof> verdict = server.verify(client_nonce, server_nonce, kx, client->auth(), keys);
+    ASSERT_EQ(verdict.ok(), right) << (verdict.ok() ? "a wrong key verified" : verdict.error());
+    if (right) {
+      EXPECT_TRUE(client->verify_server(*verdict).ok());
+    }
+  }
+  // No key: an open session only.
+  const Nonce nonce = random_nonce();
+  EXPECT_FALSE(ClientHandshake::answer_with_key(nullptr, nonce, challenge_of(server, nonce, random_nonce())).ok());
+  Result<ServerHandshake> open = ServerHandshake::without_password();
+  ASSERT_TRUE(open.ok());
+  EXPECT_TRUE(ClientHandshake::answer_with_key(nullptr, nonce, challenge_of(*open, nonce, random_nonce())).ok());
+  const PasswordKey key = PasswordKey::from_bytes(derived->bytes());
+  EXPECT_FALSE(ClientHandshake::answer_with_key(&key, nonce, challenge_of(*open, nonce, random_nonce())).ok());
+}
+
 TEST(ProtocolAuth, ProofsAreBoundToTheConnection) {
   const ServerHandshake server = ServerHandshake::with_key(random_salt(), PasswordKey::from_bytes(KeyBytes{1, 2, 3}));
   const Nonce client_nonce = random_nonce();
