@@ -46,13 +46,23 @@ struct Peer {
 
 /// A connection that has not logged in by then is dropped (it holds a slot).
 constexpr int64_t kLoginDeadlineNs = 5'000'000'000;
-/// Connections not yet logged in: at most this many in all, and from one address.
-constexpr size_t kMaxPendingPeers = 32;
-constexpr size_t kMaxPendingPerAddress = 4;
+/// Connections not yet logged in: at most this many in all, and from one network (an IPv4
+/// /24: a flood from many addresses of one network is one source; a video wall of 12 nodes
+/// on one LAN logging in at once still fits).
+constexpr size_t kMaxPendingPeers = 64;
+constexpr size_t kMaxPendingPerNetwork = 16;
+/// Complaints about peers: at most one line per network per kLogEveryNs, and in all a burst
+/// of kLogBurst lines refilled at one per kLogRefillNs, so junk from many networks cannot
+/// fill a disk or a journal.
+constexpr int kLogBurst = 20;
+constexpr int64_t kLogRefillNs = 500'000'000;
 /// Wrong passwords from one address before it must wait, and how long (doubling).
 constexpr int kFreeGuesses = 3;
 constexpr int64_t kGuessPenaltyNs = 1'000'000'000;
 constexpr int64_t kLogEveryNs = 2'000'000'000;
+
+/// The IPv4 /24 an address belongs to (`host` is in network order).
+uint32_t network_of(const PeerAddress& a) { return ntohl(a.host) >> 8; }
 
 int64_t frame_time_ns(const MediaEntry& m, int64_t index) {
   if (m.fps_num <= 0) return index * 40'000'000;
@@ -129,7 +139,10 @@ struct SessionCore::Impl {
     int64_t next_ns = 0;
     int64_t unlogged = 0;
   };
-  std::map<uint32_t, LogBudget> log_budget;
+  std::map<uint32_t, LogBudget> log_budget;  // by network (network_of)
+  int64_t log_tokens = kLogBurst;
+  int64_t log_tokens_at = 0;
+  uint64_t unlogged_elsewhere = 0;
 
   // Published for other threads, protected by mutex:
   mutable std::mutex mutex;
@@ -218,18 +231,18 @@ int64_t SessionCore::Impl::tick() {
 }
 
 void SessionCore::Impl::on_connect(PeerHandle handle, PeerAddress from) {
-  // Connections that have not logged in are capped, per address and in all. A new one is
-  // always let in: it pushes out the oldest of its own address when that address is at its
-  // cap, else the oldest of the address holding the most, so a flood from a few addresses
-  // evicts itself and a node from elsewhere still gets its turn.
-  std::map<uint32_t, std::vector<PeerHandle>> pending;  // by address, oldest first
+  // Connections that have not logged in are capped, per network and in all. A new one is
+  // always let in: it pushes out the oldest of its own network when that network is at its
+  // cap, else the oldest of the network holding the most, so a flood from one network evicts
+  // itself and a node from elsewhere still gets its turn (docs/security.md).
+  std::map<uint32_t, std::vector<PeerHandle>> pending;  // by network, oldest first
   size_t total = 0;
   for (const auto& [h, p] : peers)
-    if (!p.authed) pending[p.from.host].push_back(h), ++total;
-  for (auto& [ip, list] : pending)
+    if (!p.authed) pending[network_of(p.from)].push_back(h), ++total;
+  for (auto& [net, list] : pending)
     std::sort(list.begin(), list.end(), [&](PeerHandle a, PeerHandle b) { return peers[a].connected_ns < peers[b].connected_ns; });
   std::optional<PeerHandle> evict;
-  if (auto own = pending.find(from.host); own != pending.end() && own->second.size() >= kMaxPendingPerAddress) {
+  if (auto own = pending.find(network_of(from)); own != pending.end() && own->second.size() >= kMaxPendingPerNetwork) {
     evict = own->second.front();
   } else if (total >= kMaxPendingPeers) {
     auto most = std::max_element(pending.begin(), pending.end(),
@@ -237,7 +250,15 @@ void SessionCore::Impl::on_connect(PeerHandle handle, PeerAddress from) {
     evict = most->second.front();
   }
   if (evict) {
-    complain(peers[*evict], "pushed out by newer connections before it logged in");
+    // Told why (a connected peer: its address answered the cookie, so this reflects nothing),
+    // then dropped at once so that its slot is free now.
+    Peer& gone = peers[*evict];
+    complain(gone, "pushed out by newer connections before it logged in");
+    send(gone, kControlChannel,
+         Reject{RejectReason::ServerFull, uint16_t(kProtocolVersion),
+                "the server is busy: more connections are logging in at once than it holds (a flood from "
+                "your network?); trying again"});
+    link.flush();
     link.drop(*evict);
     peers.erase(*evict);
   }
@@ -266,16 +287,25 @@ void SessionCore::Impl::sweep(int64_t now) {
 void SessionCore::Impl::complain(Peer& peer, const std::string& what) {
   const int64_t now = clock();
   if (log_budget.size() > 4096) std::erase_if(log_budget, [&](const auto& kv) { return kv.second.next_ns < now; });
-  LogBudget& b = log_budget[peer.from.host];
-  if (now < b.next_ns) {
+  LogBudget& b = log_budget[network_of(peer.from)];
+  // The budget of all networks together: kLogBurst lines, refilled at one per kLogRefillNs.
+  log_tokens = std::min<int64_t>(kLogBurst, log_tokens + (now - log_tokens_at) / kLogRefillNs);
+  log_tokens_at = now - (now - log_tokens_at) % kLogRefillNs;
+  if (now < b.next_ns || log_tokens <= 0) {
     ++b.unlogged;
+    if (now >= b.next_ns) ++unlogged_elsewhere;
     return;
   }
+  --log_tokens;
   b.next_ns = now + kLogEveryNs;
   const std::string who = peer.authed ? "'" + printable(peer.name) + "' (" + peer.address + ")" : peer.address;
-  LS_WARN("session: {}: {}{}", who, what,
-          b.unlogged ? " (and " + std::to_string(b.unlogged) + " more from this address not logged)" : "");
+  std::string more;
+  if (b.unlogged) more += " (and " + std::to_string(b.unlogged) + " more from this network not logged)";
+  if (unlogged_elsewhere)
+    more += " (" + std::to_string(unlogged_elsewhere) + " complaints about other networks not logged: too many)";
+  LS_WARN("session: {}: {}{}", who, what, more);
   b.unlogged = 0;
+  unlogged_elsewhere = 0;
 }
 
 void SessionCore::Impl::on_disconnect(PeerHandle handle) {
@@ -443,8 +473,9 @@ void SessionCore::Impl::on_auth(Peer& peer, const Auth& auth) {
   }
   auto proof = handshake.verify(peer.client_nonce, peer.server_nonce, peer.kx, auth, *keys);
   if (!proof) {
-    if (++g.wrong > kFreeGuesses) {
-      const int over = std::min(g.wrong - kFreeGuesses, 6);
+    // The third wrong one already makes the address wait (1 s, then 2, 4 ... 32 s).
+    if (++g.wrong >= kFreeGuesses) {
+      const int over = std::min(g.wrong - kFreeGuesses + 1, 6);
       g.blocked_until_ns = now + (kGuessPenaltyNs << (over - 1));
     }
     reject(peer, RejectReason::WrongPassword,

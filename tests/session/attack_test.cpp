@@ -174,6 +174,64 @@ std::vector<uint8_t> enet_connect_datagram(uint32_t connect_id) {
   return d;
 }
 
+/// Found by an outsider's attack: 40 addresses that keep opening connections and never log
+/// in cycled the server's login slots faster than a real node derives its password key
+/// (0.3 s), and locked every real node out. The slots are now shared out by network (/24):
+/// a flood from one network only pushes out its own connections.
+TEST(Attack, AChurningFloodFromManyAddressesOfOneNetworkLocksNobodyOut) {
+  const int port = port_for(11);
+  const std::string dir = test::scratch_dir("attack_churn");
+  std::ofstream(dir + "/pw") << "correct horse battery\n";
+  Server server = serve("attack_churn", port, {"--password-file", dir + "/pw"});
+  std::vector<std::unique_ptr<HostilePeers>> attackers;
+  for (int i = 1; i <= 40; ++i) {
+    attackers.push_back(std::make_unique<HostilePeers>("127.1.0." + std::to_string(i), 64));
+    ASSERT_TRUE(attackers.back()->ok());
+  }
+  // About 100 new connections a second, round-robin over the 40 addresses.
+  size_t next = 0;
+  int64_t last_connect = monotonic_ns();
+  auto churn = [&](double seconds) {
+    const int64_t end = monotonic_ns() + int64_t(seconds * 1e9);
+    while (monotonic_ns() < end) {
+      // (A connect may wait for a cookie: never try to catch up on more than a few.)
+      for (int burst = 0; burst < 4 && monotonic_ns() - last_connect >= 10 * kNsPerMs; ++burst) {
+        last_connect += 10 * kNsPerMs;
+        attackers[next++ % attackers.size()]->connect(port, 1);
+      }
+      last_connect = std::max(last_connect, monotonic_ns() - 10 * kNsPerMs);
+      for (auto& a : attackers) a->pump(0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  };
+  churn(1.5);
+  int joined = 0;
+  for (int k = 0; k < 3; ++k) {
+    auto node = join(port, "real-node-" + std::to_string(k), "correct horse battery");
+    const int64_t t0 = monotonic_ns();
+    double took = -1;
+    while (monotonic_ns() - t0 < 8 * kNsPerSec) {
+      if (node->client->phase() == ClientPhase::Connected) {
+        took = double(monotonic_ns() - t0) / 1e9;
+        break;
+      }
+      if (node->client->phase() == ClientPhase::Failed) break;
+      churn(0.05);
+    }
+    std::printf("churning flood from 40 addresses of 127.1.0.0/24: real node %d joined in %.2f s\n", k, took);
+    if (took >= 0) ++joined;
+    EXPECT_GE(took, 0.0) << node->client->status_line() << " " << node->client->final_error();
+  }
+  EXPECT_EQ(joined, 3);
+  EXPECT_TRUE(running(*server.process));
+  const std::string log = server.log();
+  EXPECT_NE(log.find("pushed out by newer connections"), std::string::npos) << "the flood never filled the slots";
+  // The log stays short: per network, and a budget over all networks.
+  size_t lines = 0;
+  for (size_t at = log.find("127.1.0."); at != std::string::npos; at = log.find('\n', at + 1), at = log.find("127.1.0.", at)) ++lines;
+  EXPECT_LT(lines, 60u) << log;
+}
+
 TEST(Attack, AHalfOpenFloodFromManySourcesGetsNothingBackAndLocksNobodyOut) {
   const int port = port_for(7);
   Server server = serve("attack_half_open", port);
