@@ -92,7 +92,17 @@ int main(int argc, char** argv) {
   join->add_flag("--trust-server-paths", session.trust_server_paths,
                  "Also open the session's files at the server's own paths (a disk shared with the server)");
   join->add_option("--fingerprint", session.fingerprint,
-                    "The server key's fingerprint (SHA256:…, from the host's log or overlay): join only that server");
+                    "The server key's fingerprint (SHA256:…, from the host's log or overlay): join only that server")
+      ->check([](const std::string& v) -> std::string {
+        // "SHA256:" and the unpadded base64 of 32 bytes (43 characters), as ssh shows keys.
+        const std::string prefix = "SHA256:";
+        const bool b64 = v.size() == prefix.size() + 43 && v.compare(0, prefix.size(), prefix) == 0 &&
+                         v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                                             prefix.size()) == std::string::npos;
+        if (b64) return {};
+        return "'" + v.substr(0, 80) + "' is not a server key fingerprint: copy the whole SHA256:… word (43 "
+               "characters after SHA256:) from the host's log, invite line or overlay";
+      });
   join->add_flag("--share-media-details", session.share_media_details,
                  "Tell the server where each file was found here, and why not (default: the status only)");
   join->add_flag("--play", session.play, "Ask the session to play once this node is ready");

@@ -923,7 +923,14 @@ int NodeApp::run() {
       welcomed = link_->box.welcome.has_value();
     }
     if (!welcomed) {
-      LS_ERROR("could not join {}: {}", link_->target, c.status_line());
+      if (interrupted()) {
+        LS_ERROR("stopped before joining {} (it was: {})", link_->target, c.status_line());
+      } else {
+        // The time ran out while still trying: say what it was doing, and that it was the time.
+        LS_ERROR("could not join {} in the time given (--duration, or the wait for a session): still at \"{}\"; "
+                 "check that the server runs and that this address and port reach it",
+                 link_->target, c.status_line());
+      }
       return 1;
     }
     take_mail(*link_);

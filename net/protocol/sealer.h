@@ -3,10 +3,10 @@
 //   Message --encode()--> packet --PacketSealer::seal()--> datagram --> ENet
 //   ENet --> datagram --PacketSealer::open()--> packet --decode()--> Message
 //
-// Today every connection uses PlainSealer (the identity). Encryption plugs in here without
-// touching the message layer: once the handshake (auth.h) has succeeded in a password
-// session, both ends build an AeadSealer from the connection's SessionKeys and switch to
-// it for every packet after Welcome. An AeadSealer datagram is
+// The login (Hello, Challenge, Auth and an early Reject) travels plain; once the handshake
+// (auth.h) has agreed the connection's keys, both ends seal every later packet, on every
+// channel, with a ConnectionSealer (one AeadSealer per channel and direction; keys from
+// crypto_kx, per-channel subkeys; docs/protocol.md, "Encryption"). An AeadSealer datagram is
 //   [u64 counter, little-endian][XChaCha20-Poly1305 ciphertext of the packet][16-byte tag]
 // with nonce = counter (8 bytes LE) followed by 16 zero bytes, and a separate key per
 // direction so the two ends' counters never share a nonce. The receiver rejects anything

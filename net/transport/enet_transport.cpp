@@ -2,10 +2,13 @@
 
 #include <arpa/inet.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
 
+#include "core/log.h"
+#include "core/time.h"
 #include "net/protocol/messages.h"
 
 namespace lockstep::net {
@@ -97,6 +100,13 @@ bool send_bytes(ENetPeer* peer, Channel channel, std::span<const uint8_t> bytes)
   if (!packet) return false;
   if (enet_peer_send(peer, channel, packet) != 0) {
     enet_packet_destroy(packet);  // not queued: still ours
+    // Said, not silently lost (at most once a second): a message too large once sealed, or
+    // a connection that is closing.
+    static std::atomic<int64_t> next_log_ns{0};
+    const int64_t now = monotonic_ns();
+    if (int64_t due = next_log_ns.load(); now >= due && next_log_ns.compare_exchange_strong(due, now + kNsPerSec))
+      LS_WARN("network: a message of {} bytes on channel {} was not sent ({})", bytes.size(), int(channel),
+              bytes.size() > 65536 ? "larger than a packet may be: 64 KiB" : "the connection is closing");
     return false;
   }
   return true;

@@ -112,6 +112,10 @@ TEST(NodeCli, BadInputGivesAMessageAndANonZeroExit) {
       {{"play", "--headless", "--hwdec", "quantum", clip}, "unknown --hwdec value 'quantum'"},
       {{"play", "--headless", "--size", "12by7", clip}, "invalid --size '12by7'"},
       {{"play", "--headless", "--rate", "100", clip}, "--rate"},
+      // Found by an outside attack: a mistyped fingerprint was taken, and only the key check
+      // after connecting said anything.
+      {{"join", "127.0.0.1:9", "--headless", "--fingerprint", "garbage"}, "'garbage' is not a server key fingerprint"},
+      {{"join", "127.0.0.1:9", "--headless", "--fingerprint", "SHA256:abc"}, "is not a server key fingerprint"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv{test::player_path()};
