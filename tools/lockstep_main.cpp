@@ -10,8 +10,8 @@
 #include "core/log.h"
 #include "net/protocol_version.h"
 #include "net/transport/endpoint.h"
-#include "tools/node_app.h"
-#include "tools/node_session.h"
+#include "tools/node/node_app.h"
+#include "tools/node/node_session.h"
 
 namespace {
 

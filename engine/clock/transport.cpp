@@ -1,5 +1,7 @@
 #include "clock/transport.h"
 
+#include "clock/transport_command.h"
+
 namespace lockstep {
 
 LoopSpan TransportState::loop_span(int64_t duration_ns) const {
@@ -114,6 +116,11 @@ bool Transport::set_loop(bool loop, int64_t at_ns, int64_t duration_ns) {
 bool Transport::set_loop_range(LoopSpan range, int64_t at_ns, int64_t duration_ns) {
   std::lock_guard lock(mutex_);
   return change_loop(state_, state_.loop, range, at_ns, duration_ns);
+}
+
+CommandOutcome Transport::apply(const TransportCommand& c, int64_t at_ns, const FrameGrid& grid) {
+  std::lock_guard lock(mutex_);
+  return apply_transport_command(state_, c, at_ns, grid);
 }
 
 void Transport::slew(int64_t delta_ns) {

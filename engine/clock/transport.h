@@ -91,6 +91,10 @@ struct TransportState {
 /// ahead under the old range. A pure function of its inputs, so every node agrees.
 bool change_loop(TransportState& s, bool loop, LoopSpan range, int64_t at_ns, int64_t duration_ns);
 
+struct TransportCommand;
+struct CommandOutcome;
+struct FrameGrid;
+
 /// A TransportState shared between the command sources (keys, overlay, network) and the
 /// render and audio threads. A state received from a session server can be scheduled to
 /// take effect at its anchor time; until then the previous one applies.
@@ -117,6 +121,8 @@ class Transport {
   bool set_loop(bool loop, int64_t at_ns, int64_t duration_ns);
   /// Sets the loop range (0/0 = whole file) at clock time `at_ns` (see change_loop()).
   bool set_loop_range(LoopSpan range, int64_t at_ns, int64_t duration_ns);
+  /// Applies a transport command at clock time `at_ns` (clock/transport_command.h).
+  CommandOutcome apply(const TransportCommand& c, int64_t at_ns, const FrameGrid& grid);
   /// Shifts the playing position by `delta_ns` without a jump (audio-master slewing).
   void slew(int64_t delta_ns);
 

@@ -18,16 +18,6 @@ extern "C" {
 
 namespace lockstep {
 
-int64_t MediaInfo::frame_time_ns(int64_t index) const {
-  // index * den / num seconds, in ns, without overflow for any realistic index.
-  return int64_t(std::llround(double(index) * double(fps_den) * 1e9 / double(fps_num)));
-}
-
-int64_t MediaInfo::frame_at_ns(int64_t t_ns) const {
-  // A tiny epsilon so that a time exactly at a frame boundary picks that frame.
-  return int64_t(std::floor(double(t_ns) * double(fps_num) / (double(fps_den) * 1e9) + 1e-6));
-}
-
 PictureView VideoFrame::view() const {
   PictureView v = picture_view(*frame);
   v.transform = transform;

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock/transport_command.h"
 #include "core/result.h"
 #include "media/av_ptr.h"
 #include "media/bounded_queue.h"
@@ -43,10 +44,12 @@ struct MediaInfo {
   std::string audio_codec;
 
   double fps() const { return double(fps_num) / double(fps_den); }
+  /// The frame rate and length, for frame times and transport commands.
+  FrameGrid grid() const { return {fps_num, fps_den, frame_count}; }
   /// Start time of frame `index`, ns from the media's start.
-  int64_t frame_time_ns(int64_t index) const;
+  int64_t frame_time_ns(int64_t index) const { return grid().frame_time_ns(index); }
   /// The frame whose presentation interval covers media time `t_ns` (floor).
-  int64_t frame_at_ns(int64_t t_ns) const;
+  int64_t frame_at_ns(int64_t t_ns) const { return grid().frame_at_ns(t_ns); }
 };
 
 /// One decoded picture, in a format the renderer draws directly.

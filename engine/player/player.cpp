@@ -191,57 +191,50 @@ void Player::learn_jump_cost(const VideoFrame& f) {
   jump_cost_ns_ = std::clamp<int64_t>(next, kMinJumpCostNs, kMaxJumpCostNs);
 }
 
+void Player::apply(const TransportCommand& c) {
+  // Playing, a seek's frame is shown once it is decoded: the picture on screen stays until
+  // then, as in a session, instead of catching up through the frames on the way.
+  const bool playing = !transport_.state().paused;
+  const int64_t at = c.kind == TransportCommand::Kind::Seek && playing ? now() + jump_cost_ns_.load() : now();
+  const CommandOutcome o = transport_.apply(c, at, info().grid());
+  if (!o.refused.empty()) LS_WARN("{} ignored: {}", to_string(c.kind), o.refused);
+  if (!o.changed) return;
+  if (c.kind == TransportCommand::Kind::Loop || c.kind == TransportCommand::Kind::LoopRange) {
+    loop_changed(o.jumped);
+  } else if (o.jumped) {
+    const TransportState st = transport_.state();
+    restart_reader(info().frame_at_ns(st.file_position(st.position_ns, duration_ns())), st.serial);
+  }
+}
+
 void Player::play() {
-  if (ended_ && !transport_.state().loop) jump_to(0);
-  transport_.play(now());
+  // A file that ended early (fewer frames than it said) starts again too.
+  if (ended_ && !transport_.state().loop) apply({.kind = TransportCommand::Kind::Seek, .position_ns = 0});
+  apply({.kind = TransportCommand::Kind::Play});
 }
 
 void Player::play_at(int64_t at_ns) { transport_.play(at_ns); }
 
-void Player::pause() { transport_.pause(now()); }
+void Player::pause() { apply({.kind = TransportCommand::Kind::Pause}); }
 
 void Player::toggle_pause() {
   if (transport_.state().paused) play(); else pause();
 }
 
 void Player::seek_frame(int64_t index) {
-  const MediaInfo& mi = info();
-  jump_to(mi.frame_time_ns(std::clamp<int64_t>(index, 0, mi.frame_count - 1)));
+  apply({.kind = TransportCommand::Kind::Seek, .position_ns = info().frame_time_ns(std::max<int64_t>(index, 0))});
 }
 
 void Player::seek_relative(double seconds) {
-  const int64_t now_pos = transport_.state().position_at(now());
-  const int64_t in_file = clamp_position(now_pos);
-  jump_to(in_file + int64_t(seconds * 1e9));
+  const int64_t in_file = clamp_position(transport_.state().position_at(now()));
+  apply({.kind = TransportCommand::Kind::Seek, .position_ns = in_file + int64_t(seconds * 1e9)});
 }
 
 void Player::step(int frames) {
-  pause();
-  const MediaInfo& mi = info();
-  const int64_t shown = shown_index_.load();
-  const int64_t from =
-      shown >= 0 ? shown : mi.frame_at_ns(clamp_position(transport_.state().position_ns));
-  int64_t to = from + frames;
-  const TransportState st = transport_.state();
-  if (st.loop) {
-    // Steps go round the loop range (the whole file when none is set).
-    const LoopSpan span = st.loop_span(duration_ns());
-    const int64_t in = mi.frame_at_ns(span.in_ns), out = mi.frame_at_ns(span.out_ns);
-    if (from >= in && from < out) {
-      to = (to - in) % (out - in);
-      to += to < 0 ? out : in;
-    } else {
-      to %= mi.frame_count;
-      if (to < 0) to += mi.frame_count;
-    }
-  }
-  seek_frame(to);
+  apply({.kind = TransportCommand::Kind::Step, .frames = frames, .from_frame = shown_index_.load()});
 }
 
-void Player::set_rate(double rate) {
-  if (!(rate > 0.0) || !std::isfinite(rate)) return;
-  transport_.set_rate(std::clamp(rate, 1.0 / 16, 16.0), now());
-}
+void Player::set_rate(double rate) { apply({.kind = TransportCommand::Kind::Rate, .rate = rate}); }
 
 void Player::loop_changed(bool restart) {
   const TransportState st = transport_.state();
@@ -251,24 +244,13 @@ void Player::loop_changed(bool restart) {
   if (restart) restart_reader(info().frame_at_ns(st.position_ns), st.serial);
 }
 
-void Player::set_loop(bool loop) {
-  loop_changed(transport_.set_loop(loop, now(), duration_ns()));
-}
+void Player::set_loop(bool loop) { apply({.kind = TransportCommand::Kind::Loop, .loop = loop}); }
 
 void Player::set_loop_range(int64_t in_frame, int64_t out_frame) {
-  const MediaInfo& mi = info();
-  LoopSpan span;  // 0/0: the whole file
-  if (in_frame != 0 || out_frame != 0) {
-    in_frame = std::clamp<int64_t>(in_frame, 0, mi.frame_count);
-    out_frame = std::clamp<int64_t>(out_frame, 0, mi.frame_count);
-    if (in_frame >= out_frame) {
-      LS_WARN("loop range {}..{} ignored: in must be before out (frames 0..{})", in_frame, out_frame,
-              mi.frame_count);
-      return;
-    }
-    span = {mi.frame_time_ns(in_frame), mi.frame_time_ns(out_frame)};
-  }
-  loop_changed(transport_.set_loop_range(span, now(), duration_ns()));
+  const MediaInfo& mi = info();  // 0/0: the whole file
+  apply({.kind = TransportCommand::Kind::LoopRange,
+         .position_ns = mi.frame_time_ns(in_frame),
+         .loop_out_ns = mi.frame_time_ns(out_frame)});
 }
 
 FramePick Player::pick_frame(int64_t display_ns, int wait_ms) {

@@ -13,6 +13,7 @@
 #include "audio/audio_output.h"
 #include "clock/clock_domain.h"
 #include "clock/transport.h"
+#include "clock/transport_command.h"
 #include "core/result.h"
 #include "media/media_reader.h"
 
@@ -144,6 +145,9 @@ class Player final : public PlayerCommands {
   void make_feeder();
   void start_output();  // audio warm-up, then the feeder
   void jump_to(int64_t p_ns);
+  /// Applies a command to the local transport (clock/transport_command.h) at now, or for a
+  /// seek while playing at now plus the time a jump takes, and restarts decoding if it jumped.
+  void apply(const TransportCommand& c);
   /// Restarts decoding at frame `index` for `serial`, timing how long the jump takes.
   void restart_reader(int64_t index, int serial, KeepFrames keep = KeepFrames());
   /// Render thread: learns the cost of a jump from the first frame it brings.

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "net/protocol_version.h"
 #include "ui/panels.h"
 #include "ui/window.h"
 
@@ -17,7 +16,7 @@ Overlay::Overlay()
     : panels_(std::make_unique<ui::PanelState>()),
       resolver_(std::make_unique<ui::HostResolver>()) {}
 
-Result<std::unique_ptr<Overlay>> Overlay::create(Window& window) {
+Result<std::unique_ptr<Overlay>> Overlay::create(Window& window, int default_port) {
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGuiIO& io = ImGui::GetIO();
@@ -29,6 +28,7 @@ Result<std::unique_ptr<Overlay>> Overlay::create(Window& window) {
   }
   std::unique_ptr<Overlay> overlay(new Overlay());
   overlay->window_ = window.handle();
+  overlay->default_port_ = default_port;
   overlay->apply_content_scale();
   return overlay;
 }
@@ -72,12 +72,12 @@ ImDrawData* Overlay::build_frame(const ui::UiSnapshot& snapshot, PlayerCommands&
   ui::PanelState& st = *panels_;
   // The checks before drawing place the marks and enable the button; the ones after take in
   // this frame's typing, so that checks() matches form().
-  st.checks = ui::check_form(st.form, net::kDefaultPort, resolver_.get());
+  st.checks = ui::check_form(st.form, default_port_, resolver_.get());
   widgets_.clear();
   if (visible_) {
     const ImGuiViewport* vp = ImGui::GetMainViewport();
     const ui::PanelLayout layout = ui::layout_panels(vp->Size.x, vp->Size.y, scale_);
-    ui::PanelFrame frame{snapshot, commands, out, widgets_, scale_};
+    ui::PanelFrame frame{snapshot, commands, out, widgets_, scale_, default_port_};
     if (!transport_only) {
       ui::draw_peers_panel(frame, st, layout.peers);
       ui::draw_network_panel(frame, st, layout.network);
@@ -85,7 +85,7 @@ ImDrawData* Overlay::build_frame(const ui::UiSnapshot& snapshot, PlayerCommands&
     }
     ui::draw_transport_bar(frame, layout.transport);
   }
-  st.checks = ui::check_form(st.form, net::kDefaultPort, resolver_.get());
+  st.checks = ui::check_form(st.form, default_port_, resolver_.get());
   ImGui::Render();
   return visible_ ? ImGui::GetDrawData() : nullptr;
 }

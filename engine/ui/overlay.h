@@ -29,7 +29,8 @@ class Overlay {
  public:
   /// Creates the ImGui context and its GLFW backend for `window` (before the renderer is
   /// created with overlay = true). The form starts empty (Client role): set it with form().
-  static Result<std::unique_ptr<Overlay>> create(Window& window);
+  /// `default_port` is the session port used when the form leaves the port empty.
+  static Result<std::unique_ptr<Overlay>> create(Window& window, int default_port);
   ~Overlay();
   Overlay(const Overlay&) = delete;
   Overlay& operator=(const Overlay&) = delete;
@@ -56,6 +57,7 @@ class Overlay {
  private:
   Overlay();
   void apply_content_scale();
+  int default_port_ = 0;
   ImDrawData* build_frame(const ui::UiSnapshot& snapshot, PlayerCommands& commands,
                           std::vector<ui::UiCommand>& out, bool transport_only);
 

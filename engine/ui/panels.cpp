@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include "net/protocol_version.h"
 #include "ui/panel_widgets.h"
 
 namespace lockstep::ui {
@@ -59,7 +58,7 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
   const NetRole shown = active ? link.role : form.role;
   const bool editable = !active;
   const float label_w = 78.0f * f.scale;
-  static const std::string port_hint = std::to_string(net::kDefaultPort) + " (default)";
+  const std::string port_hint = std::to_string(f.default_port) + " (default)";
 
   if (begin_panel("Network", where)) {
     role_radio(f, form, shown, editable, label_w);

@@ -48,6 +48,7 @@ struct PanelFrame {
   std::vector<UiCommand>& out;
   WidgetMap& widgets;  // every interactive item drawn this frame, by id
   float scale = 1.0f;
+  int default_port = 0;  // the session port when the form leaves it empty
 };
 
 void draw_network_panel(PanelFrame& frame, PanelState& state, const PanelLayout::Rect& where);

@@ -15,8 +15,7 @@
 #include <cstdio>
 #include <deque>
 
-#include "net/protocol_version.h"
-#include "net/transport/endpoint.h"
+#include "core/endpoint.h"
 
 namespace lockstep {
 
@@ -124,7 +123,7 @@ std::string server_command(int port, bool with_password) {
 FieldCheck check_port(const std::string& raw) {
   const std::string text = trim(raw);
   if (text.empty()) return {};
-  if (net::parse_port(text)) return {};
+  if (parse_port(text)) return {};
   // parse_port says why in its own words; the panel's sentence names the value and the range.
   const bool digits = std::all_of(text.begin() + (text[0] == '-' || text[0] == '+' ? 1 : 0),
                                   text.end(), [](unsigned char c) { return std::isdigit(c); }) &&
@@ -138,7 +137,7 @@ FormChecks check_form(const NetworkForm& form, int default_port, HostResolver* r
   c.port = check_port(form.port);
   const std::string port_text = trim(form.port);
   const int field_port =
-      (c.port.ok && !port_text.empty()) ? *net::parse_port(port_text) : default_port;
+      (c.port.ok && !port_text.empty()) ? *parse_port(port_text) : default_port;
 
   if (form.role != NetRole::Client) {
     c.endpoint_port = field_port;
@@ -152,7 +151,7 @@ FormChecks check_form(const NetworkForm& form, int default_port, HostResolver* r
     return c;
   }
   // With a default of 0, a port of 0 tells that the host text carries no port of its own.
-  auto parsed = net::parse_endpoint(host, 0);
+  auto parsed = parse_endpoint(host, 0);
   if (!parsed) {
     std::string message = parsed.error();
     if (!message.empty())

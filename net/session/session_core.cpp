@@ -10,7 +10,7 @@
 #include <atomic>
 
 #include "core/log.h"
-#include "clock/transport.h"
+#include "clock/transport_command.h"
 #include "core/time.h"
 #include "net/protocol/auth.h"
 #include "net/protocol/sealer.h"
@@ -64,40 +64,35 @@ constexpr int64_t kLogEveryNs = 2'000'000'000;
 /// The IPv4 /24 an address belongs to (`host` is in network order).
 uint32_t network_of(const PeerAddress& a) { return ntohl(a.host) >> 8; }
 
-int64_t frame_time_ns(const MediaEntry& m, int64_t index) {
-  if (m.fps_num <= 0) return index * 40'000'000;
-  return int64_t(std::llround(double(index) * m.fps_den * 1e9 / m.fps_num));
-}
+FrameGrid frame_grid(const MediaEntry& m) { return {m.fps_num, m.fps_den, m.frame_count}; }
 
-int64_t frame_at_ns(const MediaEntry& m, int64_t t_ns) {
-  if (m.fps_num <= 0) return t_ns / 40'000'000;
-  return int64_t(std::floor(double(t_ns) * m.fps_num / (m.fps_den * 1e9) + 1e-6));
-}
-
-int64_t position_at(const TransportWire& t, int64_t session_ns) {
-  if (t.paused) return t.position_ns;
-  return t.position_ns + int64_t(double(session_ns - t.anchor_session_ns) * t.rate);
-}
-
-/// Loop on/off and the loop range through the transport's own rule (clock/transport.h), so
-/// that the server and a local node change them the same way. Re-anchors `t` at `eff`, where
-/// it is at `position_ns` (apply()'s position at `eff`, within the file).
-void change_loop(TransportWire& t, bool loop, int64_t in_ns, int64_t out_ns, int64_t eff, int64_t position_ns,
-                 int64_t duration_ns) {
+TransportState transport_state(const TransportWire& t) {
   TransportState s;
-  s.anchor_ns = eff;
-  s.position_ns = position_ns;
+  s.anchor_ns = t.anchor_session_ns;
+  s.position_ns = t.position_ns;
   s.rate = t.rate;
   s.paused = t.paused;
   s.loop = t.loop;
   s.loop_in_ns = t.loop_in_ns;
   s.loop_out_ns = t.loop_out_ns;
-  const bool restart = lockstep::change_loop(s, loop, LoopSpan{in_ns, out_ns}, eff, duration_ns);
-  t.position_ns = s.position_ns;
-  t.loop = s.loop;
-  t.loop_in_ns = s.loop_in_ns;
-  t.loop_out_ns = s.loop_out_ns;
-  if (restart) ++t.serial;
+  return s;
+}
+
+TransportCommand transport_command(const Command& c) {
+  using Kind = TransportCommand::Kind;
+  TransportCommand tc{.position_ns = c.position_ns, .loop_out_ns = c.loop_out_ns, .frames = c.frames,
+                      .rate = c.rate, .loop = c.loop};
+  switch (c.type) {
+    case CommandType::Play: tc.kind = Kind::Play; break;
+    case CommandType::Pause: tc.kind = Kind::Pause; break;
+    case CommandType::Seek: tc.kind = Kind::Seek; break;
+    case CommandType::Step: tc.kind = Kind::Step; break;
+    case CommandType::Rate: tc.kind = Kind::Rate; break;
+    case CommandType::Loop: tc.kind = Kind::Loop; break;
+    case CommandType::LoopRange: tc.kind = Kind::LoopRange; break;
+    case CommandType::Load: break;  // not a transport command (apply() handles it)
+  }
+  return tc;
 }
 
 std::string address_text(PeerAddress a) {
@@ -555,69 +550,33 @@ void SessionCore::Impl::handle_command(Peer& peer, const Command& command) {
 void SessionCore::Impl::apply(const Command& c, int64_t eff) {
   fresh = false;
   TransportWire& t = transport;
-  const MediaEntry media = t.media_index < params.media.size() ? params.media[t.media_index] : MediaEntry{};
-  // Without a known length (no files yet) positions and loop ranges go as far as a node
-  // accepts (kMaxTimeNs, wire_checks.h).
-  const int64_t last = media.frame_count > 0 ? frame_time_ns(media, media.frame_count - 1) : kMaxTimeNs;
-  // Where the state is at `eff`, as a node accepts it (transport_problem): not before the
-  // file (a shorter lead than the last command's puts `eff` before its anchor), not past its
-  // end unless looping (a file played out, then paused), never past kMaxTimeNs.
-  const int64_t now_pos = std::clamp<int64_t>(position_at(t, eff), 0, t.loop ? kMaxTimeNs : std::min(last, kMaxTimeNs));
-  const int64_t duration = media.frame_count > 0 ? frame_time_ns(media, media.frame_count) : kMaxTimeNs;
-  switch (c.type) {
-    case CommandType::Play:
-      if (!t.paused) return;
-      t.position_ns = now_pos;
-      t.paused = false;
-      break;
-    case CommandType::Pause:
-      if (t.paused) return;
-      t.position_ns = now_pos;
-      t.paused = true;
-      break;
-    case CommandType::Seek:
-      t.position_ns = std::clamp<int64_t>(c.position_ns, 0, last);
-      ++t.serial;
-      break;
-    case CommandType::Step: {
-      const int64_t frame = frame_at_ns(media, now_pos) + c.frames;
-      t.position_ns = std::clamp<int64_t>(frame_time_ns(media, std::max<int64_t>(frame, 0)), 0, last);
-      t.paused = true;
-      ++t.serial;
-      break;
-    }
-    case CommandType::Rate:
-      if (!std::isfinite(c.rate) || !(c.rate > 0.0)) return;
-      t.position_ns = now_pos;
-      t.rate = std::clamp(c.rate, kMinRate, kMaxRate);  // as a local node does
-      break;
-    case CommandType::Loop:
-      change_loop(t, c.loop, t.loop_in_ns, t.loop_out_ns, eff, now_pos, duration);
-      break;
-    case CommandType::LoopRange: {
-      int64_t in = c.position_ns, out = c.loop_out_ns;
-      if (in != 0 || out != 0) {
-        in = std::clamp<int64_t>(in, 0, duration);
-        out = std::clamp<int64_t>(out, 0, duration);
-        if (in >= out) {
-          LS_INFO("session: loop range {:.3f}..{:.3f} s ignored: in must be before out (file of {:.3f} s)",
-                  double(c.position_ns) / 1e9, double(c.loop_out_ns) / 1e9, double(duration) / 1e9);
-          return;
-        }
-      }
-      change_loop(t, t.loop, in, out, eff, now_pos, duration);
-      break;
-    }
-    case CommandType::Load:
-      if (c.media_index >= params.media.size()) return;
-      t.media_index = c.media_index;
-      t.position_ns = 0;
-      t.paused = true;
-      t.loop_in_ns = t.loop_out_ns = 0;  // a range belongs to the file it was set on
-      ++t.serial;
-      break;
+  if (c.type == CommandType::Load) {
+    if (c.media_index >= params.media.size()) return;
+    t.media_index = c.media_index;
+    t.position_ns = 0;
+    t.paused = true;
+    t.loop_in_ns = t.loop_out_ns = 0;  // a range belongs to the file it was set on
+    ++t.serial;
+    t.anchor_session_ns = eff;
+    return;
   }
-  t.anchor_session_ns = eff;
+  // The transport commands mean here what they mean on a local node: one rule for both
+  // (clock/transport_command.h). Without a known length (no files yet) positions and loop
+  // ranges go as far as a node accepts (kMaxTimeNs, wire_checks.h).
+  const MediaEntry media = t.media_index < params.media.size() ? params.media[t.media_index] : MediaEntry{};
+  TransportState s = transport_state(t);
+  s.serial = 0;  // counted here, added to the wire's serial below (which may be any uint32)
+  const CommandOutcome o = apply_transport_command(s, transport_command(c), eff, frame_grid(media), kMaxTimeNs);
+  if (!o.refused.empty()) LS_INFO("session: {} ignored: {}", to_string(c.type), o.refused);
+  if (!o.changed) return;
+  t.anchor_session_ns = s.anchor_ns;
+  t.position_ns = s.position_ns;
+  t.rate = s.rate;
+  t.paused = s.paused;
+  t.loop = s.loop;
+  t.loop_in_ns = s.loop_in_ns;
+  t.loop_out_ns = s.loop_out_ns;
+  t.serial += uint32_t(s.serial);
 }
 
 void SessionCore::Impl::broadcast_state(uint32_t command_id, uint32_t issuer) {

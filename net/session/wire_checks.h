@@ -10,13 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "clock/transport_command.h"
 #include "net/protocol/messages.h"
 
 namespace lockstep::net {
 
-/// Playback rates a session accepts, both ends (the local player clamps to the same).
-inline constexpr double kMinRate = 1.0 / 16;
-inline constexpr double kMaxRate = 16.0;
+/// Playback rates a session accepts, both ends: the transport's own (clock/transport_command.h).
+inline constexpr double kMinRate = kMinTransportRate;
+inline constexpr double kMaxRate = kMaxTransportRate;
 /// Longest node name, bytes.
 inline constexpr std::size_t kMaxNodeNameBytes = 64;
 /// Largest media position or anchor a state may carry, ns (about three years: a wall that

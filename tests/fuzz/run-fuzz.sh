@@ -63,6 +63,7 @@ case "$target" in
              "$src/net/session/session_core.cpp"
              "$src/net/session/wire_checks.cpp"
              "$src/engine/clock/transport.cpp"
+             "$src/engine/clock/transport_command.cpp"
              "$src/engine/core/log.cpp"
              "$src/engine/core/time.cpp"
              "$here/session_fuzzer.cpp")
@@ -72,9 +73,9 @@ case "$target" in
     max_len=16384
     ;;
   media)
-    sources=("$src"/engine/media/*.cpp "$src"/engine/core/*.cpp "$here/media_fuzzer.cpp")
+    sources=("$src"/engine/media/*.cpp "$src"/engine/core/*.cpp "$src"/engine/clock/*.cpp "$here/media_fuzzer.cpp")
     packages=(libavformat libavcodec libavfilter libavutil libswscale libswresample spdlog fmt)
-    watch=("$src/engine/media" "$src/engine/core")
+    watch=("$src/engine/media" "$src/engine/core" "$src/engine/clock")
     max_len=65536
     # FFmpeg's C structs carry values from the bitstream in enum-typed fields (a colorspace
     # of 64 from a damaged stream); C allows it, and reading one is no lockstep bug.

@@ -1,4 +1,6 @@
-#include "tools/node_runtime.h"
+#include "tools/node/node_runtime.h"
+
+#include "net/protocol_version.h"
 
 #include <GLFW/glfw3.h>
 
@@ -66,7 +68,7 @@ Result<std::unique_ptr<NodeRuntime>> make_runtime(const NodeOptions& o, const Me
     if (!w) return make_error(w.error());
     rt->window = std::move(w.value());
     if (!o.no_overlay) {
-      auto ov = Overlay::create(*rt->window);
+      auto ov = Overlay::create(*rt->window, net::kDefaultPort);
       if (!ov) LS_WARN("{}", ov.error());
       else rt->overlay = std::move(ov.value());
     }

@@ -9,7 +9,7 @@
 #include "core/result.h"
 #include "player/player.h"
 #include "render/renderer.h"
-#include "tools/node_session.h"
+#include "tools/node/node_session.h"
 #include "ui/overlay.h"
 #include "ui/window.h"
 

@@ -64,14 +64,6 @@ struct SessionOptions {
   std::string commands;
 };
 
-struct ScheduledCommand {
-  double at_s = 0.0;
-  std::string verb;
-  std::string arg;
-};
-/// Parses SessionOptions::commands; errors name the bad entry.
-Result<std::vector<ScheduledCommand>> parse_command_schedule(const std::string& text);
-
 // ---- Shared by the node (node_app.cpp) and the dedicated server ----
 
 /// Where this user's lockstep settings live ($XDG_CONFIG_HOME/lockstep): the server key
@@ -99,8 +91,6 @@ struct ServerStart {
 Result<std::unique_ptr<net::SessionServer>> start_session_server(const std::vector<std::string>& files,
                                                                  const ServerStart& start);
 
-int run_host(const std::vector<std::string>& files, const SessionOptions& session, const NodeOptions& node);
-int run_join(const std::string& address, const SessionOptions& session, const NodeOptions& node);
 int run_serve(const std::vector<std::string>& files, const SessionOptions& session, double duration_s);
 
 }  // namespace lockstep

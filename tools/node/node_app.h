@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/node_session.h"
+#include "tools/node/node_session.h"
 
 namespace lockstep {
 
@@ -34,5 +34,9 @@ struct NodeAppParams {
 /// Runs the node until quit; returns the process exit code (0 ok, 1 failure, 2 bad input,
 /// 3 a stream error while playing, 4 the session's media is missing here).
 int run_node_app(const NodeAppParams& params);
+
+/// `lockstep host` and `lockstep join`: a node in a session (its window holds at the end).
+int run_host(const std::vector<std::string>& files, const SessionOptions& session, const NodeOptions& node);
+int run_join(const std::string& address, const SessionOptions& session, const NodeOptions& node);
 
 }  // namespace lockstep

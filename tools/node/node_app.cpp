@@ -1,4 +1,4 @@
-#include "tools/node_app.h"
+#include "tools/node/node_app.h"
 
 #include <algorithm>
 #include <atomic>
@@ -20,7 +20,10 @@
 #include "net/session/session_client.h"
 #include "net/session/session_server.h"
 #include "net/session/wire_checks.h"
-#include "tools/node_runtime.h"
+#include "tools/node/command_router.h"
+#include "tools/node/session_link.h"
+#include "tools/node/ui_presenter.h"
+#include "tools/node/node_runtime.h"
 #include "ui/ui_model.h"
 
 namespace lockstep {
@@ -29,137 +32,16 @@ namespace {
 
 using namespace lockstep::net;
 
-/// The clock the player runs on: this machine's, or — while the node follows a session —
-/// the session clock as estimated here, shifted by the node's display latency (it shows
-/// each frame that much earlier). Switching happens on the main thread while the render
-/// and audio threads read it: readers are counted, and detach() waits for them.
-class SessionDomain final : public ClockDomain {
- public:
-  int64_t to_session(int64_t mono) const override {
-    Use use(*this);
-    const ClockDomain* d = use.domain;
-    return d ? d->to_session(mono + offset_.load()) : mono;
-  }
-  int64_t to_monotonic(int64_t session) const override {
-    Use use(*this);
-    const ClockDomain* d = use.domain;
-    return d ? d->to_monotonic(session) - offset_.load() : session;
-  }
-  std::optional<int64_t> error_ns(int64_t mono) const override {
-    Use use(*this);
-    return use.domain ? use.domain->error_ns(mono) : std::nullopt;
-  }
-  void attach(const ClockDomain* inner) {
-    inner_.store(inner);
-    while (readers_.load() != 0) std::this_thread::yield();
-  }
-  bool attached() const { return inner_.load() != nullptr; }
-  void set_offset_ns(int64_t ns) { offset_ = ns; }
-  int64_t offset_ns() const { return offset_.load(); }
-
- private:
-  struct Use {
-    explicit Use(const SessionDomain& d) : self(d) {
-      self.readers_.fetch_add(1);
-      domain = self.inner_.load();
-    }
-    ~Use() { self.readers_.fetch_sub(1); }
-    const SessionDomain& self;
-    const ClockDomain* domain = nullptr;
-  };
-  std::atomic<const ClockDomain*> inner_{nullptr};
-  mutable std::atomic<int> readers_{0};
-  std::atomic<int64_t> offset_{0};
-};
-
-TransportState from_wire(const TransportWire& w, int serial_base) {
-  TransportState s;
-  s.anchor_ns = w.anchor_session_ns;
-  s.position_ns = w.position_ns;
-  s.rate = w.rate;
-  s.paused = w.paused;
-  s.loop = w.loop;
-  s.loop_in_ns = w.loop_in_ns;
-  s.loop_out_ns = w.loop_out_ns;
-  s.serial = serial_base + int(w.serial);
-  return s;
-}
-
-/// What the session client's network thread hands the main thread.
-struct Mailbox {
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::optional<SessionSnapshot> welcome;  // protected by mutex
-  std::vector<MediaMatch> matches;
-  std::optional<TransportWire> state;
-  std::optional<std::vector<MediaMatch>> media;  // resolved again (path mappings changed)
-};
-
-/// This node's link to a session: the server beside it when it hosts, and its client.
-/// Members are destroyed in reverse order: the client (its thread) before the mailbox.
-struct Link {
-  Mailbox box;
-  std::unique_ptr<SessionServer> server;
-  std::unique_ptr<SessionClient> client;
-  std::string target;  // "host:port"
-  bool attached = false;
-  std::optional<SessionSnapshot> snapshot;
-  std::vector<MediaMatch> matches;
-  TransportWire state;
-  bool have_state = false;
-  ClientPhase shown_phase = ClientPhase::Connecting;
-  ui::ListenAddresses addresses;
-  bool missing_reported = false;
-};
-
-const char* state_words(NodeState s) {
-  switch (s) {
-    case NodeState::Connecting: return "connecting";
-    case NodeState::Loading: return "loading";
-    case NodeState::Ready: return "ready";
-    case NodeState::Playing: return "playing";
-    case NodeState::Buffering: return "buffering";
-    case NodeState::Behind: return "behind";
-    case NodeState::MissingMedia: return "missing media";
-    case NodeState::Reconnecting: return "reconnecting";
-  }
-  return "?";
-}
-
-const char* match_words(MatchStatus s) {
-  switch (s) {
-    case MatchStatus::Found: return "found";
-    case MatchStatus::Missing: return "missing";
-    case MatchStatus::Mismatch: return "mismatch";
-  }
-  return "?";
-}
-
-class NodeApp;
-
-/// Keys and the overlay give their commands here: to the session while the node follows
-/// one (the server decides when they take effect, and every node applies them then), to the
-/// player otherwise.
-class RoutedCommands final : public PlayerCommands {
- public:
-  explicit RoutedCommands(NodeApp& app) : app_(app) {}
-  void play() override;
-  void pause() override;
-  void toggle_pause() override;
-  void seek_frame(int64_t index) override;
-  void seek_relative(double seconds) override;
-  void step(int frames) override;
-  void set_rate(double rate) override;
-  void set_loop(bool loop) override;
-  void set_loop_range(int64_t in_frame, int64_t out_frame) override;
-
- private:
-  NodeApp& app_;
-};
-
 class NodeApp {
  public:
-  explicit NodeApp(const NodeAppParams& p) : p_(p), commands_(*this) {}
+  explicit NodeApp(const NodeAppParams& p)
+      : p_(p),
+        commands_({.player = [this] { return player_.get(); },
+                   .session = [this](const Command& c) {
+                     SessionClient* s = session();
+                     if (s) s->send_command(c);
+                     return s != nullptr;
+                   }}) {}
   /// The player's threads read the session clock: they stop before the link goes.
   ~NodeApp() {
     runtime_.reset();
@@ -169,8 +51,6 @@ class NodeApp {
   }
   int run();
 
-  // For RoutedCommands:
-  Player& player() { return *player_; }
   SessionClient* session() { return link_ && link_->attached ? link_->client.get() : nullptr; }
   bool may_control(std::string* why) const;
 
@@ -198,7 +78,7 @@ class NodeApp {
   }
 
   NodeAppParams p_;
-  RoutedCommands commands_;
+  CommandRouter commands_;
   SessionDomain domain_;
   std::unique_ptr<Player> player_;
   std::unique_ptr<NodeRuntime> runtime_;
@@ -222,79 +102,10 @@ class NodeApp {
   bool quit_on_failure_ = false;
   bool stop_ = false;
   std::vector<ui::UiCommand> ui_out_;
-  std::map<uint32_t, std::vector<float>> sync_history_;
-  std::map<uint32_t, std::string> sync_names_;
+  SyncHistory sync_;
   ui::UiConfig config_;
   std::string config_file_;
 };
-
-// ---- commands -----------------------------------------------------------------------------
-
-void RoutedCommands::play() {
-  if (auto* s = app_.session()) s->send_command(Command{.type = CommandType::Play});
-  else app_.player().play();
-}
-void RoutedCommands::pause() {
-  if (auto* s = app_.session()) s->send_command(Command{.type = CommandType::Pause});
-  else app_.player().pause();
-}
-void RoutedCommands::toggle_pause() {
-  if (app_.player().snapshot().paused) play();
-  else pause();
-}
-void RoutedCommands::seek_frame(int64_t index) {
-  if (auto* s = app_.session())
-    s->send_command(Command{.type = CommandType::Seek, .position_ns = app_.player().info().frame_time_ns(index)});
-  else app_.player().seek_frame(index);
-}
-void RoutedCommands::seek_relative(double seconds) {
-  if (auto* s = app_.session())
-    s->send_command(Command{.type = CommandType::Seek,
-                            .position_ns = std::max<int64_t>(0, app_.player().snapshot().position_ns +
-                                                                    int64_t(seconds * 1e9))});
-  else app_.player().seek_relative(seconds);
-}
-void RoutedCommands::step(int frames) {
-  if (auto* s = app_.session()) s->send_command(Command{.type = CommandType::Step, .frames = frames});
-  else app_.player().step(frames);
-}
-void RoutedCommands::set_rate(double rate) {
-  if (auto* s = app_.session()) s->send_command(Command{.type = CommandType::Rate, .rate = rate});
-  else app_.player().set_rate(rate);
-}
-void RoutedCommands::set_loop(bool loop) {
-  if (auto* s = app_.session()) s->send_command(Command{.type = CommandType::Loop, .loop = loop});
-  else app_.player().set_loop(loop);
-}
-void RoutedCommands::set_loop_range(int64_t in_frame, int64_t out_frame) {
-  const MediaInfo& mi = app_.player().info();
-  if (auto* s = app_.session())
-    s->send_command(Command{.type = CommandType::LoopRange,
-                            .position_ns = mi.frame_time_ns(in_frame),
-                            .loop_out_ns = mi.frame_time_ns(out_frame)});
-  else app_.player().set_loop_range(in_frame, out_frame);
-}
-
-/// Sends one scheduled command (--commands) through the node's commands.
-bool give(PlayerCommands& commands, const ScheduledCommand& c) {
-  try {
-    if (c.verb == "play") commands.play();
-    else if (c.verb == "pause") commands.pause();
-    else if (c.verb == "seek") commands.seek_frame(std::stoll(c.arg));
-    else if (c.verb == "step") commands.step(c.arg.empty() ? 1 : std::stoi(c.arg));
-    else if (c.verb == "rate") commands.set_rate(std::stod(c.arg));
-    else if (c.verb == "loop") commands.set_loop(c.arg != "off");
-    else if (c.verb == "loop-range") {  // "IN OUT", frames
-      const size_t gap = c.arg.find(' ');
-      if (gap == std::string::npos) return false;
-      commands.set_loop_range(std::stoll(c.arg.substr(0, gap)), std::stoll(c.arg.substr(gap + 1)));
-    }
-    else return false;
-  } catch (const std::exception&) {
-    return false;
-  }
-  return true;
-}
 
 // ---- start-up -----------------------------------------------------------------------------
 
@@ -401,25 +212,7 @@ Status NodeApp::connect(const Endpoint& ep, const std::optional<std::string>& pa
     cp.fingerprint = p_.session.fingerprint;
   }
   cp.known_servers_file = (config_dir() / "known-servers").string();
-  Mailbox& box = link->box;
-  SessionEvents events;
-  events.on_welcome = [&box](const SessionSnapshot& snap, const std::vector<MediaMatch>& matches) {
-    std::lock_guard lock(box.mutex);
-    box.welcome = snap;
-    box.matches = matches;
-    box.state = snap.transport;
-    box.changed.notify_all();
-  };
-  events.on_state = [&box](const TransportWire& t) {
-    std::lock_guard lock(box.mutex);
-    box.state = t;
-    box.changed.notify_all();
-  };
-  events.on_media = [&box](const std::vector<MediaMatch>& matches) {
-    std::lock_guard lock(box.mutex);
-    box.media = matches;
-    box.changed.notify_all();
-  };
+  SessionEvents events = mailbox_events(link->box);
   events.on_latency_offset = [this](int64_t ns) {
     latency_offset_ns_ = ns;
     domain_.set_offset_ns(ns);  // used only while attached
@@ -437,32 +230,6 @@ Status NodeApp::connect(const Endpoint& ep, const std::optional<std::string>& pa
 }
 
 // ---- the session, each tick ---------------------------------------------------------------
-
-/// Takes what the network thread left: a welcome (media and state), a new state.
-bool take_mail(Link& L) {
-  bool changed = false;
-  std::lock_guard lock(L.box.mutex);
-  if (L.box.welcome) {
-    L.snapshot = *L.box.welcome;
-    L.matches = L.box.matches;
-    L.box.welcome.reset();
-    L.missing_reported = false;
-    changed = true;
-  }
-  if (L.box.media) {
-    L.matches = *L.box.media;
-    L.box.media.reset();
-    L.missing_reported = false;
-    changed = true;
-  }
-  if (L.box.state) {
-    L.state = *L.box.state;
-    L.have_state = true;
-    L.box.state.reset();
-    changed = true;
-  }
-  return changed;
-}
 
 void NodeApp::service_link() {
   Link& L = *link_;
@@ -550,7 +317,7 @@ void NodeApp::detach(const std::string& error) {
   link_error_ = error;
   if (!error.empty()) LS_ERROR("session: {}", error);
   link_.reset();
-  sync_history_.clear();
+  sync_.clear();
 }
 
 void NodeApp::send_status() {
@@ -570,130 +337,29 @@ void NodeApp::send_status() {
     L.client->set_status(st);
     return;
   }
-  // Frames between what is on screen and what the session asks for now, as time.
-  const MediaInfo& mi = player_->info();
-  const int64_t now_session = domain_.to_session(monotonic_ns());
-  const TransportState due = from_wire(L.state, 0);
-  if (now_session >= due.anchor_ns && ps.frame_index >= 0) {
-    const int64_t dur = mi.frame_time_ns(mi.frame_count);
-    const int64_t want = mi.frame_at_ns(due.file_position(due.position_at(now_session), dur));
-    const int64_t shown = ps.frame_index;
-    int64_t off = shown - want;
-    if (due.loop && mi.frame_count > 0) {  // the short way round the loop range
-      const LoopSpan span = due.loop_span(dur);
-      const int64_t n = std::max<int64_t>(1, mi.frame_at_ns(span.out_ns) - mi.frame_at_ns(span.in_ns));
-      off = ((off % n) + n) % n;
-      if (off > n / 2) off -= n;
-    }
-    st.sync_error_ns = (std::llabs(off) <= 1) ? 0 : mi.frame_time_ns(off);
-    if (std::llabs(off) > 1) st.state = NodeState::Behind;
-  }
+  sync_report(st, ps.frame_index, player_->info().grid(), from_wire(L.state, 0),
+              domain_.to_session(monotonic_ns()));
   L.client->set_status(st);
 }
 
 void NodeApp::sample_sync() {
   if (!link_) return;
-  const auto peers = link_->server ? link_->server->peers() : link_->client->peers();
-  // Only the nodes in the table: those that left (or a flood of made-up ids) are forgotten.
-  std::erase_if(sync_history_, [&](const auto& kv) {
-    return std::none_of(peers.begin(), peers.end(), [&](const auto& p) { return p.node_id == kv.first; });
-  });
-  std::erase_if(sync_names_, [&](const auto& kv) { return !sync_history_.count(kv.first); });
-  for (const auto& peer : peers) {
-    auto& h = sync_history_[peer.node_id];
-    h.push_back(float(double(peer.status.sync_error_ns) / 1e6));
-    if (h.size() > 120) h.erase(h.begin());  // a minute at two samples a second
-    sync_names_[peer.node_id] = peer.name;
-  }
+  sync_.sample(link_->server ? link_->server->peers() : link_->client->peers());
 }
 
 // ---- the overlay --------------------------------------------------------------------------
 
 ui::UiSnapshot NodeApp::ui_snapshot() const {
-  ui::UiSnapshot u;
+  NodeFacts n;
   if (player_) {
-    const PlayerSnapshot ps = player_->snapshot();
-    ui::TransportView& t = u.transport;
-    t.paused = ps.paused;
-    t.frame_index = std::max<int64_t>(0, ps.frame_index);
-    t.frame_count = ps.frame_count;
-    t.fps = ps.fps;
-    t.rate = ps.rate;
-    t.loop = ps.loop;
-    t.loop_in = ps.loop_in;
-    t.loop_out = ps.loop_out;
-    t.dropped = ps.dropped;
-    t.repeated = ps.repeated;
-    t.decoder = ps.decoder;
-    t.audio = ps.audio;
-    t.file = ps.path;
-    t.can_control = may_control(&t.control_reason);
+    n.player = player_->snapshot();
+    n.can_control = may_control(&n.control_reason);
   }
-  for (const auto& m : rules_.mappings) u.mappings.push_back({m.remote, m.local});
-  ui::LinkView& lv = u.link;
-  lv.role = link_role_;
-  lv.error = link_error_;
-  lv.server_command = "lockstep serve --port " + std::to_string(kDefaultPort) + " [--password-file FILE] [MEDIA...]";
-  if (!link_) {
-    lv.phase = link_error_.empty() ? ui::LinkPhase::Idle : ui::LinkPhase::Failed;
-    lv.status_line = link_error_.empty() ? "Not in a session: playing on its own" : link_error_;
-    return u;
-  }
-  const Link& L = *link_;
-  const SessionClient& c = *L.client;
-  u.is_server = L.server != nullptr;
-  lv.fingerprint = L.server ? L.server->fingerprint() : c.server_fingerprint();
-  if (L.server) {
-    lv.phase = ui::LinkPhase::Listening;
-    lv.status_line = L.server->status_line();
-    lv.port = L.server->port();
-    lv.addresses = L.addresses.addresses;
-    lv.reachability = L.addresses.reachability;
-  } else {
-    switch (c.phase()) {
-      case ClientPhase::Connecting:
-      case ClientPhase::Authenticating: lv.phase = ui::LinkPhase::Connecting; break;
-      case ClientPhase::Connected: lv.phase = ui::LinkPhase::Connected; break;
-      case ClientPhase::Reconnecting: lv.phase = ui::LinkPhase::Reconnecting; break;
-      case ClientPhase::Failed: lv.phase = ui::LinkPhase::Failed; break;
-    }
-    lv.status_line = c.status_line();
-  }
-  if (L.snapshot) {
-    u.lead_ms = double(L.snapshot->lead_ns) / 1e6;
-    for (size_t i = 0; i < L.snapshot->media.size(); ++i) {
-      ui::MediaRow row;
-      row.name = L.snapshot->media[i].name;
-      row.current = L.have_state && L.state.media_index == i;
-      if (i < L.matches.size()) {
-        row.status = match_words(L.matches[i].status);
-        row.detail = L.matches[i].status == MatchStatus::Found ? L.matches[i].local_path : L.matches[i].detail;
-      }
-      u.media.push_back(row);
-    }
-  }
-  const auto peers = L.server ? L.server->peers() : c.peers();
-  for (const auto& peer : peers) {
-    ui::PeerRow r;
-    r.id = peer.node_id;
-    r.name = peer.name;
-    r.address = peer.address;
-    r.state = state_words(peer.status.state);
-    r.rtt_ms = double(peer.status.rtt_ns) / 1e6;
-    r.clock_offset_ms = double(peer.status.clock_offset_ns) / 1e6;
-    r.sync_error_ms = double(peer.status.sync_error_ns) / 1e6;
-    r.dropped = peer.status.dropped;
-    r.repeated = peer.status.repeated;
-    for (const auto& m : peer.media) r.media.push_back(match_words(m.status));
-    r.self = peer.node_id == c.node_id();
-    r.latency_offset_ms = double(peer.status.latency_offset_ns) / 1e6;
-    u.peers.push_back(r);
-  }
-  for (const auto& [id, h] : sync_history_) {
-    const auto name = sync_names_.find(id);
-    u.sync.push_back({id, name == sync_names_.end() ? "" : name->second, h});
-  }
-  return u;
+  n.mappings = rules_.mappings;
+  n.role = link_role_;
+  n.link_error = link_error_;
+  n.default_port = kDefaultPort;
+  return present(n, link_ ? std::optional<LinkFacts>(link_facts(*link_)) : std::nullopt, sync_);
 }
 
 void NodeApp::write_ui_state() {
@@ -906,33 +572,8 @@ int NodeApp::run() {
       }
     }
     // Wait for the session's welcome: it says which file to open.
+    if (!wait_for_welcome(*link_, give_up, interrupted)) return 1;
     SessionClient& c = *link_->client;
-    std::string last_line;
-    {
-      std::unique_lock lock(link_->box.mutex);
-      while (!link_->box.welcome && c.phase() != ClientPhase::Failed && monotonic_ns() < give_up && !interrupted()) {
-        link_->box.changed.wait_for(lock, std::chrono::milliseconds(200));
-        const std::string line = c.status_line();
-        if (line != last_line) LS_INFO("{}", last_line = line);
-      }
-    }
-    if (c.phase() == ClientPhase::Failed) return 1;
-    bool welcomed = false;
-    {
-      std::lock_guard lock(link_->box.mutex);
-      welcomed = link_->box.welcome.has_value();
-    }
-    if (!welcomed) {
-      if (interrupted()) {
-        LS_ERROR("stopped before joining {} (it was: {})", link_->target, c.status_line());
-      } else {
-        // The time ran out while still trying: say what it was doing, and that it was the time.
-        LS_ERROR("could not join {} in the time given (--duration, or the wait for a session): still at \"{}\"; "
-                 "check that the server runs and that this address and port reach it",
-                 link_->target, c.status_line());
-      }
-      return 1;
-    }
     take_mail(*link_);
     const auto& matches = link_->matches;
     const uint32_t index = link_->state.media_index;
@@ -997,6 +638,28 @@ int NodeApp::run() {
 int run_node_app(const NodeAppParams& params) {
   NodeApp app(params);
   return app.run();
+}
+
+int run_host(const std::vector<std::string>& files, const SessionOptions& s, const NodeOptions& o) {
+  NodeAppParams p;
+  p.start = NodeAppParams::Start::Host;
+  p.files = files;
+  p.session = s;
+  p.node = o;
+  p.node.keep_open = true;  // a session's window stays at the end, as before --keep-open
+  p.ui_state = o.ui_state;
+  return run_node_app(p);
+}
+
+int run_join(const std::string& address, const SessionOptions& s, const NodeOptions& o) {
+  NodeAppParams p;
+  p.start = NodeAppParams::Start::Join;
+  p.join_address = address;
+  p.session = s;
+  p.node = o;
+  p.node.keep_open = true;
+  p.ui_state = o.ui_state;
+  return run_node_app(p);
 }
 
 }  // namespace lockstep

@@ -1,9 +1,9 @@
-#include "net/transport/endpoint.h"
+#include "core/endpoint.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace lockstep::net {
+namespace lockstep {
 
 namespace {
 
@@ -80,4 +80,4 @@ Result<Endpoint> parse_endpoint(const std::string& raw, int default_port) {
 
 std::string to_string(const Endpoint& e) { return e.host + ":" + std::to_string(e.port); }
 
-}  // namespace lockstep::net
+}  // namespace lockstep

@@ -1,4 +1,4 @@
-#include "tools/node_session.h"
+#include "tools/node/node_session.h"
 
 #include "ui/ui_model.h"
 
@@ -21,7 +21,6 @@
 #include "net/session/session_client.h"
 #include "net/session/session_server.h"
 #include "media/media_reader.h"
-#include "tools/node_app.h"
 
 namespace lockstep {
 
@@ -93,64 +92,6 @@ Result<std::unique_ptr<SessionServer>> start_session_server(const std::vector<st
     sp.media.push_back(*entry);
   }
   return SessionServer::start(sp);
-}
-
-Result<std::vector<ScheduledCommand>> parse_command_schedule(const std::string& text) {
-  std::vector<ScheduledCommand> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(';', start);
-    if (end == std::string::npos) end = text.size();
-    std::istringstream entry(text.substr(start, end - start));
-    start = end + 1;
-    std::string at;
-    ScheduledCommand c;
-    if (!(entry >> at)) continue;
-    if (!at.empty() && at.back() == 's') at.pop_back();
-    try {
-      c.at_s = std::stod(at);
-    } catch (const std::exception&) {
-      return make_error("--commands: '" + at + "' is not a time in seconds");
-    }
-    entry >> c.verb >> c.arg;
-    static const char* verbs[] = {"play", "pause", "seek", "step", "rate", "loop", "loop-range", "load"};
-    if (std::find(std::begin(verbs), std::end(verbs), c.verb) == std::end(verbs))
-      return make_error("--commands: unknown command '" + c.verb +
-                        "' (play, pause, seek FRAME, step N, rate R, loop on|off, loop-range IN OUT, load INDEX)");
-    if ((c.verb == "seek" || c.verb == "rate" || c.verb == "load") && c.arg.empty())
-      return make_error("--commands: '" + c.verb + "' needs a value");
-    if (c.verb == "loop-range") {  // two frames, kept together in arg as "IN OUT"
-      std::string out_frame;
-      if (c.arg.empty() || !(entry >> out_frame))
-        return make_error("--commands: 'loop-range' needs two frames, IN and OUT (0 0: the whole file)");
-      c.arg += " " + out_frame;
-    }
-    out.push_back(c);
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.at_s < b.at_s; });
-  return out;
-}
-
-int run_host(const std::vector<std::string>& files, const SessionOptions& s, const NodeOptions& o) {
-  NodeAppParams p;
-  p.start = NodeAppParams::Start::Host;
-  p.files = files;
-  p.session = s;
-  p.node = o;
-  p.node.keep_open = true;  // a session's window stays at the end, as before --keep-open
-  p.ui_state = o.ui_state;
-  return run_node_app(p);
-}
-
-int run_join(const std::string& address, const SessionOptions& s, const NodeOptions& o) {
-  NodeAppParams p;
-  p.start = NodeAppParams::Start::Join;
-  p.join_address = address;
-  p.session = s;
-  p.node = o;
-  p.node.keep_open = true;
-  p.ui_state = o.ui_state;
-  return run_node_app(p);
 }
 
 int run_serve(const std::vector<std::string>& files, const SessionOptions& s, double duration_s) {
