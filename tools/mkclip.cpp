@@ -19,6 +19,7 @@ extern "C" {
 }
 
 #include "core/result.h"
+#include "core/size_arg.h"
 #include "framecode/framecode.h"
 #include "media/av_ptr.h"
 
@@ -66,15 +67,6 @@ struct ClipPlan {
   int mark_every = 0;
 };
 
-Result<std::pair<int, int>> parse_size(const std::string& text) {
-  int w = 0, h = 0;
-  char x = 0, extra = 0;
-  if (std::sscanf(text.c_str(), "%d%c%d%c", &w, &x, &h, &extra) != 3 || x != 'x' || w < 16 ||
-      h < 16 || w > 8192 || h > 8192)
-    return make_error("bad --size '" + text +
-                      "': give WIDTHxHEIGHT, each 16 to 8192, e.g. 640x360");
-  return std::pair{w, h};
-}
 
 Result<AVRational> parse_fps(const std::string& text) {
   const auto bad =
@@ -157,7 +149,7 @@ Status resolve_video(const ClipOptions& o, ClipPlan& plan) {
     return make_error("--pix-fmt " + o.pix_fmt + " is not supported by " + codec->encoder +
                       ": choose another --pix-fmt or --codec");
 
-  const auto size = parse_size(o.size);
+  const auto size = parse_size(o.size, 8192);
   if (!size) return make_error(size.error());
   std::tie(plan.width, plan.height) = size.value();
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(plan.pix_fmt);

@@ -1,4 +1,5 @@
 #include "player/playback_loop.h"
+#include "core/stats.h"
 
 #include <algorithm>
 #include <cmath>
@@ -35,12 +36,6 @@ class DrawCostEstimate {
   double dev_ = 0.5e6;
 };
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5));
-  return v[i];
-}
 
 /// A refresh tick: when it is in the transport's (session) clock, exactly, and in
 /// monotonic time. The frame is chosen from the session time itself, so a tick on a frame

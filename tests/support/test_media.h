@@ -7,6 +7,15 @@
 
 namespace lockstep::test {
 
+/// Whether a test asserts real-time figures (skew, landing, time to first frame). Sanitizer
+/// builds (./tools/run-tests --sanitize or --tsan) run 5–20× slower: they check memory and
+/// races, and print the figures without holding them to the bounds.
+#ifdef LOCKSTEP_SANITIZE_BUILD
+inline constexpr bool kTimingAsserted = false;
+#else
+inline constexpr bool kTimingAsserted = true;
+#endif
+
 /// Path of a clip named `name` (e.g. "h264_640x360_30.mp4") generated with the given
 /// lockstep-mkclip options. Generated on first use; later calls reuse the file. Fails the
 /// current test (ADD_FAILURE) and returns "" when generation fails.

@@ -1,4 +1,5 @@
 #include "udp_probe.h"
+#include "core/stats.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -230,10 +231,6 @@ double mean_of(const std::vector<double>& v) {
   return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
 }
 
-double percentile_of(std::vector<double> v, double p) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5))];
-}
+double percentile_of(std::vector<double> v, double p) { return percentile(std::move(v), p); }
 
 }  // namespace lockstep::test

@@ -9,20 +9,13 @@
 #include <cstdio>
 
 #include "core/log.h"
+#include "core/size_arg.h"
 #include "player/playback_loop.h"
 
 namespace lockstep {
 
 namespace {
 
-Result<std::pair<int, int>> parse_size(const std::string& text) {
-  int w = 0, h = 0;
-  char x = 0;
-  if (std::sscanf(text.c_str(), "%d%c%d", &w, &x, &h) != 3 || (x != 'x' && x != 'X') || w < 16 ||
-      h < 16 || w > 16384 || h > 16384)
-    return make_error("invalid --size '" + text + "': use WIDTHxHEIGHT, e.g. 1280x720");
-  return std::pair{w, h};
-}
 
 void handle_key(int key, int mods, PlayerCommands& commands, Window& window, Overlay* overlay) {
   const bool shift = (mods & GLFW_MOD_SHIFT) != 0;
@@ -51,7 +44,7 @@ Result<std::unique_ptr<NodeRuntime>> make_runtime(const NodeOptions& o, const Me
   int width = mi.display_width > 0 ? mi.display_width : mi.width;
   int height = mi.display_height > 0 ? mi.display_height : mi.height;
   if (!o.size.empty()) {
-    auto sz = parse_size(o.size);
+    auto sz = parse_size(o.size, 16384);
     if (!sz) return make_error(sz.error());
     std::tie(width, height) = *sz;
   }

@@ -1,4 +1,5 @@
 #include "skew/skew_analysis.h"
+#include "core/stats.h"
 
 #include <fmt/format.h>
 
@@ -14,21 +15,13 @@ namespace {
 
 constexpr double kNsPerMsD = 1e6;
 
-/// Value at rank round(p * (n - 1)) of the sorted values (the rule the player's own report
-/// uses, so figures compare).
-double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0.0;
-  const size_t i = std::min(sorted.size() - 1, size_t(p * double(sorted.size() - 1) + 0.5));
-  return sorted[i];
-}
-
 Distribution distribution(std::vector<double> abs_ms) {
   Distribution d;
   d.count = int64_t(abs_ms.size());
   if (abs_ms.empty()) return d;
   std::sort(abs_ms.begin(), abs_ms.end());
-  d.p50_ms = percentile(abs_ms, 0.50);
-  d.p99_ms = percentile(abs_ms, 0.99);
+  d.p50_ms = percentile_of_sorted(abs_ms, 0.50);
+  d.p99_ms = percentile_of_sorted(abs_ms, 0.99);
   d.max_ms = abs_ms.back();
   return d;
 }
@@ -360,6 +353,46 @@ std::string format_text(const SkewReport& r) {
         "clock-estimate error node {}: p50 {:.3f} ms  p99 {:.3f} ms  max {:.3f} ms  "
         "count {}  mean signed {:+.3f} ms\n",
         c.node, c.abs.p50_ms, c.abs.p99_ms, c.abs.max_ms, c.abs.count, c.mean_signed_ms);
+  return out;
+}
+
+NearestTickAgreement agreement_by_nearest_tick(const std::vector<NodeLog>& logs, const SkewReport& r) {
+  struct Tick {
+    int64_t session_ns, shown;
+    bool paused;
+  };
+  std::vector<std::vector<Tick>> ticks(logs.size());
+  for (size_t n = 0; n < logs.size(); ++n) {
+    for (const auto& l : logs[n].lines)
+      if (l.session_ns && l.t_ns >= r.window_start_ns && l.t_ns <= r.window_end_ns)
+        ticks[n].push_back({*l.session_ns, l.shown, l.paused});
+    std::sort(ticks[n].begin(), ticks[n].end(), [](const Tick& a, const Tick& b) { return a.session_ns < b.session_ns; });
+  }
+  NearestTickAgreement out;
+  if (ticks.empty() || ticks[0].size() < 2) return out;
+  std::vector<double> gaps;
+  for (size_t i = 1; i < ticks[0].size(); ++i) gaps.push_back(double(ticks[0][i].session_ns - ticks[0][i - 1].session_ns));
+  const double period = percentile(gaps, 0.5);
+  out.period_ms = period / 1e6;
+  for (const Tick& t : ticks[0]) {
+    if (t.paused) continue;
+    ++out.node0_ticks;
+    bool complete = true, same = true;
+    for (size_t n = 1; n < ticks.size() && complete; ++n) {
+      const auto& v = ticks[n];
+      auto it = std::lower_bound(v.begin(), v.end(), t.session_ns,
+                                 [](const Tick& a, int64_t s) { return a.session_ns < s; });
+      const Tick* best = nullptr;
+      if (it != v.end()) best = &*it;
+      if (it != v.begin() && (!best || t.session_ns - std::prev(it)->session_ns < best->session_ns - t.session_ns))
+        best = &*std::prev(it);
+      if (!best || best->paused || double(std::llabs(best->session_ns - t.session_ns)) > period / 2) complete = false;
+      else if (best->shown != t.shown) same = false;
+    }
+    if (!complete) continue;
+    ++out.ticks;
+    if (same) ++out.agreeing;
+  }
   return out;
 }
 

@@ -109,6 +109,19 @@ struct SkewReport {
 /// logs do not overlap in time (after `after_s`).
 Result<SkewReport> analyse(const std::vector<NodeLog>& logs, const SkewParams& params = {});
 
+/// Same frame per session tick, with the ticks of the nodes paired by nearest session time
+/// (within half a tick period) rather than by exactly equal "session_ns": while a node's
+/// clock mapping slews, its ticks' session times move by microseconds, and the exact-match
+/// figure (skew::Agreement::session_tick_share) silently leaves those ticks out.
+struct NearestTickAgreement {
+  int64_t node0_ticks = 0;  // node 0's non-paused ticks in the window
+  int64_t ticks = 0;        // those with a non-paused partner tick on every other node
+  int64_t agreeing = 0;
+  double period_ms = 0.0;
+};
+
+NearestTickAgreement agreement_by_nearest_tick(const std::vector<NodeLog>& logs, const SkewReport& report);
+
 /// The report as JSON (the same figures as the text output).
 nlohmann::json to_json(const SkewReport& report);
 

@@ -1,0 +1,57 @@
+// lockstep-bench — figures, not assertions. Each one is printed next to a reference measured
+// in the same run on the same file.
+//   decode FILE [--threads N]   lockstep's decode throughput / `ffmpeg -threads N -i FILE -an -f null -`
+//   render FILE [--size WxH]    untimed decode + upload + convert + draw (offscreen) fps,
+//                               as a multiple of real time, and the peak RSS
+//   sync [--nodes 3] [--impair none|wan] [--seconds 30] [--clip FILE] [--plot FILE.svg]
+//        [--node-size 320x180] [--node-threads 1]
+//                               a `lockstep serve` + N `lockstep join` processes on this
+//                               machine (simulated clock offsets/drift), optionally through
+//                               lockstep-impair; frame-switch skew, same-frame share and
+//                               clock-estimate error from their present logs
+//   fanout [--clients 256] [--seconds 20]
+//                               one `lockstep serve` and N SessionClients in this process:
+//                               the server's CPU share and the clients' clock error
+//
+// One file per benchmark (bench_decode.cpp: decode and render; bench_sync.cpp; bench_fanout.cpp),
+// their shared helpers in bench_common.h, the command line in bench_main.cpp.
+#pragma once
+
+#include <string>
+
+namespace lockstep::bench {
+
+int bench_decode(const std::string& file, int threads, int repeat);
+int bench_render(const std::string& file, int width, int height, int threads);
+
+struct SyncOptions {
+  int nodes = 3;
+  std::string impair = "none";
+  double seconds = 30;
+  std::string clip;
+  std::string plot;
+  unsigned seed = 7;
+  double skip_s = 1.0;
+  bool keep = false;
+  // Every node decodes and renders on this machine's CPU (lavapipe): the smaller their work,
+  // the less the nodes delay each other's presents, which is what the skew would measure
+  // otherwise. The frame index is still read back from each rendered picture.
+  std::string node_size = "320x180";  // headless target; "clip" = the clip's own size
+  int node_threads = 1;               // decoder threads per node; 0 = one per core
+};
+
+int bench_sync(const SyncOptions& o);
+
+struct FanoutOptions {
+  int clients = 256;
+  double seconds = 20;
+  double connect_timeout_s = 30;
+  double settle_s = 3;
+  int client_nice = 10;     // niceness of the clients' network threads
+  int batch = 16;           // clients started at once...
+  double batch_gap_s = 0.1; // ...with this pause between batches
+};
+
+int bench_fanout(const FanoutOptions& o);
+
+}  // namespace lockstep::bench
