@@ -1,11 +1,11 @@
 #include "player/playback_loop.h"
+#include "player/present_log.h"
 #include "core/stats.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
@@ -181,16 +181,19 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
     }
     if (pick.frame) last_index = pick.frame->index;
     if (log && pick.frame) {
-      nlohmann::json line = {
-          {"frame", pick.frame->index},     {"due", pick.due_index},
-          {"t_ns", present_ns},             {"sched_ns", tick},
-          {"dropped", snap.dropped},        {"repeated", snap.repeated},
-          {"paused", st.paused},
-      };
-      line["readback"] = readback ? nlohmann::json(*readback) : nlohmann::json(nullptr);
-      line["session_ns"] = next.session_ns;
-      if (auto err = player.clock_domain().error_ns(present_ns)) line["clock_err_ns"] = *err;
-      const std::string text = line.dump() + "\n";
+      PresentLine line;
+      line.t_ns = present_ns;
+      line.sched_ns = tick;
+      line.frame = pick.frame->index;
+      line.readback = readback;
+      line.shown = readback ? *readback : line.frame;
+      line.due = pick.due_index;
+      line.paused = st.paused;
+      line.dropped = snap.dropped;
+      line.repeated = snap.repeated;
+      line.session_ns = next.session_ns;
+      line.clock_err_ns = player.clock_domain().error_ns(present_ns);
+      const std::string text = format_present_line(line);
       std::fwrite(text.data(), 1, text.size(), log.get());
       std::fflush(log.get());
     }

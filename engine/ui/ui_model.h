@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/path_mapping.h"
+
 namespace lockstep {
 /// "HH:MM:SS:FF" for frame `index` at `fps` (frames counted at the rounded rate).
 std::string format_timecode(int64_t index, double fps);
@@ -169,10 +171,7 @@ struct TransportView {
   std::string control_reason;  // why not, for the disabled controls' tooltip
 };
 
-struct PathMapping {
-  std::string remote;
-  std::string local;
-};
+using lockstep::PathMapping;  // core/path_mapping.h: the session's own type
 
 struct UiSnapshot {
   LinkView link;

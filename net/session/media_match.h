@@ -17,15 +17,13 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/path_mapping.h"
 #include "net/protocol/messages.h"
 
 namespace lockstep::net {
 
-/// "--map /mnt/show=/Volumes/show": a path starting with `remote` is looked for under `local`.
-struct PathMapping {
-  std::string remote;
-  std::string local;
-};
+/// "--map /mnt/show=/Volumes/show" (core/path_mapping.h).
+using lockstep::PathMapping;
 
 /// Parses "REMOTE=LOCAL" (both non-empty).
 Result<PathMapping> parse_path_mapping(const std::string& text);

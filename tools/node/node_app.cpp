@@ -396,10 +396,8 @@ void NodeApp::handle_ui(const ui::UiCommand& c) {
     config_.form.password.clear();
     config_.mappings.clear();
     for (const auto& m : rules_.mappings) {  // those given with --map are not remembered
-      const bool from_cli = std::any_of(cli_mappings_.begin(), cli_mappings_.end(), [&](const PathMapping& c) {
-        return c.remote == m.remote && c.local == m.local;
-      });
-      if (!from_cli) config_.mappings.push_back({m.remote, m.local});
+      if (std::find(cli_mappings_.begin(), cli_mappings_.end(), m) == cli_mappings_.end())
+        config_.mappings.push_back(m);
     }
     config_.overlay_visible = runtime_->overlay->visible();
     if (auto err = ui::save_config(config_file_, config_); !err.empty()) LS_WARN("{}", err);
@@ -536,7 +534,7 @@ int NodeApp::run() {
     config_file_ = ui::config_path();
     config_ = ui::load_config(config_file_, &warning);
     if (!warning.empty()) LS_WARN("{}", warning);
-    for (const auto& m : config_.mappings) rules_.mappings.push_back({m.remote, m.local});
+    rules_.mappings.insert(rules_.mappings.end(), config_.mappings.begin(), config_.mappings.end());
   }
   name_ = default_node_name(p_.session);
   if (const std::string why = net::node_name_problem(name_); !why.empty()) {

@@ -90,7 +90,7 @@ ui::UiSnapshot present(const NodeFacts& n, const std::optional<LinkFacts>& link,
     t.can_control = n.can_control;
     t.control_reason = n.control_reason;
   }
-  for (const auto& m : n.mappings) u.mappings.push_back({m.remote, m.local});
+  u.mappings = n.mappings;
   ui::LinkView& lv = u.link;
   lv.role = n.role;
   lv.error = n.link_error;

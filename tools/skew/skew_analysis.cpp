@@ -26,34 +26,6 @@ Distribution distribution(std::vector<double> abs_ms) {
   return d;
 }
 
-/// Parses one JSON line; returns an empty message on success.
-std::string parse_line(std::string_view text, PresentLine& out) {
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return "not valid JSON";
-  if (!j.is_object()) return "not a JSON object";
-  const auto t = j.find("t_ns");
-  if (t == j.end() || !t->is_number_integer()) return "no integer \"t_ns\"";
-  out.t_ns = t->get<int64_t>();
-  const auto readback = j.find("readback");
-  const auto frame = j.find("frame");
-  if (readback != j.end() && readback->is_number_integer()) {
-    out.shown = readback->get<int64_t>();
-  } else if (frame != j.end() && frame->is_number_integer()) {
-    out.shown = frame->get<int64_t>();
-  } else {
-    return "no integer \"frame\" or \"readback\"";
-  }
-  const auto paused = j.find("paused");
-  out.paused = paused != j.end() && paused->is_boolean() && paused->get<bool>();
-  const auto err = j.find("clock_err_ns");
-  if (err != j.end() && err->is_number()) out.clock_err_ns = err->get<int64_t>();
-  const auto due = j.find("due");
-  if (due != j.end() && due->is_number()) out.due = due->get<int64_t>();
-  const auto session = j.find("session_ns");
-  if (session != j.end() && session->is_number()) out.session_ns = session->get<int64_t>();
-  return {};
-}
-
 /// Index of the last line at or before t, or -1.
 ptrdiff_t line_at(const NodeLog& log, int64_t t) {
   const auto it = std::upper_bound(log.lines.begin(), log.lines.end(), t,
@@ -220,7 +192,7 @@ Result<NodeLog> parse_present_log(std::string_view text, const std::string& name
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     if (line.empty()) continue;
     PresentLine parsed;
-    const std::string why = parse_line(line, parsed);
+    const std::string why = parse_present_line(line, parsed);
     if (why.empty()) {
       log.lines.push_back(parsed);
     } else if (!complete) {

@@ -12,18 +12,13 @@
 #include <vector>
 
 #include "core/result.h"
+#include "player/present_log.h"
 
 namespace lockstep::skew {
 
-/// One line of a `lockstep play --present-log` file. Unknown fields are ignored.
-struct PresentLine {
-  int64_t t_ns = 0;   // true present time, CLOCK_MONOTONIC ns
-  int64_t shown = 0;  // frame index shown: "readback" when logged, else "frame"
-  bool paused = false;
-  std::optional<int64_t> clock_err_ns;  // clock-estimate error, when the node logs it
-  std::optional<int64_t> session_ns;    // the refresh tick in session time (session nodes)
-  std::optional<int64_t> due;           // the frame the transport asked for at that tick
-};
+/// One line of a `lockstep play --present-log` file (player/present_log.h: "shown" is the
+/// frame read back from the pixels when logged, else the frame drawn).
+using lockstep::PresentLine;
 
 /// A node's log, lines sorted by t_ns.
 struct NodeLog {
