@@ -28,42 +28,18 @@ std::string tool_path(const std::string& name) {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path,
                            const std::vector<std::string>& env) {
-  pid_ = fork();
-  if (pid_ == 0) {
-    FILE* out = std::freopen(log_path.c_str(), "w", stdout);
-    (void)out;
-    dup2(STDOUT_FILENO, STDERR_FILENO);
-    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-}
-
-ChildProcess::~ChildProcess() {
-  if (pid_ > 0) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
+  auto child = Child::spawn(argv, log_path, env);
+  if (child) child_ = std::move(child.value());
+  else std::fprintf(stderr, "test: %s\n", child.error().c_str());
 }
 
 void ChildProcess::signal(int sig) {
-  if (pid_ > 0) kill(pid_, sig);
+  if (child_) child_->signal(sig);
 }
 
 int ChildProcess::wait(double timeout_s) {
-  const int64_t deadline = monotonic_ns() + int64_t(timeout_s * 1e9);
-  while (pid_ > 0 && monotonic_ns() < deadline) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return -1;
+  if (!child_) return 127;
+  return child_->wait(timeout_s).value_or(-1);
 }
 
 std::string clip_dir() { return fs::path(LOCKSTEP_TEST_MEDIA).string(); }

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/proc/child_process.h"
+
 namespace lockstep::test {
 
 /// Whether a test asserts real-time figures (skew, landing, time to first frame). Sanitizer
@@ -46,19 +48,20 @@ ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s
 /// object goes unless it has exited. `env` adds "NAME=value" entries.
 class ChildProcess {
  public:
+  /// Starts argv[0] with stdout and stderr to `log_path` (tools/proc/child_process.h); one
+  /// that cannot be run says why on stderr and waits as if it had exited with 127.
   ChildProcess(const std::vector<std::string>& argv, const std::string& log_path,
                const std::vector<std::string>& env = {});
-  ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
   /// Waits for the exit; the exit code, or -1 on timeout.
   int wait(double timeout_s);
   /// Sends `sig` (e.g. SIGKILL to simulate a crash).
   void signal(int sig);
-  int pid() const { return pid_; }
+  int pid() const { return child_ ? int(child_->pid()) : -1; }
 
  private:
-  int pid_ = -1;
+  std::unique_ptr<Child> child_;  // killed and reaped if still running when dropped
 };
 
 /// Paths of the built programs.

@@ -23,7 +23,7 @@ Result<std::string> sync_clip(double seconds) {
                           "--duration", std::to_string(whole), "--no-audio"},
                          (dir / "mkclip.out").string());
   if (!mk) return make_error(mk.error());
-  const auto code = (*mk)->wait(600);
+  const auto code = (*mk)->wait(600, &g_stop);
   if (!code || *code != 0) {
     fs::remove(part, ec);
     return make_error("lockstep-mkclip failed:\n" + tail_of((dir / "mkclip.out").string()));
@@ -136,7 +136,7 @@ int bench_sync(const SyncOptions& o) {
     // Each node plays `seconds` after joining; the rest is start-up, with a generous bound.
     const int64_t deadline = monotonic_ns() + int64_t((o.seconds + 60) * 1e9);
     for (size_t i = 0; i < nodes.size(); ++i) {
-      codes[i] = nodes[i]->wait(std::max(0.0, double(deadline - monotonic_ns()) / 1e9));
+      codes[i] = nodes[i]->wait(std::max(0.0, double(deadline - monotonic_ns()) / 1e9), &g_stop);
       if (!codes[i]) {
         if (!g_stop) std::printf("  node %zu did not finish in time: killed\n", i);
         nodes[i].reset();
