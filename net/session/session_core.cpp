@@ -15,6 +15,7 @@
 #include "net/protocol/auth.h"
 #include "net/protocol/sealer.h"
 #include "net/protocol_version.h"
+#include "net/session/transport_wire.h"
 #include "net/session/wire_checks.h"
 
 namespace lockstep::net {
@@ -63,37 +64,6 @@ constexpr int64_t kLogEveryNs = 2'000'000'000;
 
 /// The IPv4 /24 an address belongs to (`host` is in network order).
 uint32_t network_of(const PeerAddress& a) { return ntohl(a.host) >> 8; }
-
-FrameGrid frame_grid(const MediaEntry& m) { return {m.fps_num, m.fps_den, m.frame_count}; }
-
-TransportState transport_state(const TransportWire& t) {
-  TransportState s;
-  s.anchor_ns = t.anchor_session_ns;
-  s.position_ns = t.position_ns;
-  s.rate = t.rate;
-  s.paused = t.paused;
-  s.loop = t.loop;
-  s.loop_in_ns = t.loop_in_ns;
-  s.loop_out_ns = t.loop_out_ns;
-  return s;
-}
-
-TransportCommand transport_command(const Command& c) {
-  using Kind = TransportCommand::Kind;
-  TransportCommand tc{.position_ns = c.position_ns, .loop_out_ns = c.loop_out_ns, .frames = c.frames,
-                      .rate = c.rate, .loop = c.loop};
-  switch (c.type) {
-    case CommandType::Play: tc.kind = Kind::Play; break;
-    case CommandType::Pause: tc.kind = Kind::Pause; break;
-    case CommandType::Seek: tc.kind = Kind::Seek; break;
-    case CommandType::Step: tc.kind = Kind::Step; break;
-    case CommandType::Rate: tc.kind = Kind::Rate; break;
-    case CommandType::Loop: tc.kind = Kind::Loop; break;
-    case CommandType::LoopRange: tc.kind = Kind::LoopRange; break;
-    case CommandType::Load: break;  // not a transport command (apply() handles it)
-  }
-  return tc;
-}
 
 std::string address_text(PeerAddress a) {
   char ip[INET_ADDRSTRLEN] = "?";

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "net/protocol/messages.h"
 #include "net/protocol/sealer.h"
 #include "net/session/session_core.h"
+#include "net/session/transport_wire.h"
 
 namespace lockstep::net {
 namespace {
@@ -123,29 +123,6 @@ class OneNodeSession {
   std::unique_ptr<ConnectionSealer> sealer_;
 };
 
-TransportState state_of(const TransportWire& t) {
-  TransportState s;
-  s.anchor_ns = t.anchor_session_ns;
-  s.position_ns = t.position_ns;
-  s.rate = t.rate;
-  s.paused = t.paused;
-  s.loop = t.loop;
-  s.loop_in_ns = t.loop_in_ns;
-  s.loop_out_ns = t.loop_out_ns;
-  s.serial = int(t.serial);
-  return s;
-}
-
-TransportCommand transport_command(const Command& c) {
-  using Kind = TransportCommand::Kind;
-  static const std::map<CommandType, Kind> kinds{
-      {CommandType::Play, Kind::Play}, {CommandType::Pause, Kind::Pause}, {CommandType::Seek, Kind::Seek},
-      {CommandType::Step, Kind::Step}, {CommandType::Rate, Kind::Rate}, {CommandType::Loop, Kind::Loop},
-      {CommandType::LoopRange, Kind::LoopRange}};
-  return {.kind = kinds.at(c.type), .position_ns = c.position_ns, .loop_out_ns = c.loop_out_ns,
-          .frames = c.frames, .rate = c.rate, .loop = c.loop};
-}
-
 constexpr int64_t kFrameNs = 40'000'000;
 
 /// Sends each command and compares the server's state with the rule's, at the same time.
@@ -154,7 +131,7 @@ void expect_same_as_the_rule(OneNodeSession& s, const std::vector<Command>& comm
     s.advance(300'000'000);
     const TransportWire before = s.send(c);
     const TransportWire after = s.core().transport();
-    TransportState expected = state_of(before);
+    TransportState expected = transport_state(before);
     // The command's effective time: the new anchor when it changed anything.
     const int64_t eff = after.anchor_session_ns != before.anchor_session_ns ? after.anchor_session_ns : s.now();
     EXPECT_GT(eff, s.now() - 1) << "a command takes effect ahead, never in the past";

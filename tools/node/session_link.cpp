@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "net/session/transport_wire.h"
 
 namespace lockstep {
 
@@ -39,18 +40,7 @@ void SessionDomain::attach(const ClockDomain* inner) {
   while (readers_.load() != 0) std::this_thread::yield();
 }
 
-TransportState from_wire(const TransportWire& w, int serial_base) {
-  TransportState s;
-  s.anchor_ns = w.anchor_session_ns;
-  s.position_ns = w.position_ns;
-  s.rate = w.rate;
-  s.paused = w.paused;
-  s.loop = w.loop;
-  s.loop_in_ns = w.loop_in_ns;
-  s.loop_out_ns = w.loop_out_ns;
-  s.serial = serial_base + int(w.serial);
-  return s;
-}
+TransportState from_wire(const TransportWire& w, int serial_base) { return transport_state(w, serial_base); }
 
 void sync_report(NodeStatus& st, int64_t shown, const FrameGrid& grid, const TransportState& due,
                  int64_t now_session) {
