@@ -7,16 +7,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "ui/panels.h"
 #include "ui/window.h"
 
 namespace lockstep {
 
-Overlay::Overlay()
-    : panels_(std::make_unique<ui::PanelState>()),
-      resolver_(std::make_unique<ui::HostResolver>()) {}
-
-Result<std::unique_ptr<Overlay>> Overlay::create(Window& window, int default_port) {
+Result<std::unique_ptr<Overlay>> Overlay::create(Window& window) {
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGuiIO& io = ImGui::GetIO();
@@ -28,7 +23,6 @@ Result<std::unique_ptr<Overlay>> Overlay::create(Window& window, int default_por
   }
   std::unique_ptr<Overlay> overlay(new Overlay());
   overlay->window_ = window.handle();
-  overlay->default_port_ = default_port;
   overlay->apply_content_scale();
   return overlay;
 }
@@ -39,9 +33,6 @@ Overlay::~Overlay() {
 }
 
 bool Overlay::wants_keyboard() const { return ImGui::GetIO().WantTextInput; }
-
-ui::NetworkForm& Overlay::form() { return panels_->form; }
-const ui::FormChecks& Overlay::checks() const { return panels_->checks; }
 
 void Overlay::apply_content_scale() {
   float sx = 1.0f, sy = 1.0f;
@@ -59,60 +50,17 @@ void Overlay::apply_content_scale() {
   scale_ = scale;
 }
 
-ImDrawData* Overlay::build(const ui::UiSnapshot& snapshot, PlayerCommands& commands,
-                           std::vector<ui::UiCommand>& out) {
-  return build_frame(snapshot, commands, out, false);
-}
-
-ImDrawData* Overlay::build_frame(const ui::UiSnapshot& snapshot, PlayerCommands& commands,
-                                 std::vector<ui::UiCommand>& out, bool transport_only) {
+Overlay::Frame Overlay::begin_frame() {
   apply_content_scale();
   ImGui_ImplGlfw_NewFrame();
   ImGui::NewFrame();
-  ui::PanelState& st = *panels_;
-  // The checks before drawing place the marks and enable the button; the ones after take in
-  // this frame's typing, so that checks() matches form().
-  st.checks = ui::check_form(st.form, default_port_, resolver_.get());
-  widgets_.clear();
-  if (visible_) {
-    const ImGuiViewport* vp = ImGui::GetMainViewport();
-    const ui::PanelLayout layout = ui::layout_panels(vp->Size.x, vp->Size.y, scale_);
-    ui::PanelFrame frame{snapshot, commands, out, widgets_, scale_, default_port_};
-    if (!transport_only) {
-      ui::draw_peers_panel(frame, st, layout.peers);
-      ui::draw_network_panel(frame, st, layout.network);
-      ui::draw_media_panel(frame, st, layout.media);
-    }
-    ui::draw_transport_bar(frame, layout.transport);
-  }
-  st.checks = ui::check_form(st.form, default_port_, resolver_.get());
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  return Frame{vp->Size.x, vp->Size.y, scale_};
+}
+
+ImDrawData* Overlay::end_frame() {
   ImGui::Render();
   return visible_ ? ImGui::GetDrawData() : nullptr;
-}
-
-ui::TransportView transport_view(const PlayerSnapshot& s) {
-  ui::TransportView t;
-  t.paused = s.paused;
-  t.frame_index = s.frame_index;
-  t.frame_count = s.frame_count;
-  t.fps = s.fps;
-  t.rate = s.rate;
-  t.loop = s.loop;
-  t.loop_in = s.loop_in;
-  t.loop_out = s.loop_out;
-  t.dropped = s.dropped;
-  t.repeated = s.repeated;
-  t.decoder = s.decoder;
-  t.audio = s.audio;
-  t.file = s.path;
-  return t;
-}
-
-ImDrawData* Overlay::build(const PlayerSnapshot& snapshot, PlayerCommands& commands) {
-  ui::UiSnapshot ui_snapshot;
-  ui_snapshot.transport = transport_view(snapshot);
-  std::vector<ui::UiCommand> ignored;
-  return build_frame(ui_snapshot, commands, ignored, true);
 }
 
 }  // namespace lockstep

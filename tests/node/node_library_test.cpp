@@ -13,6 +13,7 @@
 #include "player/player.h"
 #include "support/test_media.h"
 #include "tools/node/command_router.h"
+#include "tools/node/node_command.h"
 #include "tools/node/session_link.h"
 #include "tools/node/ui_presenter.h"
 
@@ -100,15 +101,19 @@ TEST_F(Routing, ASchedulesCommandsAreGivenInTimeOrderThroughTheRouter) {
   auto schedule = parse_command_schedule("2 loop-range 5 9; 0.5s seek 40; 1 step -3; 3 rate 0.5");
   ASSERT_TRUE(schedule.ok()) << schedule.error();
   ASSERT_EQ(schedule->size(), 4u);
-  EXPECT_EQ((*schedule)[0].verb, "seek");
-  EXPECT_EQ((*schedule)[3].verb, "rate");
-  for (const auto& c : *schedule) EXPECT_TRUE(give(router, c)) << c.verb;
+  EXPECT_EQ((*schedule)[0].command.kind, NodeCommand::Kind::SeekFrame);
+  EXPECT_EQ((*schedule)[0].command.frame, 40);
+  EXPECT_EQ((*schedule)[3].command.kind, NodeCommand::Kind::SetRate);
+  for (const auto& c : *schedule) EXPECT_TRUE(give(router, c.command)) << c.text;
   const PlayerSnapshot s = player->snapshot();
   EXPECT_EQ(s.position_ns, frame_ns(37));
   EXPECT_TRUE(s.loop_in == 5 && s.loop_out == 9);
   EXPECT_EQ(s.rate, 0.5);
-  EXPECT_FALSE(give(router, {0, "seek", "forty"})) << "a bad argument is not given";
-  EXPECT_FALSE(give(router, {0, "load", "1"})) << "load is a session command, not a transport one";
+  auto load = parse_command_schedule("0 load 1");
+  ASSERT_TRUE(load.ok()) << load.error();
+  EXPECT_EQ((*load)[0].command.scope(), NodeCommand::Scope::Session);
+  EXPECT_FALSE(give(router, (*load)[0].command)) << "load is a session command, not a transport one";
+  EXPECT_EQ(player->snapshot().position_ns, s.position_ns) << "nothing was given";
 }
 
 TEST(CommandSchedule, BadEntriesAreNamed) {
@@ -116,7 +121,11 @@ TEST(CommandSchedule, BadEntriesAreNamed) {
            {"x play", "'x' is not a time"},
            {"1 jump 4", "unknown command 'jump'"},
            {"1 seek", "'seek' needs a value"},
-           {"1 loop-range 5", "'loop-range' needs two frames"}}) {
+           {"1 loop-range 5", "'loop-range' needs two frames"},
+           {"1 seek forty", "seek takes a frame number"},
+           {"1 rate 0", "rate takes a factor above 0"},
+           {"1 loop maybe", "loop takes on or off"},
+           {"-2 play", "'-2' is not a time"}}) {
     auto r = parse_command_schedule(text);
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_NE(r.error().find(words), std::string::npos) << r.error();

@@ -5,7 +5,7 @@
 // Network: lookups here stay on this machine ("localhost" from /etc/hosts, IP literals);
 // the not-found case runs in a child inside a new, empty network namespace, where nothing
 // can leave the machine.
-#include "ui/ui_model.h"
+#include "tools/node/overlay/ui_model.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -22,7 +22,8 @@
 #include <thread>
 
 #include "net/protocol_version.h"
-#include "ui/panels.h"
+#include "tools/node/node_command.h"
+#include "tools/node/overlay/panels.h"
 
 namespace lockstep::ui {
 namespace {
@@ -491,7 +492,7 @@ TEST(Names, RolesRoundTripAndEnumsHaveWords) {
     EXPECT_EQ(net_role_from_string(to_string(r)), r);
   EXPECT_FALSE(net_role_from_string("observer"));
   EXPECT_STREQ(to_string(LinkPhase::Reconnecting), "reconnecting");
-  EXPECT_STREQ(to_string(UiCommand::Kind::SetLatencyOffset), "set_latency_offset");
+  EXPECT_STREQ(to_string(NodeCommand::Kind::SetLatencyOffset), "set_latency_offset");
   EXPECT_TRUE(link_active(LinkPhase::Connecting));
   EXPECT_FALSE(link_active(LinkPhase::Failed));
   EXPECT_EQ(format_timecode(3 * 3600 * 25 + 61 * 25 + 7, 25.0), "03:01:01:07");

@@ -21,10 +21,11 @@
 #include "net/session/session_server.h"
 #include "net/session/wire_checks.h"
 #include "tools/node/command_router.h"
+#include "tools/node/node_command.h"
 #include "tools/node/session_link.h"
 #include "tools/node/ui_presenter.h"
 #include "tools/node/node_runtime.h"
-#include "ui/ui_model.h"
+#include "tools/node/overlay/ui_model.h"
 
 namespace lockstep {
 
@@ -58,7 +59,8 @@ class NodeApp {
   Result<void> open_player(const std::string& path, bool local_start);
   bool tick();
   void run_schedule();
-  void handle_ui(const ui::UiCommand& c);
+  void handle(const NodeCommand& c);
+  void handle_session(const NodeCommand& c);
   void service_link();
   void attach_or_switch();
   void attach();
@@ -101,7 +103,6 @@ class NodeApp {
   std::string switch_to_;                  // a file to open in place of the current one
   bool quit_on_failure_ = false;
   bool stop_ = false;
-  std::vector<ui::UiCommand> ui_out_;
   SyncHistory sync_;
   ui::UiConfig config_;
   std::string config_file_;
@@ -151,8 +152,8 @@ Result<void> NodeApp::open_player(const std::string& path, bool local_start) {
     auto rt = make_runtime(p_.node, mi);
     if (!rt) return make_error(rt.error());
     runtime_ = std::move(rt.value());
-    if (runtime_->overlay && !config_file_.empty()) {
-      runtime_->overlay->form() = config_.form;
+    if (runtime_->panels && !config_file_.empty()) {
+      runtime_->panels->form() = config_.form;
       if (!config_.overlay_visible) runtime_->overlay->set_visible(false);
     }
   }
@@ -371,10 +372,10 @@ void NodeApp::write_ui_state() {
   ui::FormChecks checks;
   ui::WidgetMap widgets;
   bool visible = false;
-  if (runtime_ && runtime_->overlay) {
-    form = runtime_->overlay->form();
-    checks = runtime_->overlay->checks();
-    widgets = runtime_->overlay->widgets();
+  if (runtime_ && runtime_->panels) {
+    form = runtime_->panels->form();
+    checks = runtime_->panels->checks();
+    widgets = runtime_->panels->widgets();
     visible = runtime_->overlay->visible();
   }
   const auto json = ui::ui_state_json(ui_snapshot(), form, checks, visible, widgets);
@@ -384,15 +385,20 @@ void NodeApp::write_ui_state() {
   }
 }
 
-void NodeApp::handle_ui(const ui::UiCommand& c) {
-  LS_INFO("overlay: {}", ui::to_string(c.kind));
+void NodeApp::handle(const NodeCommand& c) {
+  if (c.scope() == NodeCommand::Scope::Session) return handle_session(c);
+  if (!give(commands_, c)) LS_WARN("'{}' is not a command for this node", to_string(c.kind));
+}
+
+void NodeApp::handle_session(const NodeCommand& c) {
+  LS_INFO("command: {}", to_string(c.kind));
   // Once a person drives the link from the overlay, a failed link no longer ends the node.
-  if (c.kind == ui::UiCommand::Kind::CreateServer || c.kind == ui::UiCommand::Kind::Connect ||
-      c.kind == ui::UiCommand::Kind::StopServer || c.kind == ui::UiCommand::Kind::Disconnect)
+  if (c.kind == NodeCommand::Kind::CreateServer || c.kind == NodeCommand::Kind::Connect ||
+      c.kind == NodeCommand::Kind::StopServer || c.kind == NodeCommand::Kind::Disconnect)
     quit_on_failure_ = false;
   auto remember = [this] {
-    if (!runtime_ || !runtime_->overlay || config_file_.empty()) return;
-    config_.form = runtime_->overlay->form();
+    if (!runtime_ || !runtime_->panels || config_file_.empty()) return;
+    config_.form = runtime_->panels->form();
     config_.form.password.clear();
     config_.mappings.clear();
     for (const auto& m : rules_.mappings) {  // those given with --map are not remembered
@@ -404,7 +410,7 @@ void NodeApp::handle_ui(const ui::UiCommand& c) {
   };
   const auto password = c.password.empty() ? std::optional<std::string>{} : std::optional<std::string>(c.password);
   switch (c.kind) {
-    case ui::UiCommand::Kind::CreateServer:
+    case NodeCommand::Kind::CreateServer:
       detach("");
       if (auto s = create_server(c.port > 0 ? c.port : kDefaultPort, password); !s) {
         link_.reset();
@@ -413,7 +419,7 @@ void NodeApp::handle_ui(const ui::UiCommand& c) {
       }
       remember();
       break;
-    case ui::UiCommand::Kind::Connect: {
+    case NodeCommand::Kind::Connect: {
       detach("");
       if (!c.name.empty()) name_ = c.name;
       if (auto s = connect(Endpoint{c.host, c.port}, password, name_, nullptr); !s) {
@@ -423,12 +429,12 @@ void NodeApp::handle_ui(const ui::UiCommand& c) {
       remember();
       break;
     }
-    case ui::UiCommand::Kind::StopServer:
-    case ui::UiCommand::Kind::Disconnect: detach(""); break;
-    case ui::UiCommand::Kind::Kick:
+    case NodeCommand::Kind::StopServer:
+    case NodeCommand::Kind::Disconnect: detach(""); break;
+    case NodeCommand::Kind::Kick:
       if (link_ && link_->server) link_->client->kick(c.node_id);
       break;
-    case ui::UiCommand::Kind::SetLatencyOffset:
+    case NodeCommand::Kind::SetLatencyOffset:
       if (!link_) break;
       {
         // A display or projector delay: a second either way is far beyond any real one.
@@ -441,20 +447,21 @@ void NodeApp::handle_ui(const ui::UiCommand& c) {
         }
       }
       break;
-    case ui::UiCommand::Kind::AddMapping:
+    case NodeCommand::Kind::AddMapping:
       if (!c.remote.empty() && !c.local.empty()) rules_.mappings.push_back({c.remote, c.local});
       if (link_) link_->client->set_match_rules(link_rules());  // applies at once
       remember();
       break;
-    case ui::UiCommand::Kind::RemoveMapping:
+    case NodeCommand::Kind::RemoveMapping:
       if (c.index >= 0 && size_t(c.index) < rules_.mappings.size())
         rules_.mappings.erase(rules_.mappings.begin() + c.index);
       if (link_) link_->client->set_match_rules(link_rules());
       remember();
       break;
-    case ui::UiCommand::Kind::Load:
+    case NodeCommand::Kind::Load:
       if (auto* s = session()) s->send_command(Command{.type = CommandType::Load, .media_index = uint32_t(c.index)});
       break;
+    default: break;  // transport and window commands: handle() and run_node()
   }
 }
 
@@ -462,25 +469,15 @@ void NodeApp::run_schedule() {
   while (next_command_ < schedule_.size() &&
          monotonic_ns() - script_start_ >= int64_t(schedule_[next_command_].at_s * 1e9)) {
     const ScheduledCommand& sc = schedule_[next_command_++];
-    if (sc.verb == "load") {  // a session command, not a player one
-      ui::UiCommand load;
-      load.kind = ui::UiCommand::Kind::Load;
-      load.index = std::atoi(sc.arg.c_str());
-      if (!session()) LS_WARN("--commands: 'load' needs a session");
-      else LS_INFO("command: load {}", sc.arg);
-      handle_ui(load);
-      continue;
-    }
-    if (!give(commands_, sc)) LS_WARN("--commands: cannot give '{} {}'", sc.verb, sc.arg);
-    else LS_INFO("command: {} {}", sc.verb, sc.arg);
+    if (sc.command.scope() == NodeCommand::Scope::Session && !session())
+      LS_WARN("--commands: '{}' needs a session", sc.text);
+    LS_INFO("--commands: {}", sc.text);
+    handle(sc.command);
   }
 }
 
 bool NodeApp::tick() {
   run_schedule();
-  std::vector<ui::UiCommand> pending;
-  pending.swap(ui_out_);
-  for (const auto& c : pending) handle_ui(c);
   if (link_) service_link();
   const int64_t now = monotonic_ns();
   if (link_ && now >= next_status_) {
@@ -605,10 +602,8 @@ int NodeApp::run() {
   loop.start_playing = p_.start == NodeAppParams::Start::Local && !p_.paused;
   loop.each_tick = [this] { return tick(); };
   loop.in_session = [this] { return link_ != nullptr; };
-  loop.build_overlay = [this](Overlay& ov) {
-    static const ui::UiSnapshot hidden;  // nothing is drawn: no need to gather the state
-    return ov.build(ov.visible() ? ui_snapshot() : hidden, commands_, ui_out_);
-  };
+  loop.ui_snapshot = [this] { return ui_snapshot(); };
+  loop.handle = [this](const NodeCommand& c) { handle(c); };
   NodeOptions node = p_.node;
   int code = 0;
   for (;;) {

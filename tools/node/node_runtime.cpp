@@ -2,11 +2,10 @@
 
 #include "net/protocol_version.h"
 
-#include <GLFW/glfw3.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "core/log.h"
 #include "core/size_arg.h"
@@ -14,27 +13,9 @@
 
 namespace lockstep {
 
-namespace {
-
-
-void handle_key(int key, int mods, PlayerCommands& commands, Window& window, Overlay* overlay) {
-  const bool shift = (mods & GLFW_MOD_SHIFT) != 0;
-  switch (key) {
-    case GLFW_KEY_SPACE: commands.toggle_pause(); break;
-    case GLFW_KEY_RIGHT: shift ? commands.seek_relative(5.0) : commands.step(1); break;
-    case GLFW_KEY_LEFT: shift ? commands.seek_relative(-5.0) : commands.step(-1); break;
-    case GLFW_KEY_F: window.toggle_fullscreen(); break;
-    case GLFW_KEY_O: if (overlay) overlay->toggle(); break;
-    case GLFW_KEY_Q:
-    case GLFW_KEY_ESCAPE: window.request_close(); break;
-    default: break;
-  }
-}
-
-}  // namespace
-
 NodeRuntime::~NodeRuntime() {
   renderer.reset();
+  panels.reset();
   overlay.reset();
   window.reset();
 }
@@ -61,9 +42,13 @@ Result<std::unique_ptr<NodeRuntime>> make_runtime(const NodeOptions& o, const Me
     if (!w) return make_error(w.error());
     rt->window = std::move(w.value());
     if (!o.no_overlay) {
-      auto ov = Overlay::create(*rt->window, net::kDefaultPort);
-      if (!ov) LS_WARN("{}", ov.error());
-      else rt->overlay = std::move(ov.value());
+      auto ov = Overlay::create(*rt->window);
+      if (!ov) {
+        LS_WARN("{}", ov.error());
+      } else {
+        rt->overlay = std::move(ov.value());
+        rt->panels = std::make_unique<NodeOverlay>(net::kDefaultPort);
+      }
     }
   }
   RendererParams rp;
@@ -84,16 +69,45 @@ int run_node(Player& player, NodeRuntime& rt, const NodeOptions& o, PlayerComman
   LoopHooks hooks;
   Window* win = rt.window.get();
   Overlay* ov = rt.overlay.get();
+  // Keys and the overlay's controls are carried out at the start of the next tick, in the
+  // order they were given.
+  std::vector<NodeCommand>& pending = rt.pending;
+  auto carry_out = [&](const NodeCommand& c) {
+    switch (c.scope()) {
+      case NodeCommand::Scope::Window:
+        if (c.kind == NodeCommand::Kind::ToggleOverlay && ov) ov->toggle();
+        if (c.kind == NodeCommand::Kind::ToggleFullscreen && win) win->toggle_fullscreen();
+        if (c.kind == NodeCommand::Kind::Quit && win) win->request_close();
+        break;
+      default:
+        if (node_loop.handle) node_loop.handle(c);
+        else if (!give(commands, c)) LS_WARN("'{}' needs a session", to_string(c.kind));
+    }
+  };
   if (win) {
-    win->set_key_handler([&commands, win, ov](int key, int mods) { handle_key(key, mods, commands, *win, ov); });
+    win->set_key_handler([&rt](int key, int mods) {
+      if (auto c = key_command(key, mods)) rt.pending.push_back(*c);
+    });
     win->set_keyboard_captured([ov] { return ov && ov->wants_keyboard(); });
   }
-  hooks.poll = [win, &node_loop] {
+  hooks.poll = [&] {
     if (win && !win->poll()) return false;
+    std::vector<NodeCommand> now;
+    now.swap(pending);
+    for (const NodeCommand& c : now) carry_out(c);
     return !node_loop.each_tick || node_loop.each_tick();
   };
-  if (ov && node_loop.build_overlay) hooks.overlay = [ov, &node_loop] { return node_loop.build_overlay(*ov); };
-  else if (ov) hooks.overlay = [ov, &player, &commands] { return ov->build(player.snapshot(), commands); };
+  if (ov && rt.panels) {
+    hooks.overlay = [&] {
+      if (!node_loop.ui_snapshot) {
+        ui::UiSnapshot s;
+        s.transport = transport_view(player.snapshot());
+        return rt.panels->build(*ov, s, pending, true);
+      }
+      static const ui::UiSnapshot hidden;  // nothing is drawn: no need to gather the state
+      return rt.panels->build(*ov, ov->visible() ? node_loop.ui_snapshot() : hidden, pending);
+    };
+  }
   PlaybackLoopParams lp;
   lp.verify_frames = o.verify_frames;
   lp.present_log = o.present_log;

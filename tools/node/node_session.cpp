@@ -1,6 +1,6 @@
 #include "tools/node/node_session.h"
 
-#include "ui/ui_model.h"
+#include "tools/node/overlay/ui_model.h"
 
 #include <unistd.h>
 

@@ -21,7 +21,7 @@
 #include "clock/transport_command.h"
 #include "net/session/session_client.h"
 #include "net/session/session_server.h"
-#include "ui/ui_model.h"
+#include "tools/node/overlay/ui_model.h"
 
 namespace lockstep {
 

@@ -14,7 +14,7 @@
 #include "net/session/media_match.h"
 #include "player/player.h"
 #include "tools/node/session_link.h"
-#include "ui/ui_model.h"
+#include "tools/node/overlay/ui_model.h"
 
 namespace lockstep {
 

@@ -1,6 +1,6 @@
 // The panels' building blocks: fields with their check, buttons that record where they
 // were drawn, fixed-place panels, text for the overlay's font, and the layout.
-#include "ui/panel_widgets.h"
+#include "tools/node/overlay/panel_widgets.h"
 
 #include <imgui_stdlib.h>
 

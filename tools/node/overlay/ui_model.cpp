@@ -1,7 +1,7 @@
 // The connect form's checks, the background host resolver and the names of the model's
 // enums. The config file and the --ui-state JSON are in ui_state.cpp; the listening
 // addresses in listen_addresses.cpp.
-#include "ui/ui_model.h"
+#include "tools/node/overlay/ui_model.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -84,30 +84,6 @@ const char* to_string(LinkPhase phase) {
       return "failed";
   }
   return "idle";
-}
-
-const char* to_string(UiCommand::Kind kind) {
-  switch (kind) {
-    case UiCommand::Kind::CreateServer:
-      return "create_server";
-    case UiCommand::Kind::StopServer:
-      return "stop_server";
-    case UiCommand::Kind::Connect:
-      return "connect";
-    case UiCommand::Kind::Disconnect:
-      return "disconnect";
-    case UiCommand::Kind::Kick:
-      return "kick";
-    case UiCommand::Kind::SetLatencyOffset:
-      return "set_latency_offset";
-    case UiCommand::Kind::AddMapping:
-      return "add_mapping";
-    case UiCommand::Kind::RemoveMapping:
-      return "remove_mapping";
-    case UiCommand::Kind::Load:
-      return "load";
-  }
-  return "disconnect";
 }
 
 bool link_active(LinkPhase phase) { return phase != LinkPhase::Idle && phase != LinkPhase::Failed; }

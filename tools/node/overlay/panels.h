@@ -1,6 +1,6 @@
 // The overlay's panels, drawn with Dear ImGui from a ui::UiSnapshot: Network (the connect
 // dialog), Peers and sync, Media (with the path-mapping editor) and the transport bar.
-// Each panel reads the snapshot and emits ui::UiCommands (transport: PlayerCommands); none
+// Each panel reads the snapshot and gives NodeCommands (tools/node/node_command.h); none
 // reaches into the player or the session, and none blocks (no I/O, no DNS: the form's host
 // is looked up by ui::HostResolver in the background).
 //
@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "player/player.h"
-#include "ui/ui_model.h"
+#include "tools/node/node_command.h"
+#include "tools/node/overlay/ui_model.h"
 
 namespace lockstep::ui {
 
@@ -44,8 +44,7 @@ struct PanelState {
 /// One frame's inputs and outputs, shared by the panels.
 struct PanelFrame {
   const UiSnapshot& snapshot;
-  PlayerCommands& player;
-  std::vector<UiCommand>& out;
+  std::vector<NodeCommand>& out;  // what the person asks for
   WidgetMap& widgets;  // every interactive item drawn this frame, by id
   float scale = 1.0f;
   int default_port = 0;  // the session port when the form leaves it empty

@@ -1,10 +1,10 @@
-// What the overlay's panels show and what they ask for, without a window: the snapshot of
-// engine and session state the panels read (UiSnapshot), the commands they emit
-// (UiCommand), the connect form and its validation as you type, the remembered settings
-// (config file) and the `--ui-state` JSON that tests and support read.
+// What the overlay's panels show, without a window: the snapshot of engine and session state
+// the panels read (UiSnapshot), the connect form and its validation as you type, the
+// remembered settings (config file) and the `--ui-state` JSON that tests and support read.
 //
-// The panels never reach into the player or the session: tools/ fills a UiSnapshot each
-// refresh and carries out the UiCommands. Everything here is unit-tested without a window.
+// The panels never reach into the player or the session: the node fills a UiSnapshot each
+// refresh and carries out the NodeCommands they give (tools/node/node_command.h).
+// Everything here is unit-tested without a window.
 //
 // Thread-safety: HostResolver is thread-safe; the rest are plain values and pure functions.
 #pragma once
@@ -200,33 +200,6 @@ ListenAddresses listening_addresses(int port);
 /// The command line that runs a dedicated server on `port` ("lockstep serve --port 7450",
 /// plus " --password-file FILE" when a password is wanted).
 std::string server_command(int port, bool with_password);
-
-// ---- What the panels ask for -----------------------------------------------------------
-
-struct UiCommand {
-  enum class Kind {
-    CreateServer,  // port, password
-    StopServer,
-    Connect,  // host, port, password, name
-    Disconnect,
-    Kick,              // node_id
-    SetLatencyOffset,  // node_id, value_ms
-    AddMapping,        // remote, local
-    RemoveMapping,     // index
-    Load,              // index (session media)
-  };
-  Kind kind = Kind::Disconnect;
-  std::string host;
-  int port = 0;
-  std::string password;
-  std::string name;
-  uint32_t node_id = 0;
-  double value_ms = 0.0;
-  std::string remote;
-  std::string local;
-  int index = 0;
-};
-const char* to_string(UiCommand::Kind kind);
 
 // ---- Remembered settings ---------------------------------------------------------------
 

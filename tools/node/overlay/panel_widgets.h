@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "ui/panels.h"
+#include "tools/node/overlay/panels.h"
 
 namespace lockstep::ui::detail {
 

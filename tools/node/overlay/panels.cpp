@@ -1,4 +1,4 @@
-#include "ui/panels.h"
+#include "tools/node/overlay/panels.h"
 
 #include <imgui.h>
 #include <imgui_stdlib.h>
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "ui/panel_widgets.h"
+#include "tools/node/overlay/panel_widgets.h"
 
 namespace lockstep::ui {
 
@@ -77,10 +77,10 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
 
     const ImVec2 button_size(110.0f * f.scale, 0.0f);
     // Connect/Disconnect or Create/Stop: the first sends the checked form, the second ends the link.
-    const auto start_stop = [&](const char* start, const char* start_id, UiCommand::Kind start_kind,
-                                const char* stop, const char* stop_id, UiCommand::Kind stop_kind) {
+    const auto start_stop = [&](const char* start, const char* start_id, NodeCommand::Kind start_kind,
+                                const char* stop, const char* stop_id, NodeCommand::Kind stop_kind) {
       if (button(f, start, start_id, editable && checks.button_enabled, button_size)) {
-        UiCommand c;
+        NodeCommand c;
         c.kind = start_kind;
         c.host = checks.endpoint_host;
         c.port = checks.endpoint_port;
@@ -89,14 +89,14 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
         f.out.push_back(std::move(c));
       }
       ImGui::SameLine();
-      if (button(f, stop, stop_id, active, button_size)) f.out.push_back(UiCommand{stop_kind});
+      if (button(f, stop, stop_id, active, button_size)) f.out.push_back(NodeCommand{stop_kind});
     };
     if (shown == NetRole::Client) {
-      start_stop("Connect", "net.connect", UiCommand::Kind::Connect, "Disconnect", "net.disconnect",
-                 UiCommand::Kind::Disconnect);
+      start_stop("Connect", "net.connect", NodeCommand::Kind::Connect, "Disconnect", "net.disconnect",
+                 NodeCommand::Kind::Disconnect);
     } else if (shown == NetRole::Server) {
-      start_stop("Create", "net.create", UiCommand::Kind::CreateServer, "Stop", "net.stop",
-                 UiCommand::Kind::StopServer);
+      start_stop("Create", "net.create", NodeCommand::Kind::CreateServer, "Stop", "net.stop",
+                 NodeCommand::Kind::StopServer);
       if (active && link.role == NetRole::Server && !link.addresses.empty()) {
         ImGui::TextUnformatted("Clients can connect to:");
         for (size_t i = 0; i < link.addresses.size(); ++i)
@@ -148,8 +148,8 @@ void latency_cell(PanelFrame& f, PanelState& st, const PeerRow& p) {
     st.latency_edit[p.id] = value;
   } else {
     if (ImGui::IsItemDeactivatedAfterEdit()) {
-      UiCommand c;
-      c.kind = UiCommand::Kind::SetLatencyOffset;
+      NodeCommand c;
+      c.kind = NodeCommand::Kind::SetLatencyOffset;
       c.node_id = p.id;
       c.value_ms = value;
       f.out.push_back(std::move(c));
@@ -202,8 +202,8 @@ void peers_table(PanelFrame& f, PanelState& st) {
       latency_cell(f, st, p);
       ImGui::TableNextColumn();
       if (!p.self && button(f, "Kick", "peers.kick." + std::to_string(p.id), true)) {
-        UiCommand c;
-        c.kind = UiCommand::Kind::Kick;
+        NodeCommand c;
+        c.kind = NodeCommand::Kind::Kick;
         c.node_id = p.id;
         f.out.push_back(std::move(c));
       }
@@ -293,8 +293,8 @@ void media_table(PanelFrame& f) {
     ImGui::TextUnformatted(displayable(m.detail).c_str());
     ImGui::TableNextColumn();
     if (button(f, "Load", "media.load." + std::to_string(i), can_load)) {
-      UiCommand c;
-      c.kind = UiCommand::Kind::Load;
+      NodeCommand c;
+      c.kind = NodeCommand::Kind::Load;
       c.index = static_cast<int>(i);
       f.out.push_back(std::move(c));
     }
@@ -312,8 +312,8 @@ void mapping_editor(PanelFrame& f, PanelState& st) {
   for (size_t i = 0; i < mappings.size(); ++i) {
     ImGui::PushID(static_cast<int>(i));
     if (button(f, "Remove", "map.remove." + std::to_string(i), true)) {
-      UiCommand c;
-      c.kind = UiCommand::Kind::RemoveMapping;
+      NodeCommand c;
+      c.kind = NodeCommand::Kind::RemoveMapping;
       c.index = static_cast<int>(i);
       f.out.push_back(std::move(c));
     }
@@ -329,8 +329,8 @@ void mapping_editor(PanelFrame& f, PanelState& st) {
   text_field(f, "Local", "##map_local", "map.local", "/home/me/show", &st.map_local, nullptr, true,
              label_w);
   if (button(f, "Add", "map.add", !st.map_remote.empty() && !st.map_local.empty())) {
-    UiCommand c;
-    c.kind = UiCommand::Kind::AddMapping;
+    NodeCommand c;
+    c.kind = NodeCommand::Kind::AddMapping;
     c.remote = st.map_remote;
     c.local = st.map_local;
     f.out.push_back(std::move(c));
@@ -377,6 +377,16 @@ void mark_loop_range(const TransportView& t, int64_t last) {
 
 }  // namespace
 
+namespace {
+
+void ask(PanelFrame& f, NodeCommand c) { f.out.push_back(std::move(c)); }
+void ask(PanelFrame& f, NodeCommand::Kind kind) { f.out.push_back(NodeCommand{kind}); }
+void ask_loop_range(PanelFrame& f, int64_t in, int64_t out) {
+  ask(f, {.kind = NodeCommand::Kind::SetLoopRange, .frame = in, .out_frame = out});
+}
+
+}  // namespace
+
 void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
   const TransportView& t = f.snapshot.transport;
   const bool ctl = t.can_control;
@@ -391,13 +401,13 @@ void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
 
   if (begin_panel("transport", where, ImGuiWindowFlags_NoDecoration)) {
     if (button(f, t.paused ? "Play" : "Pause", "transport.play", ctl, ImVec2(64 * s, 0)))
-      f.player.toggle_pause();
+      ask(f, NodeCommand::Kind::TogglePause);
     why_not();
     ImGui::SameLine();
-    if (button(f, "<|", "transport.step_back", ctl, ImVec2(32 * s, 0))) f.player.step(-1);
+    if (button(f, "<|", "transport.step_back", ctl, ImVec2(32 * s, 0))) ask(f, {.kind = NodeCommand::Kind::Step, .frames = -1});
     why_not();
     ImGui::SameLine();
-    if (button(f, "|>", "transport.step_forward", ctl, ImVec2(32 * s, 0))) f.player.step(1);
+    if (button(f, "|>", "transport.step_forward", ctl, ImVec2(32 * s, 0))) ask(f, {.kind = NodeCommand::Kind::Step, .frames = 1});
     why_not();
     ImGui::SameLine();
     const int64_t shown = std::max<int64_t>(t.frame_index, 0);
@@ -408,7 +418,7 @@ void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
     ImGui::SameLine();
     bool loop = t.loop;
     ImGui::BeginDisabled(!ctl);
-    if (ImGui::Checkbox("Loop", &loop) && ctl) f.player.set_loop(loop);
+    if (ImGui::Checkbox("Loop", &loop) && ctl) ask(f, {.kind = NodeCommand::Kind::SetLoop, .on = loop});
     ImGui::EndDisabled();
     record(f, "transport.loop", ctl);
     why_not();
@@ -417,14 +427,14 @@ void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
     const int64_t range_out = t.loop_out > 0 ? t.loop_out : t.frame_count;
     ImGui::SameLine();
     if (button(f, "In", "transport.loop_in", ctl, ImVec2(32 * s, 0)))
-      f.player.set_loop_range(shown, range_out > shown ? range_out : t.frame_count);
+      ask_loop_range(f, shown, range_out > shown ? range_out : t.frame_count);
     why_not();
     ImGui::SameLine();
     if (button(f, "Out", "transport.loop_out", ctl, ImVec2(36 * s, 0)))
-      f.player.set_loop_range(t.loop_in <= shown ? t.loop_in : 0, shown + 1);
+      ask_loop_range(f, t.loop_in <= shown ? t.loop_in : 0, shown + 1);
     why_not();
     ImGui::SameLine();
-    if (button(f, "Clear", "transport.loop_clear", ctl, ImVec2(48 * s, 0))) f.player.set_loop_range(0, 0);
+    if (button(f, "Clear", "transport.loop_clear", ctl, ImVec2(48 * s, 0))) ask_loop_range(f, 0, 0);
     why_not();
     ImGui::SameLine();
     static constexpr double kRates[] = {0.25, 0.5, 1.0, 1.5, 2.0};
@@ -439,7 +449,7 @@ void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
         char label[32];
         std::snprintf(label, sizeof label, "%gx", kRates[i]);
         if (ImGui::Selectable(label, std::fabs(kRates[i] - t.rate) < 1e-9) && ctl)
-          f.player.set_rate(kRates[i]);
+          ask(f, {.kind = NodeCommand::Kind::SetRate, .rate = kRates[i]});
         record(f, "transport.rate." + std::to_string(i), ctl);
       }
       ImGui::EndCombo();
@@ -464,7 +474,7 @@ void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
     record(f, "transport.seek", ctl);
     why_not();
     mark_loop_range(t, last);
-    if (moved && ctl && target != shown) f.player.seek_frame(target);
+    if (moved && ctl && target != shown) ask(f, {.kind = NodeCommand::Kind::SeekFrame, .frame = target});
   }
   ImGui::End();
 }

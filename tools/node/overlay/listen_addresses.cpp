@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "ui/ui_model.h"
+#include "tools/node/overlay/ui_model.h"
 
 namespace lockstep::ui {
 

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "ui/ui_model.h"
+#include "tools/node/overlay/ui_model.h"
 
 namespace lockstep::ui {
 
