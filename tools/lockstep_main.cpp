@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
   join->add_option("address", address, "HOST[:PORT], udp://HOST:PORT or [IPv6]:PORT")->required();
   join->add_option("--map", session.maps, "Path mapping REMOTE=LOCAL (repeatable)");
   join->add_option("--media-dir", session.media_dirs, "Folder to look for the session's files by name (repeatable)");
+  join->add_option("--stand-in", session.stand_ins,
+                   "NAME=FILE: play FILE (a separate sound file, a proxy) whenever the session plays NAME; "
+                   "it must last as long (repeatable)");
   join->add_flag("--trust-server-paths", session.trust_server_paths,
                  "Also open the session's files at the server's own paths (a disk shared with the server)");
   join->add_option("--fingerprint", session.fingerprint,

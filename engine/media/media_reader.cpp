@@ -13,6 +13,7 @@ extern "C" {
 
 #include "core/log.h"
 #include "media/av_picture.h"
+#include "media/level_picture.h"
 #include "media/seek_landing.h"
 #include "media/stream_decoders.h"
 
@@ -37,6 +38,7 @@ struct MediaReader::Impl {
   AVFormatInputPtr format;  // demux thread only (after open)
   int video_stream = -1;
   int audio_stream = -1;
+  bool audio_only = false;  // video_stream is then the audio stream, drawn as a level meter
   std::unique_ptr<VideoStreamDecoder> video;
   std::unique_ptr<AudioStreamDecoder> audio;
   BoundedQueue<PacketItem> video_packets{256};
@@ -66,6 +68,73 @@ std::string open_error(const std::string& path, int err) {
 }
 
 }  // namespace
+
+/// A stream that cannot be decoded plays without sound, with a warning.
+void MediaReader::open_audio(Impl& m, AVStream* timeline, MediaInfo& info) {
+  if (m.audio_stream < 0) return;
+  AVStream* as = m.format->streams[m.audio_stream];
+  auto audio = AudioStreamDecoder::open(m.params.path, as, timeline, info, m.params.audio_rate,
+                                        m.params.audio_channels);
+  if (!audio) {
+    LS_WARN("{}; playing without sound", audio.error());
+    m.audio_stream = -1;
+    return;
+  }
+  m.audio = std::move(audio.value());
+  info.has_audio = true;
+  info.audio_rate = as->codecpar->sample_rate;
+  info.audio_channels = as->codecpar->ch_layout.nb_channels;
+  info.audio_codec = avcodec_get_name(as->codecpar->codec_id);
+}
+
+Result<std::unique_ptr<MediaReader>> MediaReader::open_audio_only(std::unique_ptr<Impl> impl) {
+  Impl& m = *impl;
+  const std::string& path = m.params.path;
+  AVFormatContext* fmt = m.format.get();
+  const int audio = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
+  if (audio < 0)
+    return make_error("cannot play '" + path +
+                      "': it has neither a video nor an audio stream (lockstep plays video and "
+                      "sound files)");
+  AVStream* as = fmt->streams[audio];
+  // The sound is the time line: seeks land on it, and the pictures are drawn from it.
+  m.video_stream = audio;
+  m.audio_only = true;
+  auto meter = VideoStreamDecoder::open_level_meter(path, as);
+  if (!meter) return make_error(meter.error());
+  m.video = std::move(meter.value());
+
+  MediaInfo info;
+  info.path = path;
+  info.audio_only = true;
+  info.width = kAudioOnlyWidth;
+  info.height = kAudioOnlyHeight;
+  info.display_width = kAudioOnlyWidth;
+  info.display_height = kAudioOnlyHeight;
+  info.fps_num = kAudioOnlyFps;
+  info.fps_den = 1;
+  const double dur = as->duration > 0 ? double(as->duration) * av_q2d(as->time_base)
+                                      : double(fmt->duration) / AV_TIME_BASE;
+  if (!(dur > 0))
+    return make_error("cannot play '" + path +
+                      "': its length is not known (a stream without a duration); remux it into "
+                      "a file, e.g. ffmpeg -i IN -c copy OUT.m4a");
+  info.frame_count = std::max<int64_t>(1, int64_t(std::ceil(dur * kAudioOnlyFps - 1e-6)));
+  info.duration_s = double(info.frame_count) / info.fps();
+  info.video_codec = "none (audio only)";
+  info.audio_codec = avcodec_get_name(as->codecpar->codec_id);  // also when not played here
+  info.audio_rate = as->codecpar->sample_rate;
+  info.audio_channels = as->codecpar->ch_layout.nb_channels;
+  info.pixel_format = "yuv420p";
+  m.video->set_timing(info);
+  if (m.params.decode_audio) {
+    m.audio_stream = audio;
+    open_audio(m, as, info);
+  }
+  auto reader = std::unique_ptr<MediaReader>(new MediaReader(std::move(impl)));
+  reader->info_ = info;
+  return reader;
+}
 
 Result<std::unique_ptr<MediaReader>> MediaReader::open(const MediaReaderParams& params) {
   const std::string& path = params.path;
@@ -122,15 +191,13 @@ Result<std::unique_ptr<MediaReader>> MediaReader::open(const MediaReaderParams& 
   if (err < 0) return make_error(open_error(path, err));
 
   impl->video_stream = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-  if (impl->video_stream < 0 ||
+  if (impl->video_stream >= 0 &&
       (fmt->streams[impl->video_stream]->disposition & AV_DISPOSITION_ATTACHED_PIC))
-    return make_error("cannot play '" + path +
-                      "': it has no video stream (lockstep plays video files, with or without "
-                      "audio)");
+    impl->video_stream = -1;  // cover art is not a video
+  if (impl->video_stream < 0) return open_audio_only(std::move(impl));
   if (params.decode_audio)
     impl->audio_stream = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1,
                                              impl->video_stream, nullptr, 0);
-
   AVStream* vs = fmt->streams[impl->video_stream];
   if (vs->codecpar->width <= 0 || vs->codecpar->height <= 0)
     return make_error("cannot play '" + path +
@@ -172,21 +239,7 @@ Result<std::unique_ptr<MediaReader>> MediaReader::open(const MediaReaderParams& 
   info.display_height = shown.height;
   impl->video->set_timing(info);
 
-  if (impl->audio_stream >= 0) {
-    AVStream* as = fmt->streams[impl->audio_stream];
-    auto audio = AudioStreamDecoder::open(path, as, vs, info, params.audio_rate,
-                                          params.audio_channels);
-    if (audio) {
-      impl->audio = std::move(audio.value());
-      info.has_audio = true;
-      info.audio_rate = as->codecpar->sample_rate;
-      info.audio_channels = as->codecpar->ch_layout.nb_channels;
-      info.audio_codec = avcodec_get_name(as->codecpar->codec_id);
-    } else {
-      LS_WARN("{}; playing without sound", audio.error());
-      impl->audio_stream = -1;
-    }
-  }
+  open_audio(*impl, vs, info);
   auto reader = std::unique_ptr<MediaReader>(new MediaReader(std::move(impl)));
   reader->info_ = info;
   return reader;
@@ -275,6 +328,8 @@ void demux_loop(MediaReader& reader) {
     if (has_audio) m.audio_packets.push(item(kind, target));
   };
   auto push_packet = [&](AVPacketPtr p) {
+    if (m.audio_only && has_audio && p->stream_index == m.audio_stream)  // sound and meter
+      m.audio_packets.push(PacketItem{PacketItem::Kind::Data, serial, 0, loop, AVPacketPtr(av_packet_clone(p.get()))});
     if (p->stream_index == m.video_stream)
       m.video_packets.push(PacketItem{PacketItem::Kind::Data, serial, 0, loop, std::move(p)});
     else if (has_audio && p->stream_index == m.audio_stream)

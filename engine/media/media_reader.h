@@ -39,6 +39,9 @@ struct MediaInfo {
   int display_width = 0;     // the size it is shown at: SAR applied, then turned (picture.h)
   int display_height = 0;
   bool has_audio = false;
+  /// No picture in the file: the frames are a level meter drawn from its sound, on a grid
+  /// of 25 frames a second (level_picture.h), so that it plays and syncs like any file.
+  bool audio_only = false;
   int audio_rate = 0;
   int audio_channels = 0;
   std::string audio_codec;
@@ -104,7 +107,7 @@ struct KeepFrames {
 class MediaReader {
  public:
   /// Opens and probes the file (no threads yet). Errors name the file and the problem:
-  /// missing, not a media file, truncated, no video stream, unsupported codec.
+  /// missing, not a media file, truncated, neither video nor audio, unsupported codec.
   static Result<std::unique_ptr<MediaReader>> open(const MediaReaderParams& params);
   ~MediaReader();
   MediaReader(const MediaReader&) = delete;
@@ -144,6 +147,9 @@ class MediaReader {
  private:
   struct Impl;
   friend void demux_loop(MediaReader& reader);
+  /// Opens the audio decoder of the chosen audio stream (if any) on `timeline`'s time line.
+  static void open_audio(Impl& m, AVStream* timeline, MediaInfo& info);
+  static Result<std::unique_ptr<MediaReader>> open_audio_only(std::unique_ptr<Impl> impl);
   explicit MediaReader(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   MediaInfo info_;

@@ -1,6 +1,8 @@
 #include "media/stream_decoders.h"
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 extern "C" {
 #include <libavutil/channel_layout.h>
@@ -10,6 +12,7 @@ extern "C" {
 
 #include "core/log.h"
 #include "media/av_picture.h"
+#include "media/level_picture.h"
 
 namespace lockstep {
 
@@ -89,6 +92,28 @@ Result<std::unique_ptr<VideoStreamDecoder>> VideoStreamDecoder::open(const std::
   return dec;
 }
 
+Result<std::unique_ptr<VideoStreamDecoder>> VideoStreamDecoder::open_level_meter(
+    const std::string& path, AVStream* stream) {
+  const AVCodec* codec = avcodec_find_decoder(stream->codecpar->codec_id);
+  if (!codec)
+    return make_error("cannot play '" + path + "': unsupported audio codec '" +
+                      avcodec_get_name(stream->codecpar->codec_id) +
+                      "'; convert it to AAC, MP3, FLAC, Opus or PCM");
+  auto dec = std::unique_ptr<VideoStreamDecoder>(new VideoStreamDecoder(Deinterlace::No, stream->time_base));
+  dec->path_ = path;
+  dec->stream_ = stream;
+  dec->meter_ = true;
+  dec->description_ = "none (audio only)";
+  dec->ctx_.reset(avcodec_alloc_context3(codec));
+  avcodec_parameters_to_context(dec->ctx_.get(), stream->codecpar);
+  dec->ctx_->pkt_timebase = stream->time_base;
+  const int err = avcodec_open2(dec->ctx_.get(), codec, nullptr);
+  if (err < 0)
+    return make_error("cannot play '" + path + "': the " + codec->name +
+                      " decoder does not accept this stream (" + av_error_text(err) + ")");
+  return dec;
+}
+
 std::string VideoStreamDecoder::error() const {
   std::lock_guard lock(error_mutex_);
   return error_;
@@ -131,6 +156,10 @@ int64_t VideoStreamDecoder::index_of(const AVFrame& frame) const {
 
 bool VideoStreamDecoder::emit(AVFramePtr frame, BoundedQueue<VideoFrame>& out) {
   const int64_t index = index_of(*frame);
+  return emit_at(std::move(frame), index, out);
+}
+
+bool VideoStreamDecoder::emit_at(AVFramePtr frame, int64_t index, BoundedQueue<VideoFrame>& out) {
   if (index < target_) return true;     // accurate seek: decoded only to reach the target
   if (index >= wrap_out_) return true;  // past the loop range: the loop continues at its in
   last_index_ = index;
@@ -143,7 +172,50 @@ bool VideoStreamDecoder::emit(AVFramePtr frame, BoundedQueue<VideoFrame>& out) {
   return out.push(std::move(vf));
 }
 
+void VideoStreamDecoder::receive_levels(BoundedQueue<VideoFrame>& out) {
+  for (;;) {
+    AVFramePtr a = make_frame();
+    if (avcodec_receive_frame(ctx_.get(), a.get()) < 0) return;
+    const int64_t ts = a->best_effort_timestamp != AV_NOPTS_VALUE ? a->best_effort_timestamp : a->pts;
+    const int rate = a->sample_rate > 0 ? a->sample_rate : ctx_->sample_rate;
+    const int channels = a->ch_layout.nb_channels;
+    if (ts == AV_NOPTS_VALUE || rate <= 0 || channels <= 0) continue;
+    const double t0 = double(ts - stream_start(stream_)) * av_q2d(stream_->time_base);
+    const double fps = info_.fps();
+    for (int i = 0; i < a->nb_samples; ++i) {
+      const auto index = int64_t(std::floor((t0 + double(i) / rate) * fps));
+      if (index != meter_index_) {
+        if (!finish_level_picture(out)) return;
+        meter_index_ = index;
+        meter_peaks_.assign(size_t(channels), 0.0f);
+      }
+      if (index < target_) continue;  // on the way to a seek target: nothing is drawn
+      for (int ch = 0; ch < channels && size_t(ch) < meter_peaks_.size(); ++ch)
+        meter_peaks_[size_t(ch)] = std::max(meter_peaks_[size_t(ch)], std::fabs(sample_value(*a, ch, i)));
+    }
+  }
+}
+
+bool VideoStreamDecoder::finish_level_picture(BoundedQueue<VideoFrame>& out) {
+  const int64_t index = std::exchange(meter_index_, -1);
+  if (index < 0 || index < target_ || index >= wrap_out_ || index >= info_.frame_count) return true;
+  AVFramePtr f = make_frame();
+  f->format = AV_PIX_FMT_YUV420P;
+  f->width = info_.width;
+  f->height = info_.height;
+  if (av_frame_get_buffer(f.get(), 0) < 0) {
+    set_error("out of memory drawing the level meter of '" + path_ + "'");
+    return true;
+  }
+  f->color_range = AVCOL_RANGE_MPEG;
+  f->colorspace = AVCOL_SPC_BT709;
+  const double progress = info_.frame_count > 1 ? double(index) / double(info_.frame_count - 1) : 1.0;
+  draw_level_picture(*f, meter_peaks_, progress);
+  return emit_at(std::move(f), index, out);
+}
+
 void VideoStreamDecoder::receive_all(BoundedQueue<VideoFrame>& out) {
+  if (meter_) return receive_levels(out);
   std::vector<AVFramePtr> ready;
   for (;;) {
     AVFramePtr frame = make_frame();
@@ -189,12 +261,14 @@ void VideoStreamDecoder::run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFra
         last_index_ = target_ - 1;
         wrap_out_ = item->wrap_out;
         span_ = item->span;
+        meter_index_ = -1;
         break;
       case Kind::Drain:
       case Kind::Eof:
         avcodec_send_packet(ctx_.get(), nullptr);
         receive_all(out);
         drain_deinterlacer(out);
+        if (meter_) finish_level_picture(out);
         avcodec_flush_buffers(ctx_.get());
         if (item->kind == Kind::Eof) {
           if (last_index_ < target_)
@@ -212,6 +286,7 @@ void VideoStreamDecoder::run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFra
         }
         break;
       case Kind::Wrap:
+        meter_index_ = -1;
         loop_ = item->loop;
         target_ = item->target;
         last_index_ = target_ - 1;

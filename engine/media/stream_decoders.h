@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "media/av_ptr.h"
@@ -46,6 +47,10 @@ class VideoStreamDecoder {
   static Result<std::unique_ptr<VideoStreamDecoder>> open(const std::string& path,
                                                            AVStream* stream, HwDecode hwdec,
                                                            int threads, Deinterlace deinterlace);
+  /// An audio-only file's pictures: decodes `audio_stream`'s packets and draws a level
+  /// picture (level_picture.h) for each frame of the file's grid.
+  static Result<std::unique_ptr<VideoStreamDecoder>> open_level_meter(const std::string& path,
+                                                                       AVStream* audio_stream);
   void set_timing(const MediaInfo& info) { info_ = info; }
   void run(BoundedQueue<PacketItem>& in, BoundedQueue<VideoFrame>& out,
            std::atomic<int>& ended_serial, const std::atomic<bool>& stopping);
@@ -61,6 +66,11 @@ class VideoStreamDecoder {
   /// Queues a drawable frame unless it is before the target or past the loop range; false
   /// when the queue was aborted.
   bool emit(AVFramePtr frame, BoundedQueue<VideoFrame>& out);
+  bool emit_at(AVFramePtr frame, int64_t index, BoundedQueue<VideoFrame>& out);
+  /// Level meter: gathers the peaks of each frame's interval, drawing a frame's picture once
+  /// its interval is complete.
+  void receive_levels(BoundedQueue<VideoFrame>& out);
+  bool finish_level_picture(BoundedQueue<VideoFrame>& out);
   AVFramePtr to_drawable(AVFramePtr frame);
   void set_error(std::string message);
 
@@ -80,6 +90,10 @@ class VideoStreamDecoder {
   int64_t last_index_ = -1;
   int64_t wrap_out_ = INT64_MAX;  // frames at or past it are dropped (loop range's out)
   int64_t span_ = 0;              // frames per loop
+  // Level meter (audio-only files):
+  bool meter_ = false;
+  int64_t meter_index_ = -1;  // the frame whose sound is being gathered, -1: none
+  std::vector<float> meter_peaks_;
   mutable std::mutex error_mutex_;
   std::string error_;  // protected by error_mutex_
 };

@@ -2,7 +2,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -18,6 +20,18 @@ Result<PathMapping> parse_path_mapping(const std::string& text) {
     return make_error("invalid path mapping '" + text +
                       "': use REMOTE=LOCAL, e.g. --map /mnt/show=/Volumes/show");
   return PathMapping{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Result<StandIn> parse_stand_in(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    return make_error("invalid --stand-in '" + text +
+                      "': use NAME=FILE, e.g. --stand-in reel1.mov=/media/reel1-sound.wav");
+  StandIn s{text.substr(0, eq), text.substr(eq + 1)};
+  if (const std::string why = bad_media_name(s.name); !why.empty())
+    return make_error("invalid --stand-in '" + text + "': the session's file is named without a folder (" +
+                      why + ")");
+  return s;
 }
 
 Result<QuickHash> quick_hash(const std::string& path) {
@@ -117,6 +131,33 @@ std::vector<std::string> candidates_for(const MediaEntry& entry, const MatchRule
   return out;
 }
 
+/// The node's own file for the server's `entry`: found when it lasts as long.
+MediaMatch stand_in_match(MediaMatch match, const MediaEntry& entry, const StandIn& stand_in,
+                          const MediaProbe& probe) {
+  auto local = describe_media(stand_in.file, probe);
+  if (!local) {
+    match.status = MatchStatus::Mismatch;
+    match.detail = "--stand-in for '" + entry.name + "': " + local.error();
+    return match;
+  }
+  const int64_t frame_ns =
+      entry.fps_num > 0 ? int64_t(1e9 * entry.fps_den / entry.fps_num) : int64_t(40'000'000);
+  const int64_t tolerance = std::max<int64_t>(frame_ns, 100'000'000);
+  match.local_path = stand_in.file;
+  if (std::llabs(local->duration_ns - entry.duration_ns) > tolerance) {
+    char text[200];
+    std::snprintf(text, sizeof text, "lasts %.3f s, '%s' %.3f s", local->duration_ns / 1e9,
+                  entry.name.c_str(), entry.duration_ns / 1e9);
+    match.status = MatchStatus::Mismatch;
+    match.detail = "--stand-in '" + stand_in.file + "' " + text +
+                   ": a stand-in must be as long as the file it stands in for";
+    return match;
+  }
+  match.status = MatchStatus::Found;
+  match.detail = "'" + stand_in.file + "' stands in for '" + entry.name + "' (--stand-in)";
+  return match;
+}
+
 }  // namespace
 
 MediaMatch resolve_media(uint32_t index, const MediaEntry& entry, const MatchRules& rules,
@@ -128,6 +169,10 @@ MediaMatch resolve_media(uint32_t index, const MediaEntry& entry, const MatchRul
     match.detail = "the server asked for a file whose name is not a plain file name (" + why +
                    "): refused, nothing was opened";
     return match;
+  }
+  for (const StandIn& stand_in : rules.stand_ins) {
+    if (stand_in.name != entry.name) continue;
+    return stand_in_match(match, entry, stand_in, probe);
   }
   std::string mismatch;
   for (const auto& path : candidates_for(entry, rules)) {

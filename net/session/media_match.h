@@ -39,8 +39,20 @@ using MediaProbe = std::function<Result<MediaEntry>(const std::string& path)>;
 /// Describes a local file for the session's media list.
 Result<MediaEntry> describe_media(const std::string& path, const MediaProbe& probe);
 
+/// "--stand-in NAME=FILE": this node plays its own FILE whenever the session plays a file
+/// named NAME (a separate sound file for the picture, a proxy). FILE is this node's choice,
+/// never the server's; it must last as long as NAME (within a frame, or 0.1 s).
+struct StandIn {
+  std::string name;
+  std::string file;
+  bool operator==(const StandIn&) const = default;
+};
+/// Parses "NAME=FILE" (NAME a plain file name, FILE non-empty).
+Result<StandIn> parse_stand_in(const std::string& text);
+
 struct MatchRules {
   std::vector<PathMapping> mappings;
+  std::vector<StandIn> stand_ins;  // tried first, by the session file's name
   std::vector<std::string> media_dirs;
   /// Open the server's own absolute path as well (the host's node, or a node that shares
   /// the server's disk and chose --trust-server-paths).

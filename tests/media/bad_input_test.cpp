@@ -88,12 +88,5 @@ TEST(BadInput, UnsupportedCodec) {
   expect_contains(e, "unsupported video codec");
 }
 
-TEST(BadInput, NoVideoStream) {
-  const std::string path = ffmpeg_make("tone.m4a", {"-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac"});
-  const std::string e = open_error(path);
-  expect_contains(e, path);
-  expect_contains(e, "no video stream");
-}
-
 }  // namespace
 }  // namespace lockstep

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "core/time.h"
@@ -162,6 +163,30 @@ TEST(MediaPlayback, FileWithNothingDecodableIsRefusedWithAMessage) {
   EXPECT_LT(r.exit_code, 128) << "killed, not ended: " << r.output;
   EXPECT_NE(r.output.find(cut + "'"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("damaged, or was cut without a keyframe"), std::string::npos) << r.output;
+}
+
+TEST(MediaPlayback, SoundOnlyFilePlaysToItsEndHeadlessAndInAWindow) {
+  const std::string sound = test::audio_only_clip();
+  ASSERT_FALSE(sound.empty());
+  std::vector<std::vector<std::string>> modes = {{"--headless"}};
+  if (have_display()) modes.push_back({"--no-overlay"});
+  for (const auto& mode : modes) {
+    const std::string log = test::scratch_dir("user_files") + "/sound_only" + mode.front() + ".jsonl";
+    std::vector<std::string> argv{test::player_path(), "play", "--audio-device", "none", "--present-log", log};
+    argv.insert(argv.end(), mode.begin(), mode.end());
+    argv.push_back(sound);
+    const auto r = run_process(argv, 60);
+    ASSERT_EQ(r.exit_code, 0) << mode.front() << ": " << r.output;
+    EXPECT_NE(r.output.find("sound only (aac"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("shown as a level meter on a 25 fps grid"), std::string::npos) << r.output;
+    const auto lines = read_present_log(log);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines.front().frame, 0);
+    EXPECT_GE(lines.back().frame, 49) << "quit before the end";
+    std::set<int64_t> frames;
+    for (const auto& l : lines) frames.insert(l.frame);
+    EXPECT_EQ(int64_t(frames.size()), lines.back().frame + 1) << mode.front() << ": a frame of the grid was skipped";
+  }
 }
 
 // ------------------------------------------------------------------------------------------

@@ -160,6 +160,47 @@ TEST_F(MediaMatchTest, SameNameDifferentContentIsAMismatchNotAMatch) {
   EXPECT_NE(m.detail.find("size differs"), std::string::npos) << m.detail;
 }
 
+TEST_F(MediaMatchTest, AStandInOfTheSameLengthPlaysInPlaceOfTheSessionsFile) {
+  const std::string sound = write_file(root + "/sound/reel1.wav", "other bytes entirely");
+  MatchRules rules;
+  rules.media_dirs.push_back(root + "/server/show");  // the file itself is here too
+  rules.stand_ins.push_back({"reel1.mov", sound});
+  MediaMatch m = resolve_media(0, entry, rules, fake_probe);
+  EXPECT_EQ(m.status, MatchStatus::Found) << m.detail;
+  EXPECT_EQ(m.local_path, sound) << "the stand-in is tried before the folders";
+  EXPECT_NE(m.detail.find("stands in for 'reel1.mov'"), std::string::npos) << m.detail;
+
+  // Another name is not stood in for.
+  rules.stand_ins = {{"reel2.mov", sound}};
+  m = resolve_media(0, entry, rules, fake_probe);
+  EXPECT_EQ(m.local_path, server_file);
+
+  // A stand-in of another length is refused, saying both lengths.
+  rules.stand_ins = {{"reel1.mov", sound}};
+  const MediaProbe shorter = [](const std::string& path) {
+    auto e = fake_probe(path);
+    e->duration_ns = 9'000'000'000;
+    return e;
+  };
+  m = resolve_media(0, entry, rules, shorter);
+  EXPECT_EQ(m.status, MatchStatus::Mismatch);
+  EXPECT_NE(m.detail.find("lasts 9.000 s, 'reel1.mov' 10.000 s"), std::string::npos) << m.detail;
+  // A stand-in that cannot be read says so.
+  rules.stand_ins = {{"reel1.mov", root + "/sound/none.wav"}};
+  m = resolve_media(0, entry, rules, fake_probe);
+  EXPECT_EQ(m.status, MatchStatus::Mismatch);
+  EXPECT_NE(m.detail.find("none.wav"), std::string::npos) << m.detail;
+}
+
+TEST(StandIn, ParsesNameEqualsFileAndRefusesAFolderInTheName) {
+  auto s = parse_stand_in("reel1.mov=/media/sound.wav");
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s->name, "reel1.mov");
+  EXPECT_EQ(s->file, "/media/sound.wav");
+  EXPECT_NE(parse_stand_in("reel1.mov").error().find("NAME=FILE"), std::string::npos);
+  EXPECT_NE(parse_stand_in("a/reel1.mov=x.wav").error().find("path separator"), std::string::npos);
+}
+
 TEST(PathMapping, NeedsBothSides) {
   EXPECT_FALSE(parse_path_mapping("/only-remote").ok());
   EXPECT_FALSE(parse_path_mapping("=/local").ok());

@@ -113,14 +113,20 @@ std::string seconds_list(const std::vector<double>& onsets) {
   return s.str();
 }
 
-TEST(SessionAudio, TwoNodesMarksLineUpWithinOneMillisecond) {
-  const std::string dir = test::scratch_dir("session_audio");
+const char* kClipName = "session_audio_320x180_30_10s.mp4";
+
+std::string session_audio_clip() {
+  return test::clip(kClipName, {"--size", "320x180", "--fps", "30", "--duration", "10"});
+}
+
+/// A session of the clip; the right node also gets `right_extra` on its command line.
+void expect_marks_line_up(const std::string& test_name, int port_k, const std::vector<std::string>& right_extra) {
+  const std::string dir = test::scratch_dir(test_name);
   test::PulseDaemon pulse(dir, "mix", /*split_channels=*/true);
   if (!pulse.ok()) GTEST_SKIP() << pulse.error();
-  const std::string clip = test::clip("session_audio_320x180_30_10s.mp4",
-                                      {"--size", "320x180", "--fps", "30", "--duration", "10"});
+  const std::string clip = session_audio_clip();
   ASSERT_FALSE(clip.empty());
-  const int port = test_port(2);
+  const int port = test_port(port_k);
   ChildProcess server({test::player_path(), "serve", "--port", std::to_string(port), clip, "--duration", "16"},
                       dir + "/server.out");
   const std::string rec = dir + "/mix.raw";
@@ -144,7 +150,9 @@ TEST(SessionAudio, TwoNodesMarksLineUpWithinOneMillisecond) {
   // One node with a simulated clock far off (and drifting), one with the true clock.
   auto left = node("left", "left_only", "offset=-3s,drift=150ppm", {});
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto right = node("right", "right_only", "", {"--play"});
+  std::vector<std::string> right_args{"--play"};
+  right_args.insert(right_args.end(), right_extra.begin(), right_extra.end());
+  auto right = node("right", "right_only", "", right_args);
   // Where the daemon routed the nodes' streams, for the failure message.
   std::this_thread::sleep_for(std::chrono::seconds(4));
   const std::string routing = "sinks:\n" + pulse.pactl({"list", "short", "sinks"}) +
@@ -192,6 +200,23 @@ TEST(SessionAudio, TwoNodesMarksLineUpWithinOneMillisecond) {
   EXPECT_EQ(p.unpaired_head, 0u) << "a node's first mark has no partner (a node a whole mark late?)\n" << context;
   EXPECT_EQ(p.unpaired_inside, 0u) << "a node skipped a mark the other played\n" << context;
   EXPECT_LE(p99, 1.0) << context;
+}
+
+TEST(SessionAudio, TwoNodesMarksLineUpWithinOneMillisecond) { expect_marks_line_up("session_audio", 2, {}); }
+
+/// A screening room's sound node: it plays a sound-only copy of the session's file (made by
+/// `ffmpeg -vn -c:a copy`, the way users split sound from picture) in its place, and its
+/// marks line up with those of the node playing the picture file.
+TEST(SessionAudio, ASoundOnlyStandInLinesUpWithThePictureNode) {
+  const std::string clip = session_audio_clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string sound = test::ffmpeg_clip("session_audio_sound_only.m4a", {"-i", clip, "-vn", "-c:a", "copy"});
+  ASSERT_FALSE(sound.empty());
+  expect_marks_line_up("session_audio_stand_in", 3, {"--stand-in", std::string(kClipName) + "=" + sound});
+  std::ifstream out(test::scratch_dir("session_audio_stand_in") + "/right.out");
+  const std::string text((std::istreambuf_iterator<char>(out)), {});
+  EXPECT_NE(text.find("sound only (aac"), std::string::npos) << "the right node did not play the sound file:\n" << text;
+  EXPECT_NE(text.find("played 8."), std::string::npos) << text;
 }
 
 }  // namespace

@@ -78,6 +78,19 @@ std::string late_audio_clip() {
                                                "0:v", "-map", "1:a", "-c", "copy"});
 }
 
+std::string audio_only_clip() {
+  const std::string src =
+      clip("h264_640x360_25_50.mp4", {"--size", "640x360", "--fps", "25", "--frames", "50"});
+  if (src.empty()) return "";
+  return ffmpeg_clip("audio_only_25_50.m4a", {"-i", src, "-vn", "-c:a", "copy"});
+}
+
+std::string tone_then_silence_clip() {
+  return ffmpeg_clip("tone_then_silence.wav",
+                     {"-f", "lavfi", "-i", "aevalsrc=if(lt(t\\,1)\\,0.5*sin(2*PI*440*t)\\,0):s=48000:d=2",
+                      "-c:a", "pcm_s16le"});
+}
+
 std::string turned_clip(const std::string& how) {
   const std::string src =
       clip("h264_640x360_30_30.mp4", {"--size", "640x360", "--fps", "30", "--frames", "30"});

@@ -30,4 +30,12 @@ std::string interlaced_motion_clip();
 /// PAL 16:9 anamorphic: 720x576 25 fps, 25 frames, sample aspect ratio 64:45 (shown 1024x576).
 std::string anamorphic_clip();
 
+/// Sound only: the audio of a 640x360 25 fps mkclip clip of 50 frames (its marks every 25
+/// frames, on the same 25 fps grid an audio-only file plays on), as `ffmpeg -vn -c:a copy`
+/// writes it to .m4a (AAC).
+std::string audio_only_clip();
+/// Sound only, 2 s of 16-bit PCM in WAV: a 440 Hz tone at half scale (-6 dBFS) for the first
+/// second, silence for the second.
+std::string tone_then_silence_clip();
+
 }  // namespace lockstep::test

@@ -141,7 +141,11 @@ Result<void> NodeApp::open_player(const std::string& path, bool local_start) {
   player_.reset();  // the old one's threads and audio stream go first
   player_ = std::move(player.value());
   const MediaInfo& mi = player_->info();
-  LS_INFO("'{}': {}x{} {} {:.3f} fps, {} frames{}{}", mi.path, mi.width, mi.height, mi.video_codec, mi.fps(),
+  if (mi.audio_only)
+    LS_INFO("'{}': sound only ({} {} Hz {} ch{}), shown as a level meter on a {} fps grid, {} frames", mi.path,
+            mi.audio_codec, mi.audio_rate, mi.audio_channels, mi.has_audio ? "" : ", not played here",
+            mi.fps_num, mi.frame_count);
+  else LS_INFO("'{}': {}x{} {} {:.3f} fps, {} frames{}{}", mi.path, mi.width, mi.height, mi.video_codec, mi.fps(),
           mi.frame_count, mi.has_audio ? ", " + mi.audio_codec + " audio" : "",
           mi.display_width != mi.width || mi.display_height != mi.height || !mi.transform.identity()
               ? fmt::format(", shown at {}x{}", mi.display_width, mi.display_height)
@@ -512,6 +516,14 @@ int NodeApp::run() {
       return 2;
     }
     rules_.mappings.push_back(*mapping);
+  }
+  for (const auto& text : p_.session.stand_ins) {
+    auto stand_in = parse_stand_in(text);
+    if (!stand_in) {
+      LS_ERROR("{}", stand_in.error());
+      return 2;
+    }
+    rules_.stand_ins.push_back(*stand_in);
   }
   rules_.media_dirs = p_.session.media_dirs;
   rules_.trust_server_paths = p_.session.trust_server_paths;

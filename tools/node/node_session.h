@@ -51,6 +51,7 @@ struct SessionOptions {
   double latency_offset_ms = 0.0;     // this node's display/audio delay
   std::vector<std::string> maps;      // REMOTE=LOCAL
   std::vector<std::string> media_dirs;
+  std::vector<std::string> stand_ins;  // NAME=FILE
   bool trust_server_paths = false;    // also open the server's own paths (a shared disk)
   std::string fingerprint;            // the server key's fingerprint the user expects
   bool share_media_details = false;   // tell the server where files were found, and why not
