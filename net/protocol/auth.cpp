@@ -21,9 +21,7 @@ static_assert(crypto_generichash_KEYBYTES_MIN <= kKeyBytes &&
 
 constexpr std::string_view kClientLabel = "lockstep-client";
 constexpr std::string_view kServerLabel = "lockstep-server";
-constexpr std::string_view kSessionLabel = "lockstep-session";
 constexpr std::string_view kChallengeLabel = "lockstep-challenge-v3";
-constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "lockstep";
 constexpr std::size_t kMaxPasswordBytes = 1024;
 
 void hmac_update(crypto_auth_hmacsha256_state& state, std::span<const std::uint8_t> bytes) {
@@ -104,26 +102,6 @@ bool proofs_equal(const Proof& a, const Proof& b) {
 SessionKeys::~SessionKeys() {
   sodium_memzero(client_to_server.data(), client_to_server.size());
   sodium_memzero(server_to_client.data(), server_to_client.size());
-}
-
-SessionKeys derive_session_keys(const PasswordKey& key, const Nonce& client_nonce,
-                                const Nonce& server_nonce) {
-  KeyBytes master{};
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, key.bytes().data(), key.bytes().size(), master.size());
-  crypto_generichash_update(&state, as_bytes(kSessionLabel).data(), kSessionLabel.size());
-  crypto_generichash_update(&state, client_nonce.data(), client_nonce.size());
-  crypto_generichash_update(&state, server_nonce.data(), server_nonce.size());
-  crypto_generichash_final(&state, master.data(), master.size());
-  sodium_memzero(&state, sizeof state);
-
-  SessionKeys keys;
-  crypto_kdf_derive_from_key(keys.client_to_server.data(), keys.client_to_server.size(), 1,
-                             kKdfContext, master.data());
-  crypto_kdf_derive_from_key(keys.server_to_client.data(), keys.server_to_client.size(), 2,
-                             kKdfContext, master.data());
-  sodium_memzero(master.data(), master.size());
-  return keys;
 }
 
 // ---- The connection's key exchange

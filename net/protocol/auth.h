@@ -84,13 +84,6 @@ struct SessionKeys {
   ~SessionKeys();
 };
 
-/// master = BLAKE2b-256 keyed with the password key over
-/// ("lockstep-session" || client_nonce || server_nonce); the two keys are crypto_kdf
-/// subkeys 1 (client→server) and 2 (server→client) of it under the context "lockstep".
-/// Fresh nonces on both sides make them unique per connection.
-SessionKeys derive_session_keys(const PasswordKey& key, const Nonce& client_nonce,
-                                const Nonce& server_nonce);
-
 /// A connection's ephemeral X25519 key pair (one per connection, each side). Wiped when
 /// destroyed.
 struct ConnectionKx {

@@ -164,7 +164,14 @@ void SessionCore::on_packet(PeerHandle peer, std::span<const uint8_t> bytes, uin
 int64_t SessionCore::tick() { return impl_->tick(); }
 void SessionCore::close_all() {
   for (auto& [handle, peer] : impl_->peers) {
-    impl_->send(peer, kControlChannel, Bye{"the server closed the session"});
+    // A node in the session gets a Bye (sealed); one still logging in gets a Reject it can
+    // read before its keys exist, saying why, and tries again later like after any loss.
+    if (peer.authed)
+      impl_->send(peer, kControlChannel, Bye{"the server closed the session"});
+    else
+      impl_->send(peer, kControlChannel,
+                  Reject{RejectReason::ShuttingDown, uint16_t(kProtocolVersion),
+                         "the server is shutting down: this node tries again until it is back"});
     impl_->link.close(handle);
   }
   impl_->link.flush();

@@ -11,9 +11,14 @@ inline const Salt kSalt{0x5A, 0x17};
 inline const Nonce kClientNonce{0xC1, 0x1E, 0x47};
 inline const Nonce kServerNonce{0x5E, 0x4F, 0xE4};
 
-/// The session keys both ends derive for the fixed key and nonces.
+/// Fixed directional keys for the sealed packets of the corpus (a real connection gets
+/// fresh ones from its key exchange).
 inline SessionKeys session_keys() {
-  return derive_session_keys(PasswordKey::from_bytes(kPasswordKey), kClientNonce, kServerNonce);
+  SessionKeys keys;
+  keys.client_to_server = kPasswordKey;
+  keys.server_to_client = kPasswordKey;
+  keys.server_to_client[31] = 0x5C;
+  return keys;
 }
 
 }  // namespace lockstep::net::fuzz

@@ -65,6 +65,8 @@ class OneNodeSession {
   }
 
   SessionCore& core() { return *core_; }
+  RecordingLink& link() { return link_; }
+  ConnectionSealer& sealer() { return *sealer_; }
   int64_t now() const { return now_; }
   void advance(int64_t ns) { now_ += ns; }
   FrameGrid grid() const { return {25, 1, 100}; }
@@ -191,6 +193,43 @@ TEST(SessionCoreCommands, StepsGoRoundTheLoopRangeAsOnALocalNode) {
   const TransportWire t = s.core().transport();
   EXPECT_EQ(t.position_ns, 34 * kFrameNs)
       << "a step of 200 from inside the range [30, 45) goes round it";
+}
+
+/// Found by an outsider's attack: a server that stops told nodes still logging in nothing
+/// (RejectReason::ShuttingDown was never sent); they waited for a timeout.
+TEST(SessionCoreShutdown, NodesInTheSessionGetAByeAndNodesLoggingInAShuttingDownReject) {
+  OneNodeSession s(false);
+  constexpr PeerHandle kLate = 2;
+  PeerAddress from;
+  from.host = htonl(INADDR_LOOPBACK);
+  from.port = 40002;
+  s.core().on_connect(kLate, from);
+  Hello hello;
+  hello.node_name = "late";
+  hello.client_nonce = random_nonce();
+  auto hello_bytes = encode(Message{hello});
+  ASSERT_TRUE(hello_bytes.ok());
+  s.core().on_packet(kLate, *hello_bytes, kControlChannel, s.now());
+  s.link().sent.clear();
+  s.core().close_all();
+  bool bye = false, rejected = false;
+  for (const auto& sent : s.link().sent) {
+    if (sent.to == kNode) {
+      auto opened = s.sealer().open(sent.channel, sent.bytes);
+      ASSERT_TRUE(opened.ok()) << "the node in the session gets sealed packets only";
+      auto m = decode(*opened);
+      bye = bye || (m.ok() && std::holds_alternative<Bye>(*m));
+    } else if (sent.to == kLate) {
+      auto m = decode(sent.bytes);
+      ASSERT_TRUE(m.ok()) << "a node logging in can read what it gets";
+      if (const auto* r = std::get_if<Reject>(&*m)) {
+        rejected = r->reason == RejectReason::ShuttingDown;
+        EXPECT_NE(r->detail.find("shutting down"), std::string::npos) << r->detail;
+      }
+    }
+  }
+  EXPECT_TRUE(bye);
+  EXPECT_TRUE(rejected);
 }
 
 }  // namespace

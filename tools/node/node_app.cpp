@@ -509,25 +509,12 @@ int NodeApp::run() {
     return 2;
   }
   schedule_ = *schedule;
-  for (const auto& m : p_.session.maps) {
-    auto mapping = parse_path_mapping(m);
-    if (!mapping) {
-      LS_ERROR("{}", mapping.error());
-      return 2;
-    }
-    rules_.mappings.push_back(*mapping);
+  auto rules = match_rules(p_.session);
+  if (!rules) {
+    LS_ERROR("{}", rules.error());
+    return 2;
   }
-  for (const auto& text : p_.session.stand_ins) {
-    auto stand_in = parse_stand_in(text);
-    if (!stand_in) {
-      LS_ERROR("{}", stand_in.error());
-      return 2;
-    }
-    rules_.stand_ins.push_back(*stand_in);
-  }
-  rules_.media_dirs = p_.session.media_dirs;
-  rules_.trust_server_paths = p_.session.trust_server_paths;
-  rules_.share_details = p_.session.share_media_details;
+  rules_ = *rules;
   // The folder of the file this node plays is one of its media folders: two nodes playing
   // the same file connect from the overlay without any setting.
   if (p_.start == NodeAppParams::Start::Local && !p_.files.empty()) {

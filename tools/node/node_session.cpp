@@ -49,6 +49,24 @@ Result<MediaEntry> probe_media(const std::string& path) {
   return e;
 }
 
+Result<net::MatchRules> match_rules(const SessionOptions& session) {
+  net::MatchRules rules;
+  for (const auto& text : session.maps) {
+    auto mapping = net::parse_path_mapping(text);
+    if (!mapping) return make_error(mapping.error());
+    rules.mappings.push_back(*mapping);
+  }
+  for (const auto& text : session.stand_ins) {
+    auto stand_in = net::parse_stand_in(text);
+    if (!stand_in) return make_error(stand_in.error());
+    rules.stand_ins.push_back(*stand_in);
+  }
+  rules.media_dirs = session.media_dirs;
+  rules.trust_server_paths = session.trust_server_paths;
+  rules.share_details = session.share_media_details;
+  return rules;
+}
+
 Result<std::optional<std::string>> read_session_password(const SessionOptions& s) {
   if (s.password_file.empty()) return std::optional<std::string>{};
   std::string warning;

@@ -12,6 +12,7 @@
 
 #include "core/result.h"
 #include "net/protocol/messages.h"
+#include "net/session/media_match.h"
 
 namespace lockstep::net {
 class SessionServer;
@@ -75,6 +76,9 @@ std::filesystem::path config_dir();
 Result<net::MediaEntry> probe_media(const std::string& path);
 /// The password of --password-file (none when not given); a loose file mode is warned about.
 Result<std::optional<std::string>> read_session_password(const SessionOptions& session);
+/// Where this node looks for the session's files: --map, --stand-in, --media-dir and the
+/// trust and sharing choices; errors name the bad option.
+Result<net::MatchRules> match_rules(const SessionOptions& session);
 /// --name, or this machine's host name and process id.
 std::string default_node_name(const SessionOptions& session);
 /// Ctrl-C and SIGTERM end the node's loop (interrupted() turns true).
