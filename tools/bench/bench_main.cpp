@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "tools/version/version.h"
 #include "core/log.h"
 #include "core/size_arg.h"
 #include "tools/bench/bench_common.h"
@@ -12,6 +13,7 @@ using namespace lockstep::bench;
 
 int main(int argc, char** argv) {
   CLI::App app{"lockstep-bench — decode, render and session figures (printed, not asserted)"};
+  app.set_version_flag("--version", lockstep::version_line("lockstep-bench"));
   app.require_subcommand(1);
   std::string file;
   int threads = 0;

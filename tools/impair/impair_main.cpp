@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "tools/version/version.h"
 #include "core/time.h"
 #include "impair/impair_args.h"
 #include "impair/udp_relay.h"
@@ -172,6 +173,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "lockstep-impair — UDP impairment relay on loopback. Clients send to --listen; each "
       "client gets its own upstream socket to --to; both directions are impaired."};
+  app.set_version_flag("--version", lockstep::version_line("lockstep-impair"));
   app.add_option("--listen", o.listen, "Where clients send, e.g. 127.0.0.1:7460 (port 0: any)")
       ->required();
   app.add_option("--to", o.to, "The server, e.g. 127.0.0.1:7450")->required();
@@ -188,7 +190,7 @@ int main(int argc, char** argv) {
   app.add_option("--stats", o.stats, "Write the final counters to this JSON file");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return fail(std::string(e.what()) + " (see --help)");

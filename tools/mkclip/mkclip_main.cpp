@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "tools/version/version.h"
 #include "tools/mkclip/clip_plan.h"
 #include "tools/mkclip/clip_writer.h"
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Writes a ground-truth test clip: every frame shows its index as a machine-"
       "readable tag and digits, the audio carries tone marks tied to frame indices."};
+  app.set_version_flag("--version", lockstep::version_line("lockstep-mkclip"));
   app.add_option("-o,--output", o.output, "Output file (.mp4, .mov, .mkv or .webm)")->required();
   app.add_option("--size", o.size, "Picture size WIDTHxHEIGHT")->capture_default_str();
   app.add_option("--fps", o.fps, "Frame rate: 23.976, 29.97, 25, 60, N/M ...")
@@ -40,7 +42,7 @@ int main(int argc, char** argv) {
   app.add_option("--crf", o.crf, "Constant quality (h264/hevc 0-51, vp9 0-63)");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "lockstep-mkclip: %s (see --help)\n", e.what());

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "tools/version/version.h"
 #include "skew/skew_analysis.h"
 #include "skew/skew_plot.h"
 
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "lockstep-skew — sync figures from 'lockstep play --present-log' files of nodes that "
       "ran at the same time on this machine"};
+  app.set_version_flag("--version", lockstep::version_line("lockstep-skew"));
   app.add_option("--after", after_s, "Ignore the first SECONDS after the last node started logging")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--plot", plot, "Write an SVG plot of skew over time per node pair");
@@ -33,7 +35,7 @@ int main(int argc, char** argv) {
   app.add_option("logs", paths, "Present logs, one per node (at least 2)");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return fail(std::string(e.what()) + " (see --help)");
