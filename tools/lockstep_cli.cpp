@@ -135,7 +135,7 @@ std::shared_ptr<LockstepCli> make_lockstep_cli() {
   c->app.require_subcommand(1);
   c->app.option_defaults()->always_capture_default();
   c->app.add_option("--log-level", c->log_level, "trace, debug, info, warn, error")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "err", "critical", "off"}));
   c->app.set_version_flag("--version", version_line("lockstep"));
   c->app.footer("Options can also come from config files: /etc/lockstep/lockstep.conf, then "
                 "~/.config/lockstep/lockstep.conf, then --config FILE (man lockstep, docs/config.md).");
