@@ -2,6 +2,7 @@
 
 #include "net/protocol_version.h"
 #include "net/transport/endpoint.h"
+#include "tools/node/status_http.h"
 #include "tools/version/version.h"
 
 namespace lockstep {
@@ -71,6 +72,10 @@ void add_play(LockstepCli& c) {
   play->add_option("--rate", c.play_opts.rate, "Playback rate (audio plays at 1.0 only)")->check(CLI::Range(1.0 / 16, 16.0));
   play->add_option("--start", c.play_opts.start_frame, "First frame")->check(CLI::NonNegativeNumber);
   play->add_flag("--paused", c.play_opts.paused, "Start paused on the first frame");
+  play->add_flag("--untimed", c.node.untimed,
+                 "No pacing: present every frame as soon as it is ready, no sound (as mpv --untimed; "
+                 "measures the whole pipeline)");
+  play->add_option("--frames", c.node.frames, "Stop after this many frames shown")->check(CLI::PositiveNumber);
   play->add_flag("--keep-open", c.node.keep_open, "Keep the window open on the last frame at the end (default: quit, as mpv)");
   play->add_option("--control", c.session.control, "When this node hosts from the overlay: who may drive playback, anyone or host")
       ->check(CLI::IsMember({"anyone", "host"}));
@@ -123,6 +128,13 @@ void add_serve(LockstepCli& c) {
   serve->add_option("--duration", c.serve_duration, "Stop after this many seconds (0: until Ctrl-C)");
   serve->add_option("files", c.serve_files, "Media files of the session, described for the nodes (the server does not play them)");
   serve->add_flag("--loop", c.session.loop, "Loop forever (video walls)");
+  serve->add_option("--status-http", c.serve_status_http,
+                    "Serve a read-only status page (HTML, /status.json, /metrics) on [ADDR:]PORT; "
+                    "ADDR defaults to 127.0.0.1 (off unless given)")
+      ->check([](const std::string& v) -> std::string {
+        auto where = parse_status_address(v);
+        return where ? std::string() : where.error();
+      });
   add_session_options(serve, c.session, false);
   add_config_options(serve, c);
   c.serve = serve;

@@ -26,9 +26,10 @@ struct LockstepCli {
   std::string port_text;
   std::string address;
   double serve_duration = 0;
+  std::string serve_status_http;
   std::vector<std::string> serve_files;
 
-  CLI::App app{"lockstep — frame-accurate synchronized media playback node"};
+  CLI::App app{"lockstep — frame-accurate synchronized media playback node", "lockstep"};
   CLI::App* play = nullptr;
   CLI::App* host = nullptr;
   CLI::App* join = nullptr;

@@ -56,6 +56,6 @@ int main(int argc, char** argv) {
   }
   if (cli->host->parsed()) return run_host(cli->host_files, session, cli->node);
   if (cli->join->parsed()) return run_join(cli->address, session, cli->node);
-  if (cli->serve->parsed()) return run_serve(cli->serve_files, session, cli->serve_duration);
+  if (cli->serve->parsed()) return run_serve(cli->serve_files, session, cli->serve_duration, cli->serve_status_http);
   return 2;
 }

@@ -7,7 +7,12 @@
 namespace lockstep {
 
 /// Sets up the default logger ("lockstep", stderr, colour when a terminal). Idempotent.
+/// Under systemd (stderr is the journal's stream) each line starts with its syslog
+/// priority, <3> for errors … <7> for debug, and carries no time stamp of its own.
 void init_logging(const std::string& level = "info");
+
+/// True when stderr is the journal stream systemd gave this process (JOURNAL_STREAM).
+bool stderr_is_journal();
 
 }  // namespace lockstep
 

@@ -83,6 +83,7 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
   DrawCostEstimate cost;
   int64_t last_index = -1;
   int64_t last_tick = 0;
+  int64_t untimed_next = -1;  // untimed: the (unwrapped) frame to present next
   bool reported_problem = false;  // a stream error, logged when the end is reached
 
   // Warm-up: the first draws create textures and pipelines; time them out of the schedule,
@@ -124,8 +125,16 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
     const TransportState st =
         player.transport().state_at(player.clock_domain().to_session(now));
     Tick next = next_tick(player, st, params.refresh_hz, std::max(now, last_tick));
-    // A state that takes effect before that tick (a session command) gets a tick of its own.
-    if (auto at = player.transport().scheduled_anchor()) {
+    const bool untimed = params.untimed && !st.paused;
+    if (untimed) {
+      // The next frame in turn, at its own transport time (which runs ahead of the clock).
+      const MediaInfo& mi = player.info();
+      if (untimed_next < 0) untimed_next = mi.frame_at_ns(std::max<int64_t>(st.position_at(player.clock_domain().to_session(now)), 0));
+      if (!st.loop && untimed_next >= mi.frame_count) break;  // every frame was presented
+      const int64_t session = st.time_of(mi.frame_time_ns(untimed_next));
+      next = Tick{session, now};
+    } else if (auto at = player.transport().scheduled_anchor()) {
+      // A state that takes effect before that tick (a session command) gets a tick of its own.
       const int64_t at_mono = player.clock_domain().to_monotonic(*at);
       if (at_mono > std::max(now, last_tick) && at_mono < next.mono_ns) next = Tick{*at, at_mono};
     }
@@ -133,10 +142,19 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
     last_tick = tick;
     // Headless, the frame due at the next tick is known now: render it at once and make it
     // visible at the tick. With a display, draw just early enough before presenting.
-    if (!params.visible_at_tick) sleep_until_ns(tick - cost.lead_ns());
+    if (!params.visible_at_tick && !untimed) sleep_until_ns(tick - cost.lead_ns());
     const int64_t draw_start = monotonic_ns();
 
-    const FramePick pick = player.pick_frame_at(next.session_ns, st.paused ? 50 : 0);
+    const FramePick pick = player.pick_frame_at(next.session_ns, st.paused ? 50 : untimed ? 2000 : 0, untimed);
+    if (untimed) {
+      if (!pick.frame || pick.frame->unwrapped < untimed_next) {
+        // Two seconds without the next frame: the file ended early (truncated) or broke.
+        if (report.stream_error.empty())
+          LS_WARN("untimed: frame {} never came from the decoder; stopping", untimed_next);
+        break;
+      }
+      untimed_next = pick.frame->unwrapped + 1;
+    }
     DrawRequest req;
     PictureView view;
     if (pick.frame) {
@@ -151,7 +169,7 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
     if (drawn->skipped) continue;  // minimised window: nothing was shown
     cost.add(drawn->present_ns - draw_start);
     int64_t present_ns = drawn->present_ns;
-    if (params.visible_at_tick && present_ns < tick) {
+    if (params.visible_at_tick && present_ns < tick && !untimed) {
       sleep_until_ns(tick);
       present_ns = monotonic_ns();
       // Other nodes on this machine present at this same instant: let them have the cores
@@ -177,13 +195,13 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
     if (!st.paused && pick.frame) {
       ++report.ticks;
       if (pick.frame->index != last_index) ++report.frames_shown;
-      errors_ms.push_back(std::abs(double(present_ns - tick)) / 1e6);
+      if (!untimed) errors_ms.push_back(std::abs(double(present_ns - tick)) / 1e6);
     }
     if (pick.frame) last_index = pick.frame->index;
     if (log && pick.frame) {
       PresentLine line;
       line.t_ns = present_ns;
-      line.sched_ns = tick;
+      line.sched_ns = untimed ? present_ns : tick;
       line.frame = pick.frame->index;
       line.readback = readback;
       line.shown = readback ? *readback : line.frame;
@@ -197,6 +215,7 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
       std::fwrite(text.data(), 1, text.size(), log.get());
       std::fflush(log.get());
     }
+    if (params.max_frames > 0 && report.frames_shown >= params.max_frames) break;
   }
   renderer.wait_idle();
   const PlayerSnapshot snap = player.snapshot();
@@ -207,17 +226,21 @@ Result<PlaybackReport> run_playback(Player& player, Renderer& renderer,
   report.present_error_p99_ms = percentile(errors_ms, 0.99);
   report.present_error_max_ms = errors_ms.empty() ? 0.0 : *std::max_element(errors_ms.begin(), errors_ms.end());
   report.stream_error = player.stream_error();
+  report.untimed = params.untimed;
   return report;
 }
 
 std::string format_report(const PlaybackReport& r, const PlayerSnapshot& s) {
   std::string out = fmt::format(
       "played {:.2f} s of '{}' ({}x{} @ {:.3f} fps, {} decode, audio: {})\n"
-      "  refreshes {}  distinct frames {}  dropped {}  repeated {}\n"
-      "  present vs schedule: p50 {:.3f} ms  p99 {:.3f} ms  max {:.3f} ms\n",
-      r.seconds, s.path, s.width, s.height, s.fps, s.decoder, s.audio, r.ticks, r.frames_shown,
-      r.dropped, r.repeated, r.present_error_p50_ms, r.present_error_p99_ms,
-      r.present_error_max_ms);
+      "  refreshes {}  distinct frames {}  dropped {}  repeated {}\n",
+      r.seconds, s.path, s.width, s.height, s.fps, s.decoder, s.audio, r.ticks, r.frames_shown, r.dropped, r.repeated);
+  if (r.untimed && r.seconds > 0)
+    out += fmt::format("  untimed: {} frames in {:.3f} s = {:.1f} frames/s (no pacing)\n", r.frames_shown, r.seconds,
+                       double(r.frames_shown) / r.seconds);
+  else
+    out += fmt::format("  present vs schedule: p50 {:.3f} ms  p99 {:.3f} ms  max {:.3f} ms\n", r.present_error_p50_ms,
+                       r.present_error_p99_ms, r.present_error_max_ms);
   if (r.verified > 0)
     out += fmt::format("  frames verified from pixels: {}  wrong {}  unreadable {}\n", r.verified,
                        r.verify_mismatches, r.verify_unreadable);

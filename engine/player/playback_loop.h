@@ -26,6 +26,11 @@ struct PlaybackLoopParams {
   double refresh_hz = 0.0;
   /// Stop after this many seconds (0 = no limit).
   double max_seconds = 0.0;
+  /// Stop after this many distinct frames shown while playing (0 = no limit).
+  int64_t max_frames = 0;
+  /// No pacing: every frame in turn, presented as soon as it is decoded and drawn (as mpv
+  /// --untimed): the speed of the whole pipeline. Stops at the end of a non-looping file.
+  bool untimed = false;
   /// Stop when a non-looping file has played to its end. A file that ends early (a stream
   /// error) stops the loop even when this is false, unless hooks.hold_at_end says to hold.
   bool exit_at_end = true;
@@ -59,6 +64,7 @@ struct PlaybackReport {
   double present_error_p99_ms = 0.0;
   double present_error_max_ms = 0.0;
   std::string stream_error;
+  bool untimed = false;           // the figures are throughput, not timing
 };
 
 /// Runs until quit, the time limit or the end. Errors: the present log cannot be written,

@@ -257,7 +257,7 @@ FramePick Player::pick_frame(int64_t display_ns, int wait_ms) {
   return pick_frame_at(domain_->to_session(display_ns), wait_ms);
 }
 
-FramePick Player::pick_frame_at(int64_t session_ns, int wait_ms) {
+FramePick Player::pick_frame_at(int64_t session_ns, int wait_ms, bool wait_for_due) {
   const MediaInfo& mi = info();
   const TransportState st = transport_.state_at(session_ns);
   int64_t pos = std::max<int64_t>(st.position_at(session_ns), 0);
@@ -277,7 +277,7 @@ FramePick Player::pick_frame_at(int64_t session_ns, int wait_ms) {
   const bool skip_late = current_stale && !st.paused && session_ns - stale_since_ns_ < kCatchUpLimitNs;
   for (;;) {
     if (!next_) {
-      const bool must_wait = !current_ || current_->serial != st.serial;
+      const bool must_wait = !current_ || current_->serial != st.serial || (wait_for_due && current_->unwrapped < due);
       auto f = reader_->video().pop(std::chrono::milliseconds(must_wait ? wait_ms : 0));
       if (!f) break;
       if (f->serial < st.serial && f->serial != followed_serial_) continue;  // before the latest seek

@@ -126,7 +126,9 @@ class Player final : public PlayerCommands {
   /// long for a frame of the current seek generation (used while paused and by tests).
   FramePick pick_frame(int64_t display_ns, int wait_ms = 0);
   /// Render thread only. The same, for a refresh at transport (session) time `session_ns`.
-  FramePick pick_frame_at(int64_t session_ns, int wait_ms = 0);
+  /// With `wait_for_due` it also waits (up to `wait_ms`) for the due frame when the one on
+  /// screen is older: every frame in turn, as fast as the decoder goes (play --untimed).
+  FramePick pick_frame_at(int64_t session_ns, int wait_ms = 0, bool wait_for_due = false);
   /// Render thread only. Records that the picked frame was presented.
   void mark_presented();
   /// True when a non-looping file has been shown to its end.

@@ -101,6 +101,7 @@ struct SessionClient::Impl {
   int64_t next_refused_log_ns = 0;
   int attempt = 0;
   int64_t next_attempt_ns = 0;
+  std::string retry_reason;  // under `mutex`
   int64_t backoff_ns = 500 * kNsPerMs;
   int64_t next_probe_ns = 0;
   int64_t next_status_ns = 0;
@@ -236,6 +237,10 @@ void SessionClient::Impl::lost(const std::string& why) {
   set_phase(ever_connected ? ClientPhase::Reconnecting : ClientPhase::Connecting,
             (ever_connected ? "Reconnecting to " : "Connecting to ") + to_string(params.server) +
                 " (attempt " + std::to_string(attempt + 1) + ", next in " + next + " s): " + why);
+  {
+    std::lock_guard lock(mutex);
+    retry_reason = why;
+  }
   LS_WARN("session: {}", why);
 }
 
@@ -397,6 +402,10 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
     backoff_ns = 500 * kNsPerMs;
     next_probe_ns = 0;
     set_phase(ClientPhase::Connected, "Connected to " + to_string(params.server));
+    {
+      std::lock_guard lock(mutex);
+      retry_reason.clear();
+    }
     LS_INFO("session: joined {} as node {}", to_string(params.server), welcome->node_id);
     if (restarted_server) {
       // The server lost its state (restarted): give it ours, so everybody carries on.
@@ -553,6 +562,11 @@ std::string SessionClient::status_line() const {
 std::string SessionClient::final_error() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->final_error;
+}
+
+std::string SessionClient::retry_reason() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->retry_reason;
 }
 
 std::vector<PeerInfo> SessionClient::peers() const {

@@ -87,6 +87,9 @@ class SessionClient {
   std::string status_line() const;
   /// The reason the client gave up (wrong password, version mismatch, kicked); empty otherwise.
   std::string final_error() const;
+  /// Why the last attempt to connect failed while the client tries again ("no answer from
+  /// …"); empty once connected.
+  std::string retry_reason() const;
   std::vector<PeerInfo> peers() const;
   uint32_t node_id() const;
   /// The local UDP port of this client's connection (0 before the first connect).

@@ -112,6 +112,7 @@ struct SessionCore::Impl {
   // Published for other threads, protected by mutex:
   mutable std::mutex mutex;
   std::vector<PeerInfo> published;
+  TransportWire published_transport;
 
   Impl(const SessionServerParams& p, ServerHandshake hs, PeerLink& l, std::function<int64_t()> now)
       : params(p), handshake(std::move(hs)), link(l), clock(std::move(now)) {
@@ -119,6 +120,7 @@ struct SessionCore::Impl {
     transport.loop = params.loop;
     transport.position_ns = std::max<int64_t>(0, params.start_position_ns);
     transport.anchor_session_ns = clock();
+    published_transport = transport;
   }
 
   void on_connect(PeerHandle handle, PeerAddress from);
@@ -185,6 +187,16 @@ std::vector<PeerInfo> SessionCore::peers() const {
 }
 size_t SessionCore::connection_count() const { return impl_->peers.size(); }
 TransportWire SessionCore::transport() const { return impl_->transport; }
+SessionStatus SessionCore::status() const {
+  SessionStatus s;
+  s.media = impl_->params.media;  // fixed for the server's life
+  s.control = impl_->params.control;
+  std::lock_guard lock(impl_->mutex);
+  s.peers = impl_->published;
+  s.transport = impl_->published_transport;
+  s.session_now_ns = impl_->clock();  // the server's monotonic clock: safe from any thread
+  return s;
+}
 
 int64_t SessionCore::Impl::tick() {
   const int64_t now = clock();
@@ -560,6 +572,10 @@ void SessionCore::Impl::broadcast_state(uint32_t command_id, uint32_t issuer) {
   LS_DEBUG("session: state serial {} {} at {:.3f} ms from now, position {:.3f} s", transport.serial,
            transport.paused ? "paused" : "playing",
            double(transport.anchor_session_ns - clock()) / 1e6, double(transport.position_ns) / 1e9);
+  {
+    std::lock_guard lock(mutex);
+    published_transport = transport;
+  }
   StateUpdate update{command_id, issuer, transport};
   for (auto& [h, peer] : peers)
     if (peer.authed) send(peer, kControlChannel, update);
@@ -628,6 +644,7 @@ void SessionCore::Impl::publish_table(int64_t now) {
   }
   std::lock_guard lock(mutex);
   published = std::move(table.peers);
+  published_transport = transport;
 }
 
 }  // namespace lockstep::net

@@ -70,6 +70,16 @@ class PeerLink {
   virtual int64_t round_trip_ns(PeerHandle peer) const = 0;
 };
 
+/// The session as the server sees it, for its status page: the node table as last
+/// published (every second or sooner), the transport state as last broadcast.
+struct SessionStatus {
+  std::vector<PeerInfo> peers;
+  TransportWire transport;
+  std::vector<MediaEntry> media;
+  int64_t session_now_ns = 0;  // the session clock now
+  ControlPolicy control = ControlPolicy::Anyone;
+};
+
 class SessionCore {
  public:
   /// `now` is the session clock (monotonic_ns in the server; a test's own clock elsewhere).
@@ -99,6 +109,8 @@ class SessionCore {
   size_t connection_count() const;
   /// The session's transport state now.
   TransportWire transport() const;
+  /// The node table, transport state and media, as last published. Thread-safe.
+  SessionStatus status() const;
 
  private:
   struct Impl;

@@ -83,6 +83,7 @@ std::string SessionServer::fingerprint() const { return impl_->core->identity().
 uint64_t SessionServer::refused_packets() const { return impl_->core->refused_packets(); }
 void SessionServer::set_host_client_port(int port) { impl_->core->set_host_client_port(port); }
 std::vector<PeerInfo> SessionServer::peers() const { return impl_->core->peers(); }
+SessionStatus SessionServer::status() const { return impl_->core->status(); }
 int SessionServer::node_count() const { return int(peers().size()); }
 
 std::string SessionServer::status_line() const {

@@ -35,6 +35,8 @@ class SessionServer {
   std::string status_line() const;
   /// The latest node table (what PeerTable carries).
   std::vector<PeerInfo> peers() const;
+  /// The node table, transport and media (for the status page): at most a second old.
+  SessionStatus status() const;
   /// Number of authenticated nodes.
   int node_count() const;
 

@@ -96,6 +96,47 @@ struct CliCase {
   std::string expect;
 };
 
+TEST(NodeHeadless, UntimedPresentsEveryFrameOnceInOrderAndFramesStops) {
+  const std::string clip = clip_640_30(90);
+  ASSERT_FALSE(clip.empty());
+  const std::string log = test::scratch_dir("node") + "/untimed.jsonl";
+  // Verifying each frame from its pixels costs time on a CPU device: paced playback drops
+  // frames to keep time (above); untimed playback never drops, it just takes longer.
+  const auto r = run_process({test::player_path(), "play", "--headless", "--untimed", "--verify-frames",
+                              "--present-log", log, clip},
+                             120);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto lines = read_present_log(log);
+  std::vector<int64_t> shown;
+  for (const auto& l : lines) {
+    if (l.paused) continue;
+    ASSERT_TRUE(l.readback.has_value());
+    shown.push_back(*l.readback);
+  }
+  std::vector<int64_t> all(90);
+  for (int i = 0; i < 90; ++i) all[size_t(i)] = i;
+  EXPECT_EQ(shown, all) << r.output;
+  EXPECT_NE(r.output.find("untimed: 90 frames"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("audio: none"), std::string::npos) << r.output;
+
+  // --frames N stops after N frames, untimed and paced.
+  for (const bool untimed : {true, false}) {
+    std::vector<std::string> argv{test::player_path(), "play", "--headless", "--audio-device", "none", "--frames", "25",
+                                  "--present-log", log, clip};
+    if (untimed) argv.push_back("--untimed");
+    const auto f = run_process(argv, 60);
+    ASSERT_EQ(f.exit_code, 0) << f.output;
+    std::set<int64_t> distinct;
+    for (const auto& l : read_present_log(log))
+      if (!l.paused) distinct.insert(l.frame);
+    EXPECT_EQ(distinct.size(), 25u) << (untimed ? "untimed" : "paced") << "\n" << f.output;
+    EXPECT_NE(f.output.find("distinct frames 25"), std::string::npos) << f.output;
+  }
+  const auto bad = run_process({test::player_path(), "play", "--frames", "0", clip}, 30);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--frames"), std::string::npos) << bad.output;
+}
+
 TEST(NodeCli, BadInputGivesAMessageAndANonZeroExit) {
   const std::string notes = test::scratch_dir("node") + "/notes.mov";
   FILE* f = std::fopen(notes.c_str(), "w");

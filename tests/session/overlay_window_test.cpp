@@ -115,8 +115,21 @@ class UiNode {
     return s;
   }
 
-  /// Clicks the centre of the widget `id` as drawn in the last frame.
+  /// A node starts with the slim bar: opens the panels (the Panels button) unless they are
+  /// open already (a node opens them by itself when it needs the person).
+  void open_panels() {
+    const json s = wait_for([](const json& j) { return j.contains("panels_open"); }, 10);
+    if (s.value("panels_open", false)) return;
+    click("overlay.panels");
+    const json o = wait_for([](const json& j) { return j.value("panels_open", false); }, 10);
+    EXPECT_TRUE(o.value("panels_open", false)) << name_ << ": the panels did not open";
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a fresh --ui-state write
+  }
+
+  /// Clicks the centre of the widget `id` as drawn in the last frame (opening the panels
+  /// first when the widget is on them).
   bool click(const std::string& id) {
+    if (id != "overlay.panels" && id.rfind("transport.play", 0) != 0) open_panels();
     // Drawn and not scrolled or clipped out of sight (the rectangle is its visible part).
     const json s = wait_for([&](const json& j) {
       return j.contains("widgets") && j["widgets"].contains(id) && j["widgets"][id].value("visible", false);
@@ -334,14 +347,79 @@ TEST(OverlayWindow, BadPortsAndHostsAreExplainedAndKeepConnectDisabled) {
   s = n.wait_for([](const json& j) { return widget_enabled(j, "net.connect"); }, 5);
   EXPECT_TRUE(widget_enabled(s, "net.connect")) << "a right address keeps Connect disabled:\n" << s.dump(1);
 
-  // The overlay toggles with a key (o), once no text field has the keyboard.
+  // Keys, once no text field has the keyboard: o goes back to the slim bar and opens the
+  // panels again; h hides the whole overlay and shows it again.
   n.click_at(40, 40);  // on the picture, away from every panel
   n.hold("o");
-  s = n.wait_for([](const json& j) { return !j.value("overlay_visible", true); }, 5);
-  EXPECT_FALSE(s.value("overlay_visible", true)) << "o did not hide the overlay";
+  s = n.wait_for([](const json& j) { return !j.value("panels_open", true); }, 5);
+  EXPECT_FALSE(s.value("panels_open", true)) << "o did not close the panels";
+  EXPECT_TRUE(s.value("overlay_visible", false));
   n.hold("o");
+  s = n.wait_for([](const json& j) { return j.value("panels_open", false); }, 5);
+  EXPECT_TRUE(s.value("panels_open", false)) << "o did not open the panels again";
+  n.hold("h");
+  s = n.wait_for([](const json& j) { return !j.value("overlay_visible", true); }, 5);
+  EXPECT_FALSE(s.value("overlay_visible", true)) << "h did not hide the overlay";
+  n.hold("h");
   s = n.wait_for([](const json& j) { return j.value("overlay_visible", false); }, 5);
-  EXPECT_TRUE(s.value("overlay_visible", false)) << "o did not show the overlay again";
+  EXPECT_TRUE(s.value("overlay_visible", false)) << "h did not show the overlay again";
+  n.quit();
+}
+
+bool overflows(const json& s, const std::string& panel) {
+  return s.contains("widgets") && s["widgets"].contains("panel." + panel) && s["widgets"]["panel." + panel].value("overflows", true);
+}
+bool drawn(const json& s, const std::string& id) { return s.contains("widgets") && s["widgets"].contains(id); }
+
+TEST(OverlayWindow, StartsSlimOpensWhenNeededAndFitsAt960x540) {
+  if (!have_display()) GTEST_SKIP() << "no DISPLAY: ./tools/run-tests starts Xvfb for this test";
+  const std::string clip =
+      test::clip("window_960x540_30_20s.mp4", {"--size", "960x540", "--fps", "30", "--duration", "20", "--no-audio"});
+  ASSERT_FALSE(clip.empty());
+  const std::string dir = test::scratch_dir("overlay_first_look");
+  UiNode n(dir, "node", clip, 0);
+  ASSERT_TRUE(n.ok()) << "the window did not open; see " << dir;
+
+  // As a new user sees it: the slim bar only, nothing red.
+  json s = n.wait_for([](const json& j) { return drawn(j, "panel.slim"); }, 10);
+  EXPECT_FALSE(s.value("panels_open", true)) << s.dump(1);
+  EXPECT_TRUE(drawn(s, "overlay.panels") && drawn(s, "transport.play")) << s.dump(1);
+  EXPECT_FALSE(drawn(s, "panel.network") || drawn(s, "panel.media") || drawn(s, "panel.peers")) << s.dump(1);
+  EXPECT_FALSE(overflows(s, "slim"));
+  // The slim bar covers a small part of the picture (under 10 % of 540 px).
+  EXPECT_LT(s["widgets"]["panel.slim"]["h"].get<double>(), 54.0) << s.dump(1);
+  n.screenshot(dir + "/overlay-slim-960x540.png");
+
+  // Opened: every panel fits (no scrolling) at 960x540, as client and as server, and the
+  // empty Host field is not red before anything was typed.
+  n.open_panels();
+  s = n.wait_for([](const json& j) { return drawn(j, "panel.network") && drawn(j, "panel.media"); }, 10);
+  EXPECT_EQ(s.value("/network/role"_json_pointer, std::string()), "client");
+  EXPECT_FALSE(s.value("/network/checks/host/ok"_json_pointer, true)) << "an empty host is not a valid address";
+  EXPECT_FALSE(s.value("/network/checks/host/shown"_json_pointer, true)) << "red before anything was typed:\n" << s.dump(1);
+  for (const char* panel : {"network", "media", "peers", "transport"})
+    EXPECT_FALSE(overflows(s, panel)) << panel << " needs scrolling at 960x540:\n" << s["widgets"].dump(1);
+  n.screenshot(dir + "/overlay-panels-960x540.png");
+  // Touched and left empty: now it says what to type.
+  n.type_into("net.host", "");
+  s = n.wait_for([](const json& j) { return j.value("/network/checks/host/shown"_json_pointer, false); }, 5);
+  EXPECT_TRUE(s.value("/network/checks/host/shown"_json_pointer, false)) << s.dump(1);
+  n.select_role("server");
+  s = n.wait_for([](const json& j) { return drawn(j, "net.create"); }, 5);
+  for (const char* panel : {"network", "media", "peers", "transport"})
+    EXPECT_FALSE(overflows(s, panel)) << panel << " needs scrolling at 960x540 (server):\n" << s["widgets"].dump(1);
+
+  // A failed connect opens the panels by themselves, once.
+  n.select_role("client");
+  n.type_into("net.host", "127.0.0.1:" + std::to_string(test_port(3)));  // nobody listens there
+  ASSERT_TRUE(n.click("net.connect"));
+  n.click("overlay.panels");  // back to the slim bar while it tries
+  s = n.wait_for([](const json& j) { return !j.value("panels_open", true); }, 5);
+  EXPECT_FALSE(s.value("panels_open", true));
+  s = n.wait_for([](const json& j) { return !j.value("/network/link/problem"_json_pointer, std::string()).empty(); }, 30);
+  EXPECT_NE(s.value("/network/link/problem"_json_pointer, std::string()).find("no answer"), std::string::npos) << s.dump(1);
+  s = n.wait_for([](const json& j) { return j.value("panels_open", false); }, 5);
+  EXPECT_TRUE(s.value("panels_open", false)) << "the failed connect did not open the panels:\n" << s.dump(1);
   n.quit();
 }
 

@@ -503,7 +503,7 @@ TEST(Names, RolesRoundTripAndEnumsHaveWords) {
 TEST(PanelLayout, NothingInTheTopFifteenPercentNorOverlapping) {
   for (float scale : {1.0f, 1.5f, 2.0f}) {
     for (auto [w, h] :
-         {std::pair{640.0f, 360.0f}, {1280.0f, 720.0f}, {1920.0f, 1080.0f}, {3840.0f, 2160.0f}}) {
+         {std::pair{640.0f, 360.0f}, {960.0f, 540.0f}, {1280.0f, 720.0f}, {1920.0f, 1080.0f}, {3840.0f, 2160.0f}}) {
       const PanelLayout l = layout_panels(w, h, scale);
       for (const auto* r : {&l.peers, &l.network, &l.media, &l.transport}) {
         EXPECT_GE(r->y, 0.15f * h) << w << "x" << h << " @" << scale;
@@ -512,9 +512,14 @@ TEST(PanelLayout, NothingInTheTopFifteenPercentNorOverlapping) {
         EXPECT_LE(r->y + r->h, h + 0.5f);
       }
       EXPECT_LE(l.peers.x + l.peers.w, l.network.x) << w << "x" << h << " @" << scale;
-      EXPECT_LE(l.network.y + l.network.h, l.media.y);
+      EXPECT_LE(l.media.x + l.media.w, l.network.x) << w << "x" << h << " @" << scale;
+      EXPECT_LE(l.peers.y + l.peers.h, l.media.y);
       EXPECT_LE(l.media.y + l.media.h, l.transport.y);
-      EXPECT_LE(l.peers.y + l.peers.h, l.transport.y);
+      EXPECT_LE(l.network.y + l.network.h, l.transport.y);
+      // The slim bar sits at the bottom, lower than the full bar.
+      EXPECT_GE(l.slim.y, l.transport.y);
+      EXPECT_NEAR(l.slim.y + l.slim.h, h, 0.5f);
+      EXPECT_LE(l.slim.h, 0.2f * h + 0.5f) << w << "x" << h << " @" << scale;
     }
   }
 }

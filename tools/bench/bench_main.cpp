@@ -12,7 +12,7 @@ using namespace lockstep;
 using namespace lockstep::bench;
 
 int main(int argc, char** argv) {
-  CLI::App app{"lockstep-bench — decode, render and session figures (printed, not asserted)"};
+  CLI::App app{"lockstep-bench — decode, render and session figures (printed, not asserted)", "lockstep-bench"};
   app.set_version_flag("--version", lockstep::version_line("lockstep-bench"));
   app.require_subcommand(1);
   std::string file;

@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app{
       "lockstep-impair — UDP impairment relay on loopback. Clients send to --listen; each "
-      "client gets its own upstream socket to --to; both directions are impaired."};
+      "client gets its own upstream socket to --to; both directions are impaired.", "lockstep-impair"};
   app.set_version_flag("--version", lockstep::version_line("lockstep-impair"));
   app.add_option("--listen", o.listen, "Where clients send, e.g. 127.0.0.1:7460 (port 0: any)")
       ->required();

@@ -9,14 +9,17 @@ LOCKSTEP_BUILD_PACKAGES=(
   libvulkan-dev mesa-vulkan-drivers vulkan-tools glslc spirv-tools
   libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
   portaudio19-dev libenet-dev libglfw3-dev libimgui-dev libstb-dev
-  libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libsodium-dev
+  libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libsodium-dev help2man libcpp-httplib-dev
 )
 # Packages the tests need on top: a display, key events, screenshots, audio devices.
 LOCKSTEP_TEST_PACKAGES=(
   libgtest-dev libgmock-dev xvfb xauth x11-utils xdotool imagemagick
   alsa-utils libasound2-plugins pulseaudio pulseaudio-utils vulkan-validationlayers
   clang-14 libclang-rt-14-dev
+  lintian systemd chromium
 )
+# Packages ./tools/package needs on top of the build: man pages and the package check.
+LOCKSTEP_PACKAGE_PACKAGES=(help2man lintian)
 
 log() { printf '\033[1m[lockstep]\033[0m %s\n' "$*" >&2; }
 die() { printf '[lockstep] error: %s\n' "$*" >&2; exit 1; }

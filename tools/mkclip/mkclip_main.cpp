@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   ClipOptions o;
   CLI::App app{
       "Writes a ground-truth test clip: every frame shows its index as a machine-"
-      "readable tag and digits, the audio carries tone marks tied to frame indices."};
+      "readable tag and digits, the audio carries tone marks tied to frame indices.", "lockstep-mkclip"};
   app.set_version_flag("--version", lockstep::version_line("lockstep-mkclip"));
   app.add_option("-o,--output", o.output, "Output file (.mp4, .mov, .mkv or .webm)")->required();
   app.add_option("--size", o.size, "Picture size WIDTHxHEIGHT")->capture_default_str();

@@ -128,6 +128,7 @@ Result<void> NodeApp::open_player(const std::string& path, bool local_start) {
   pp.deinterlace = *deinterlace;
   pp.decoder_threads = p_.node.threads;
   pp.audio_device = p_.node.audio_device;
+  if (p_.node.untimed) pp.audio_device = "none";  // sound cannot run ahead of its clock
   pp.audio_latency_s = p_.node.audio_latency_ms / 1000.0;
   if (local_start) {
     pp.loop = p_.loop;
@@ -376,13 +377,15 @@ void NodeApp::write_ui_state() {
   ui::FormChecks checks;
   ui::WidgetMap widgets;
   bool visible = false;
+  bool panels_open = false;
   if (runtime_ && runtime_->panels) {
+    panels_open = runtime_->panels->panels_open();
     form = runtime_->panels->form();
     checks = runtime_->panels->checks();
     widgets = runtime_->panels->widgets();
     visible = runtime_->overlay->visible();
   }
-  const auto json = ui::ui_state_json(ui_snapshot(), form, checks, visible, widgets);
+  const auto json = ui::ui_state_json(ui_snapshot(), form, checks, visible, widgets, panels_open);
   if (auto err = ui::write_json_file(p_.ui_state, json); !err.empty()) {
     LS_WARN("--ui-state: {}", err);
     next_ui_state_ = now + 5 * kNsPerSec;

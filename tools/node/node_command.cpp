@@ -16,7 +16,7 @@ NodeCommand::Scope NodeCommand::scope() const {
     case Kind::SeekRelative: case Kind::Step: case Kind::SetRate: case Kind::SetLoop:
     case Kind::SetLoopRange:
       return Scope::Transport;
-    case Kind::ToggleOverlay: case Kind::ToggleFullscreen: case Kind::Quit:
+    case Kind::TogglePanels: case Kind::ToggleOverlay: case Kind::ToggleFullscreen: case Kind::Quit:
       return Scope::Window;
     default:
       return Scope::Session;
@@ -43,6 +43,7 @@ const char* to_string(Kind kind) {
     case Kind::AddMapping: return "add_mapping";
     case Kind::RemoveMapping: return "remove_mapping";
     case Kind::Load: return "load";
+    case Kind::TogglePanels: return "toggle_panels";
     case Kind::ToggleOverlay: return "toggle_overlay";
     case Kind::ToggleFullscreen: return "toggle_fullscreen";
     case Kind::Quit: return "quit";
@@ -63,7 +64,8 @@ std::optional<NodeCommand> key_command(int key, int mods) {
       break;
     }
     case GLFW_KEY_F: c.kind = Kind::ToggleFullscreen; break;
-    case GLFW_KEY_O: c.kind = Kind::ToggleOverlay; break;
+    case GLFW_KEY_O: c.kind = Kind::TogglePanels; break;
+    case GLFW_KEY_H: c.kind = Kind::ToggleOverlay; break;
     case GLFW_KEY_Q:
     case GLFW_KEY_ESCAPE: c.kind = Kind::Quit; break;
     default: return std::nullopt;

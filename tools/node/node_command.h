@@ -37,7 +37,7 @@ struct NodeCommand {
     RemoveMapping,     // index
     Load,              // index (the session's media list)
     // The window.
-    ToggleOverlay, ToggleFullscreen, Quit,
+    TogglePanels, ToggleOverlay, ToggleFullscreen, Quit,
   };
   enum class Scope { Transport, Session, Window };
 

@@ -76,6 +76,14 @@ int run_node(Player& player, NodeRuntime& rt, const NodeOptions& o, PlayerComman
     switch (c.scope()) {
       case NodeCommand::Scope::Window:
         if (c.kind == NodeCommand::Kind::ToggleOverlay && ov) ov->toggle();
+        if (c.kind == NodeCommand::Kind::TogglePanels && ov) {
+          if (rt.panels) {
+            rt.panels->toggle_panels();
+            ov->set_visible(true);
+          } else {
+            ov->toggle();
+          }
+        }
         if (c.kind == NodeCommand::Kind::ToggleFullscreen && win) win->toggle_fullscreen();
         if (c.kind == NodeCommand::Kind::Quit && win) win->request_close();
         break;
@@ -114,6 +122,8 @@ int run_node(Player& player, NodeRuntime& rt, const NodeOptions& o, PlayerComman
   lp.append_present_log = o.append_present_log;
   lp.refresh_hz = o.refresh_hz >= 0 ? o.refresh_hz : (win ? win->refresh_hz() : 0.0);
   lp.max_seconds = o.duration;
+  lp.max_frames = o.frames;
+  lp.untimed = o.untimed;
   // A window stays open at the end with --keep-open only (as mpv); in a session it holds.
   lp.exit_at_end = o.headless || o.duration > 0 || !o.keep_open;
   if (win && node_loop.in_session) hooks.hold_at_end = node_loop.in_session;

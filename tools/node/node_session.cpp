@@ -20,6 +20,8 @@
 #include "net/session/media_match.h"
 #include "net/session/session_client.h"
 #include "net/session/session_server.h"
+#include "tools/node/status_http.h"
+#include "tools/version/version.h"
 #include "media/media_reader.h"
 
 namespace lockstep {
@@ -112,7 +114,8 @@ Result<std::unique_ptr<SessionServer>> start_session_server(const std::vector<st
   return SessionServer::start(sp);
 }
 
-int run_serve(const std::vector<std::string>& files, const SessionOptions& s, double duration_s) {
+int run_serve(const std::vector<std::string>& files, const SessionOptions& s, double duration_s,
+              const std::string& status_http) {
   if (s.control == "host") {
     LS_ERROR("--control host needs a host node, and a dedicated server has none: use "
              "`lockstep host` on the machine that should control, or --control anyone");
@@ -122,6 +125,15 @@ int run_serve(const std::vector<std::string>& files, const SessionOptions& s, do
   if (!password) {
     LS_ERROR("{}", password.error());
     return 2;
+  }
+  std::optional<Endpoint> status_at;
+  if (!status_http.empty()) {
+    auto where = parse_status_address(status_http);
+    if (!where) {
+      LS_ERROR("{}", where.error());
+      return 2;
+    }
+    status_at = *where;
   }
   stop_on_signals();
   ServerStart start;
@@ -135,6 +147,30 @@ int run_serve(const std::vector<std::string>& files, const SessionOptions& s, do
     return 1;
   }
   LS_INFO("nodes join with: lockstep join THIS-HOST:{} --fingerprint {}", (*server)->port(), (*server)->fingerprint());
+  std::unique_ptr<StatusHttp> status_page;
+  if (status_at) {
+    const int64_t started = monotonic_ns();
+    net::SessionServer* srv = server->get();
+    auto page = StatusHttp::start(*status_at, [srv, started] {
+      ServerFacts f;
+      f.port = srv->port();
+      f.fingerprint = srv->fingerprint();
+      f.version = version_line("lockstep");
+      f.uptime_s = double(monotonic_ns() - started) / 1e9;
+      f.refused_packets = srv->refused_packets();
+      return std::make_pair(srv->status(), f);
+    });
+    if (!page) {
+      LS_ERROR("{}", page.error());
+      return 2;
+    }
+    status_page = std::move(*page);
+    const std::string shown = status_at->host.find(':') != std::string::npos ? "[" + status_at->host + "]" : status_at->host;
+    LS_INFO("status page: http://{}:{}/ (also /status.json and /metrics; read-only)", shown, status_page->port());
+    if (status_at->host != "127.0.0.1" && status_at->host != "localhost" && status_at->host != "::1")
+      LS_WARN("the status page on {} shows node names and addresses to anyone who can reach it; it has no password "
+              "(docs/packaging.md)", status_at->host);
+  }
   const int64_t end = duration_s > 0 ? monotonic_ns() + int64_t(duration_s * 1e9) : INT64_MAX;
   std::string last;
   while (!g_interrupted && monotonic_ns() < end) {

@@ -38,6 +38,10 @@ struct NodeOptions {
   /// A window stays open on the last frame at the end of the file (play: --keep-open).
   bool keep_open = false;
   int threads = 0;
+  /// play --untimed: no pacing, every frame as soon as it is ready; no sound.
+  bool untimed = false;
+  /// Stop after this many frames shown (0: no limit).
+  int64_t frames = 0;
   /// Test and support aid: write what the overlay shows as JSON to this file.
   std::string ui_state;
   /// Append to the present log instead of starting it (a node that reopened its player).
@@ -96,6 +100,8 @@ struct ServerStart {
 Result<std::unique_ptr<net::SessionServer>> start_session_server(const std::vector<std::string>& files,
                                                                  const ServerStart& start);
 
-int run_serve(const std::vector<std::string>& files, const SessionOptions& session, double duration_s);
+/// `status_http`: "" for none, or where to serve the status page (--status-http ADDR:PORT).
+int run_serve(const std::vector<std::string>& files, const SessionOptions& session, double duration_s,
+              const std::string& status_http = {});
 
 }  // namespace lockstep

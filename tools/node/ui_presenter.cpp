@@ -41,6 +41,7 @@ LinkFacts link_facts(const Link& L) {
   }
   f.phase = c.phase();
   f.client_status = c.status_line();
+  f.client_retry_reason = c.retry_reason();
   f.self_id = c.node_id();
   f.snapshot = L.snapshot;
   f.have_state = L.have_state;
@@ -118,6 +119,7 @@ ui::UiSnapshot present(const NodeFacts& n, const std::optional<LinkFacts>& link,
       case ClientPhase::Failed: lv.phase = ui::LinkPhase::Failed; break;
     }
     lv.status_line = L.client_status;
+    if (lv.phase == ui::LinkPhase::Connecting) lv.problem = L.client_retry_reason;
   }
   if (L.snapshot) {
     u.lead_ms = double(L.snapshot->lead_ns) / 1e6;

@@ -29,6 +29,7 @@ struct LinkFacts {
   // A client (the host's own node too).
   net::ClientPhase phase = net::ClientPhase::Connecting;
   std::string client_status;
+  std::string client_retry_reason;  // why the last connect attempt failed (it tries again)
   uint32_t self_id = 0;
   std::optional<net::SessionSnapshot> snapshot;
   bool have_state = false;

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> paths;
   CLI::App app{
       "lockstep-skew — sync figures from 'lockstep play --present-log' files of nodes that "
-      "ran at the same time on this machine"};
+      "ran at the same time on this machine", "lockstep-skew"};
   app.set_version_flag("--version", lockstep::version_line("lockstep-skew"));
   app.add_option("--after", after_s, "Ignore the first SECONDS after the last node started logging")
       ->check(CLI::NonNegativeNumber);

@@ -24,15 +24,23 @@ ImDrawData* NodeOverlay::build(Overlay& layer, const ui::UiSnapshot& snapshot,
   // this frame's typing, so that checks() matches form().
   st.checks = ui::check_form(st.form, default_port_, resolver_.get());
   widgets_.clear();
+  // The person is needed: open the panels once for each new reason (they may close them).
+  const std::string need = ui::needs_attention(snapshot);
+  if (!need.empty() && need != last_need_) panels_open_ = true;
+  last_need_ = need;
   if (layer.visible()) {
     const ui::PanelLayout layout = ui::layout_panels(area.width, area.height, area.scale);
     ui::PanelFrame frame{snapshot, out, widgets_, area.scale, default_port_};
-    if (!transport_only) {
+    if (transport_only) {
+      ui::draw_transport_bar(frame, layout.transport);
+    } else if (panels_open_) {
       ui::draw_peers_panel(frame, st, layout.peers);
       ui::draw_network_panel(frame, st, layout.network);
       ui::draw_media_panel(frame, st, layout.media);
+      ui::draw_transport_bar(frame, layout.transport, &panels_open_);
+    } else {
+      ui::draw_slim_bar(frame, layout.slim, &panels_open_);
     }
-    ui::draw_transport_bar(frame, layout.transport);
   }
   st.checks = ui::check_form(st.form, default_port_, resolver_.get());
   return layer.end_frame();

@@ -36,6 +36,14 @@ class NodeOverlay {
   ImDrawData* build(Overlay& layer, const ui::UiSnapshot& snapshot, std::vector<NodeCommand>& out,
                     bool transport_only = false);
 
+  /// The panels (Network, Peers and sync, Media, the full transport bar) or the slim bar
+  /// (play/pause, timecode, state, a Panels button): a node starts slim; `o` toggles; the
+  /// panels open by themselves when the node needs the person (a failed connect, a file
+  /// missing here).
+  bool panels_open() const { return panels_open_; }
+  void set_panels_open(bool open) { panels_open_ = open; }
+  void toggle_panels() { panels_open_ = !panels_open_; }
+
   /// The Network panel's form as typed; edit it to preset the fields (e.g. from the config).
   ui::NetworkForm& form();
   /// The form's checks as of the end of the last build().
@@ -45,6 +53,8 @@ class NodeOverlay {
 
  private:
   int default_port_ = 0;
+  bool panels_open_ = false;
+  std::string last_need_;  // what last opened the panels by itself (opens again only when it changes)
   std::unique_ptr<ui::PanelState> panels_;
   std::unique_ptr<ui::HostResolver> resolver_;
   ui::WidgetMap widgets_;

@@ -36,6 +36,16 @@ void record(PanelFrame& f, const std::string& id, bool enabled) {
   f.widgets[id] = r;
 }
 
+void record_panel(PanelFrame& f, const std::string& id) {
+  WidgetRect r;
+  r.x = ImGui::GetWindowPos().x;
+  r.y = ImGui::GetWindowPos().y;
+  r.w = ImGui::GetWindowSize().x;
+  r.h = ImGui::GetWindowSize().y;
+  r.overflows = ImGui::GetScrollMaxY() > 0.5f;
+  f.widgets["panel." + id] = r;
+}
+
 /// Begin() at a fixed place; the caller always calls ImGui::End().
 bool begin_panel(const char* title, const PanelLayout::Rect& r, ImGuiWindowFlags extra) {
   ImGui::SetNextWindowPos(ImVec2(r.x, r.y), ImGuiCond_Always);
@@ -64,9 +74,11 @@ void field_label(const char* label, float label_w) {
 /// (a line is kept for it even when empty, so that the fields below do not jump as you type).
 void text_field(PanelFrame& f, const char* label, const char* imgui_id,
                 const std::string& widget_id, const char* hint, std::string* text,
-                const FieldCheck* check, bool editable, float label_w, ImGuiInputTextFlags flags) {
+                const FieldCheck* check, bool editable, float label_w, ImGuiInputTextFlags flags,
+                NetworkForm* touched_in, const char* field) {
   field_label(label, label_w);
-  const bool bad = check && !check->ok;
+  const bool shown = !touched_in || !field || touched_in->shows_check(field, *text);
+  const bool bad = check && !check->ok && shown;
   if (bad) {
     ImGui::PushStyleColor(ImGuiCol_Border, kRed);
     ImGui::PushStyleVar(ImGuiStyleVar_FrameBorderSize, std::max(1.0f, 2.0f * f.scale));
@@ -74,6 +86,7 @@ void text_field(PanelFrame& f, const char* label, const char* imgui_id,
   ImGui::BeginDisabled(!editable);
   ImGui::InputTextWithHint(imgui_id, hint, text, flags);
   ImGui::EndDisabled();
+  if (touched_in && field && (ImGui::IsItemEdited() || ImGui::IsItemDeactivated())) touched_in->touched.insert(field);
   record(f, widget_id, editable);
   if (bad) {
     ImGui::PopStyleVar();
@@ -81,7 +94,7 @@ void text_field(PanelFrame& f, const char* label, const char* imgui_id,
   }
   if (!check) return;
   ImGui::Indent(label_w);
-  if (check->message.empty())
+  if (check->message.empty() || (!check->ok && !shown))
     ImGui::TextUnformatted(" ");
   else
     wrapped(check->message, check->ok ? &kGrey : &kRed);
@@ -204,20 +217,23 @@ PanelLayout layout_panels(float width, float height, float scale) {
   // The top 15 % carries the test clips' frame tag: the panels start below it.
   const float top = std::ceil(height * 0.15f) + margin;
   const float bar_h = std::min(66.0f * scale, height * 0.3f);
+  const float slim_h = std::min(34.0f * scale, height * 0.2f);
   const float avail = std::max(0.0f, height - bar_h - margin - top);
   const float right_w =
       std::clamp(width * 0.36f, std::min(300.0f * scale, width * 0.5f), 520.0f * scale);
   // The peers table is wide (ten columns on the server): the left side takes what is left,
   // up to a readable limit; the table scrolls sideways below that.
   const float left_w = std::min(width - right_w - 3 * margin, 820.0f * scale);
-  const float net_h = std::floor(avail * 0.6f);
+  // Network has the right side to itself (its form is the tallest); Media goes under Peers,
+  // with room for a few files and the mapping line. Measured to fit at 960x540 (docs/overlay.md).
+  const float media_h = std::floor(std::clamp(avail * 0.4f, std::min(140.0f * scale, avail * 0.5f), 240.0f * scale));
 
   PanelLayout l;
   l.transport = {0.0f, height - bar_h, width, bar_h};
-  l.peers = {margin, top, std::max(0.0f, left_w), avail};
-  l.network = {width - right_w - margin, top, right_w, net_h};
-  l.media = {width - right_w - margin, top + net_h + margin, right_w,
-             std::max(0.0f, avail - net_h - margin)};
+  l.slim = {0.0f, height - slim_h, width, slim_h};
+  l.peers = {margin, top, std::max(0.0f, left_w), std::max(0.0f, avail - media_h - margin)};
+  l.media = {margin, top + avail - media_h, std::max(0.0f, left_w), media_h};
+  l.network = {width - right_w - margin, top, right_w, avail};
   return l;
 }
 

@@ -18,6 +18,9 @@ inline const ImVec4 kGrey(0.7f, 0.7f, 0.7f, 1.0f);
 
 /// Keeps where the item just drawn is, under `id`.
 void record(PanelFrame& f, const std::string& id, bool enabled);
+/// Records the current panel as "panel.ID": its place, and whether its content overflows
+/// (it would need scrolling). Call inside the panel, after its content.
+void record_panel(PanelFrame& f, const std::string& id);
 /// Begin() at a fixed place, partly transparent; the caller always calls ImGui::End().
 bool begin_panel(const char* title, const PanelLayout::Rect& r, ImGuiWindowFlags extra = 0);
 /// Wrapped text (made displayable), in `color` when given.
@@ -27,10 +30,12 @@ void field_label(const char* label, float label_w);
 /// A labelled text field, framed in red when `check` failed, with the check's message on the
 /// line below (a line is kept even when empty, so the fields below do not jump as you type).
 /// `check` null: no message line. Drawn disabled unless `editable`.
+/// `touched`: the form's set of touched fields, where `field` is added once the person
+/// types in it or leaves it; a failed check shows only then or while the field holds text.
 void text_field(PanelFrame& f, const char* label, const char* imgui_id,
                 const std::string& widget_id, const char* hint, std::string* text,
                 const FieldCheck* check, bool editable, float label_w,
-                ImGuiInputTextFlags flags = 0);
+                ImGuiInputTextFlags flags = 0, NetworkForm* touched_in = nullptr, const char* field = nullptr);
 /// A button drawn disabled (returning false) unless `enabled`.
 bool button(PanelFrame& f, const char* label, const std::string& widget_id, bool enabled,
             ImVec2 size = ImVec2(0, 0));

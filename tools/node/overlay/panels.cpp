@@ -26,7 +26,7 @@ void role_radio(PanelFrame& f, NetworkForm& form, NetRole shown, bool editable, 
     NetRole role;
   } choices[] = {{"Server", "net.role.server", NetRole::Server},
                  {"Client", "net.role.client", NetRole::Client},
-                 {"Dedicated server", "net.role.dedicated", NetRole::Dedicated}};
+                 {"Dedicated", "net.role.dedicated", NetRole::Dedicated}};
   bool first = true;
   for (const auto& c : choices) {
     if (!first) ImGui::SameLine();
@@ -65,10 +65,10 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
     if (shown == NetRole::Client) {
       text_field(f, "Host", "##host", "net.host",
                  "name, 192.168.1.20, host:port or udp://host:port", &form.host, &checks.host,
-                 editable, label_w);
+                 editable, label_w, 0, &form, "host");
     }
     text_field(f, "Port", "##port", "net.port", port_hint.c_str(), &form.port, &checks.port,
-               editable, label_w);
+               editable, label_w, 0, &form, "port");
     text_field(f, "Password", "##password", "net.password", "none", &form.password, nullptr,
                editable, label_w, ImGuiInputTextFlags_Password);
     if (shown == NetRole::Client)
@@ -121,6 +121,7 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
       ImGui::SetTooltip("Encrypted. Server key %s\n(compare it with the host's: docs/security.md)",
                         link.fingerprint.c_str());
     if (!link.error.empty()) wrapped(link.error, &kRed);
+    record_panel(f, "network");
   }
   ImGui::End();
 }
@@ -261,6 +262,7 @@ void draw_peers_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& wh
       peers_table(f, st);
     ImGui::Separator();
     sync_plots(f);
+    record_panel(f, "peers");
   }
   ImGui::End();
 }
@@ -323,11 +325,22 @@ void mapping_editor(PanelFrame& f, PanelState& st) {
                 displayable(mappings[i].local).c_str());
     ImGui::PopID();
   }
-  const float label_w = 60.0f * f.scale;
-  text_field(f, "Remote", "##map_remote", "map.remote", "/mnt/server/show", &st.map_remote, nullptr,
-             true, label_w);
-  text_field(f, "Local", "##map_local", "map.local", "/home/me/show", &st.map_local, nullptr, true,
-             label_w);
+  // Remote, local and Add on one line, so that the panel fits a 960x540 window.
+  const float add_w = ImGui::CalcTextSize("Add").x + 2 * ImGui::GetStyle().FramePadding.x;
+  const float field_w =
+      std::max(40.0f, (ImGui::GetContentRegionAvail().x - add_w - ImGui::CalcTextSize("->").x -
+                       4 * ImGui::GetStyle().ItemSpacing.x) / 2);
+  ImGui::SetNextItemWidth(field_w);
+  ImGui::InputTextWithHint("##map_remote", "remote: /mnt/server/show", &st.map_remote);
+  record(f, "map.remote", true);
+  ImGui::SameLine();
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted("->");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(field_w);
+  ImGui::InputTextWithHint("##map_local", "local: /home/me/show", &st.map_local);
+  record(f, "map.local", true);
+  ImGui::SameLine();
   if (button(f, "Add", "map.add", !st.map_remote.empty() && !st.map_local.empty())) {
     NodeCommand c;
     c.kind = NodeCommand::Kind::AddMapping;
@@ -349,6 +362,7 @@ void draw_media_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& wh
       media_table(f);
     ImGui::Separator();
     mapping_editor(f, st);
+    record_panel(f, "media");
   }
   ImGui::End();
 }
@@ -387,7 +401,7 @@ void ask_loop_range(PanelFrame& f, int64_t in, int64_t out) {
 
 }  // namespace
 
-void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
+void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where, bool* panels_open) {
   const TransportView& t = f.snapshot.transport;
   const bool ctl = t.can_control;
   const std::string reason = displayable(
@@ -400,6 +414,11 @@ void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
   const float s = f.scale;
 
   if (begin_panel("transport", where, ImGuiWindowFlags_NoDecoration)) {
+    if (panels_open) {
+      if (button(f, "Hide", "overlay.panels", true, ImVec2(48 * s, 0))) *panels_open = false;
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Back to the slim bar (key o; h hides everything)");
+      ImGui::SameLine();
+    }
     if (button(f, t.paused ? "Play" : "Pause", "transport.play", ctl, ImVec2(64 * s, 0)))
       ask(f, NodeCommand::Kind::TogglePause);
     why_not();
@@ -475,8 +494,54 @@ void draw_transport_bar(PanelFrame& f, const PanelLayout::Rect& where) {
     why_not();
     mark_loop_range(t, last);
     if (moved && ctl && target != shown) ask(f, {.kind = NodeCommand::Kind::SeekFrame, .frame = target});
+    record_panel(f, "transport");
   }
   ImGui::End();
+}
+
+void draw_slim_bar(PanelFrame& f, const PanelLayout::Rect& where, bool* panels_open) {
+  const TransportView& t = f.snapshot.transport;
+  const LinkView& link = f.snapshot.link;
+  const float s = f.scale;
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(8.0f * s, 6.0f * s));
+  const bool open = begin_panel("slim", where, ImGuiWindowFlags_NoDecoration);
+  ImGui::PopStyleVar();
+  if (open) {
+    if (button(f, "Panels", "overlay.panels", true, ImVec2(64 * s, 0))) *panels_open = true;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Network, peers and sync, media, transport (key o; h hides everything)");
+    ImGui::SameLine();
+    if (button(f, t.paused ? "Play" : "Pause", "transport.play", t.can_control, ImVec2(64 * s, 0)))
+      ask(f, NodeCommand::Kind::TogglePause);
+    if (!t.can_control && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled) && !t.control_reason.empty())
+      ImGui::SetTooltip("%s", displayable(t.control_reason).c_str());
+    ImGui::SameLine();
+    const int64_t shown = std::max<int64_t>(t.frame_index, 0);
+    ImGui::AlignTextToFramePadding();
+    ImGui::Text("%s  frame %lld  %s", format_timecode(shown, t.fps).c_str(), static_cast<long long>(shown),
+                t.paused ? "paused" : "playing");
+    ImGui::SameLine();
+    // The session in a few words; its error in red (the panels open by themselves for it).
+    const bool bad = !link.error.empty() || !link.problem.empty();
+    const std::string words = !link.error.empty()          ? link.error
+                              : !link.status_line.empty()  ? link.status_line
+                              : link.phase == LinkPhase::Idle ? std::string("on its own")
+                                                              : default_status(link.phase);
+    if (bad)
+      ImGui::TextColored(kRed, "%s", displayable(words).c_str());
+    else
+      ImGui::TextDisabled("%s", displayable(words).c_str());
+    record_panel(f, "slim");
+  }
+  ImGui::End();
+}
+
+std::string needs_attention(const UiSnapshot& s) {
+  if (!s.link.error.empty()) return "link: " + s.link.error;
+  // The first connect keeps failing (no answer, refused): the address may be wrong.
+  if (s.link.phase == LinkPhase::Connecting && !s.link.problem.empty()) return "connect: " + s.link.problem;
+  for (const MediaRow& m : s.media)
+    if (m.status == "missing" || m.status == "mismatch") return "media: " + m.name + " " + m.status;
+  return {};
 }
 
 }  // namespace lockstep::ui

@@ -27,6 +27,7 @@ struct PanelLayout {
   Rect network;    // right, top
   Rect media;      // right, below Network
   Rect transport;  // bottom, full width
+  Rect slim;       // the slim bar: bottom, full width, one line
 };
 /// `scale` is the window's content scale (1 on a 96-dpi screen).
 PanelLayout layout_panels(float width, float height, float scale);
@@ -53,7 +54,14 @@ struct PanelFrame {
 void draw_network_panel(PanelFrame& frame, PanelState& state, const PanelLayout::Rect& where);
 void draw_peers_panel(PanelFrame& frame, PanelState& state, const PanelLayout::Rect& where);
 void draw_media_panel(PanelFrame& frame, PanelState& state, const PanelLayout::Rect& where);
-void draw_transport_bar(PanelFrame& frame, const PanelLayout::Rect& where);
+/// `panels_open`: when given, the bar starts with a button that closes the panels.
+void draw_transport_bar(PanelFrame& frame, const PanelLayout::Rect& where, bool* panels_open = nullptr);
+/// The slim bar a node starts with: Panels button, play/pause, timecode, state and link.
+void draw_slim_bar(PanelFrame& frame, const PanelLayout::Rect& where, bool* panels_open);
+
+/// Why the node needs the person, in a few words ("" when it does not): the link's error
+/// (a failed connect, a wrong password) or a session file missing or different here.
+std::string needs_attention(const UiSnapshot& snapshot);
 
 /// Text for the overlay's font (ProggyClean covers Latin-1 only): "…" becomes "...",
 /// dashes "-", "≠" "!=", "→" "->"; other characters outside Latin-1 become "?".

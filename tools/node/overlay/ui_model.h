@@ -15,6 +15,7 @@
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +44,13 @@ struct NetworkForm {
   std::string port;      // empty: the default port; a port in `host` wins over this field
   std::string password;  // empty: no password
   std::string name;      // this node's name in the session; empty: the host name
+  /// Fields the person has typed in or left ("host", "port"): a failed check is shown on
+  /// those only (and on fields that hold text), never on an empty form nobody touched.
+  /// Not remembered.
+  std::set<std::string> touched;
+  bool shows_check(const std::string& field, const std::string& text) const {
+    return !text.empty() || touched.count(field) > 0;
+  }
 };
 
 /// One field's check: ok, or a sentence that says what is wrong and what to do.
@@ -113,6 +121,8 @@ struct LinkView {
   /// The last error in words (wrong password, version mismatch, address in use, host not
   /// found, no answer, server closed the session); empty when none.
   std::string error;
+  /// Connecting: why the last attempt failed while it tries again (no answer, refused).
+  std::string problem;
   int port = 0;                        // Listening: the UDP port
   std::vector<std::string> addresses;  // Listening: "192.168.1.20:7450" per interface
   std::string reachability;            // Listening: e.g. "LAN only (private addresses): …"
@@ -227,6 +237,7 @@ struct WidgetRect {
   float x = 0, y = 0, w = 0, h = 0;
   bool enabled = true;
   bool visible = true;  // false when scrolled out of its panel (not clickable there)
+  bool overflows = false;  // a panel ("panel.NAME") whose content does not fit: it scrolls
 };
 using WidgetMap = std::map<std::string, WidgetRect>;  // by a stable id, e.g. "net.connect"
 
@@ -236,7 +247,7 @@ using WidgetMap = std::map<std::string, WidgetRect>;  // by a stable id, e.g. "n
 /// widgets drawn in the last frame. Keys are documented in docs/overlay.md.
 nlohmann::json ui_state_json(const UiSnapshot& snapshot, const NetworkForm& form,
                              const FormChecks& checks, bool overlay_visible,
-                             const WidgetMap& widgets);
+                             const WidgetMap& widgets, bool panels_open = false);
 
 /// Writes `json` to `path` atomically (temporary file + rename). Empty string on success.
 std::string write_json_file(const std::string& path, const nlohmann::json& json);

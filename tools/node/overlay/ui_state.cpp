@@ -138,7 +138,8 @@ std::string save_config(const std::string& path, const UiConfig& config) {
 
 namespace {
 
-json check_json(const FieldCheck& c) { return {{"ok", c.ok}, {"message", c.message}}; }
+/// `shown`: whether the panel shows the check now (a failed one only on a touched field).
+json check_json(const FieldCheck& c, bool shown) { return {{"ok", c.ok}, {"message", c.message}, {"shown", shown}}; }
 
 json network_json(const UiSnapshot& s, const NetworkForm& form, const FormChecks& checks) {
   const LinkView& l = s.link;
@@ -147,7 +148,9 @@ json network_json(const UiSnapshot& s, const NetworkForm& form, const FormChecks
           {"port", form.port},
           {"name", form.name},
           {"password_set", !form.password.empty()},
-          {"checks", {{"host", check_json(checks.host)}, {"port", check_json(checks.port)}}},
+          {"checks",
+           {{"host", check_json(checks.host, checks.host.ok || form.shows_check("host", form.host))},
+            {"port", check_json(checks.port, checks.port.ok || form.shows_check("port", form.port))}}},
           {"button_enabled", checks.button_enabled},
           {"resolving", checks.resolving},
           {"endpoint", {{"host", checks.endpoint_host}, {"port", checks.endpoint_port}}},
@@ -157,6 +160,7 @@ json network_json(const UiSnapshot& s, const NetworkForm& form, const FormChecks
             {"phase", to_string(l.phase)},
             {"status_line", l.status_line},
             {"error", l.error},
+            {"problem", l.problem},
             {"port", l.port},
             {"addresses", l.addresses},
             {"reachability", l.reachability},
@@ -207,7 +211,7 @@ json transport_json(const TransportView& t) {
 }  // namespace
 
 json ui_state_json(const UiSnapshot& s, const NetworkForm& form, const FormChecks& checks,
-                   bool overlay_visible, const WidgetMap& widgets) {
+                   bool overlay_visible, const WidgetMap& widgets, bool panels_open) {
   json media = json::array();
   for (const auto& m : s.media)
     media.push_back(
@@ -228,10 +232,12 @@ json ui_state_json(const UiSnapshot& s, const NetworkForm& form, const FormCheck
                       {"w", r.w},
                       {"h", r.h},
                       {"enabled", r.enabled},
-                      {"visible", r.visible}};
+                      {"visible", r.visible},
+                      {"overflows", r.overflows}};
 
   return {{"version", 1},
           {"overlay_visible", overlay_visible},
+          {"panels_open", panels_open},
           {"is_server", s.is_server},
           {"network", network_json(s, form, checks)},
           {"peers", peers_json(s.peers)},
