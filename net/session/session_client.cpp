@@ -1,6 +1,7 @@
 #include "net/session/session_client.h"
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -106,6 +107,8 @@ struct SessionClient::Impl {
   int64_t next_probe_ns = 0;
   int64_t next_status_ns = 0;
   uint32_t probe_seq = 0;
+  // The probes in flight (seq, t1): a reply counts only for one of them, once.
+  std::array<std::pair<uint32_t, int64_t>, 16> probes_out{};
   bool ever_connected = false;
   std::optional<TransportWire> last_state;  // restores a restarted server
 
@@ -126,6 +129,9 @@ struct SessionClient::Impl {
   std::atomic<int> local_port{0};
   std::atomic<int64_t> rtt_ns{0};
 
+  SentPacket offline_sent;  // set: an offline client (no ENet), packets go here
+  bool offline_closed = false;  // its connection was dropped (lost or failed): nothing more arrives
+
   int64_t local_now() const { return clock->local(monotonic_ns()); }
   void run();
   void connect();
@@ -139,9 +145,14 @@ struct SessionClient::Impl {
     line = std::move(text);
   }
   void send(Channel channel, const Message& m) {
-    if (!peer) return;
+    if (!peer && !offline_sent) return;
     auto bytes = encode(m);
     if (!bytes) return;
+    if (offline_sent) {
+      if (phase == ClientPhase::Failed) return;  // a client that gave up sends nothing more
+      offline_sent(uint8_t(channel), sealer ? sealer->seal(channel, *bytes) : *bytes);
+      return;
+    }
     if (sealer) send_bytes(peer, channel, sealer->seal(channel, *bytes));
     else send_bytes(peer, channel, *bytes);
   }
@@ -169,6 +180,31 @@ Result<std::unique_ptr<SessionClient>> SessionClient::start(const SessionClientP
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->run(); });
   return std::unique_ptr<SessionClient>(new SessionClient(std::move(impl)));
+}
+
+Result<std::unique_ptr<SessionClient>> SessionClient::offline(const SessionClientParams& params, SessionEvents events,
+                                                              SentPacket sent) {
+  auto impl = std::make_unique<Impl>();
+  impl->params = params;
+  impl->events = std::move(events);
+  impl->clock = std::make_unique<SessionClock>(params.simulated_clock);
+  impl->offline_sent = std::move(sent);
+  if (auto s = init_crypto(); !s) return make_error(s.error());
+  // As the network thread does on ENet's CONNECT.
+  impl->client_nonce = random_nonce();
+  impl->set_phase(ClientPhase::Authenticating, "Authenticating with " + to_string(params.server));
+  impl->send(kControlChannel, Hello{uint16_t(kProtocolVersion), params.name, impl->client_nonce, NodeRole::Playback});
+  return std::unique_ptr<SessionClient>(new SessionClient(std::move(impl)));
+}
+
+void SessionClient::poll() {
+  if (!impl_->offline_sent || impl_->offline_closed || impl_->phase != ClientPhase::Connected) return;
+  impl_->tick(impl_->local_now());
+}
+
+void SessionClient::receive(std::span<const uint8_t> datagram, uint8_t channel) {
+  if (!impl_->offline_sent || impl_->offline_closed) return;
+  impl_->on_datagram(datagram, channel, impl_->local_now());
 }
 
 SessionClient::SessionClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -224,6 +260,7 @@ void SessionClient::Impl::await_cookie() {
 }
 
 void SessionClient::Impl::lost(const std::string& why) {
+  if (offline_sent) offline_closed = true;
   // Free the connection slot at once (the client host has one), or the next connect fails.
   if (peer) enet_peer_reset(peer);
   peer = nullptr;
@@ -245,6 +282,7 @@ void SessionClient::Impl::lost(const std::string& why) {
 }
 
 void SessionClient::Impl::fail(const std::string& why) {
+  if (offline_sent) offline_closed = true;
   {
     std::lock_guard lock(mutex);
     final_error = why;
@@ -272,6 +310,9 @@ void SessionClient::Impl::run() {
       wait_ns = std::min(wait_ns, next_attempt_ns - monotonic_ns());
     if (peer && phase == ClientPhase::Connected)
       wait_ns = std::min({wait_ns, next_probe_ns - local_now(), next_status_ns - monotonic_ns()});
+    // The cookie's answer is taken by ENet's intercept hook, which does not end the wait:
+    // look for it every millisecond (a join took 11 ms, most of it this wait; now ~1-2 ms).
+    if (awaiting_cookie) wait_ns = std::min(wait_ns, kNsPerMs);
     // Whole milliseconds (ENet's unit), rounded up: waking early would only wait again.
     const auto wait_ms = enet_uint32(std::max<int64_t>(0, (wait_ns + kNsPerMs - 1) / kNsPerMs));
     ENetEvent ev;
@@ -337,6 +378,16 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
   const bool welcomed = phase == ClientPhase::Connected;
   if (const auto* reply = std::get_if<ClockReply>(&m)) {
     if (!welcomed) return;
+    // Only the answer to a probe this client sent and has not had answered, with the
+    // server's times in order, within a second of each other and in range: the estimator's
+    // arithmetic stays exact for any reply that passes (a hostile server's extremes do not).
+    auto& slot = probes_out[reply->seq % probes_out.size()];
+    constexpr int64_t kMaxServerTimeNs = int64_t(1) << 61;  // 73 years of uptime
+    if (reply->seq == 0 || slot.first != reply->seq || slot.second != reply->t1_ns || reply->t2_ns < 0 ||
+        reply->t3_ns < reply->t2_ns || reply->t3_ns - reply->t2_ns > kNsPerSec || reply->t3_ns > kMaxServerTimeNs ||
+        received_local < reply->t1_ns)
+      return;
+    slot = {};
     const ClockSample s{reply->t1_ns, reply->t2_ns, reply->t3_ns, received_local};
     clock->add(s);
     rtt_ns = s.delay_ns();
@@ -480,8 +531,11 @@ void SessionClient::Impl::tick(int64_t now_local) {
   }
   clock->check_gap(now_local);
   if (now_local >= next_probe_ns) {
-    send(kClockChannel, ClockProbe{++probe_seq, local_now()});
-    enet_host_flush(host.get());
+    if (++probe_seq == 0) ++probe_seq;  // 0 is never a probe's
+    const int64_t t1 = local_now();
+    probes_out[probe_seq % probes_out.size()] = {probe_seq, t1};
+    send(kClockChannel, ClockProbe{probe_seq, t1});
+    if (host) enet_host_flush(host.get());
     next_probe_ns = now_local + clock->next_probe_delay(now_local);
   }
   std::deque<Message> out;
@@ -504,7 +558,7 @@ void SessionClient::Impl::tick(int64_t now_local) {
     st.clock_error_bound_ns = e.error_bound_ns;
     send(kStatusChannel, st);
   }
-  if (!out.empty() || ready) enet_host_flush(host.get());
+  if ((!out.empty() || ready) && host) enet_host_flush(host.get());
 }
 
 void SessionClient::send_command(Command command) {

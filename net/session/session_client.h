@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,18 @@ class SessionClient {
   std::string server_fingerprint() const;
   static Result<std::unique_ptr<SessionClient>> start(const SessionClientParams& params,
                                                       SessionEvents events);
+  /// A client without a network or a thread, for the client fuzzer (tests/fuzz/client_fuzzer.cpp)
+  /// and tests: it behaves as just connected (its Hello goes out at once), every packet it
+  /// sends goes to `sent` (channel, bytes as on the wire), and receive() hands it a datagram
+  /// from the server. Its methods are called from one thread.
+  using SentPacket = std::function<void(uint8_t channel, std::vector<uint8_t> bytes)>;
+  static Result<std::unique_ptr<SessionClient>> offline(const SessionClientParams& params, SessionEvents events,
+                                                        SentPacket sent);
+  /// Offline clients only: a datagram from the server on `channel`.
+  void receive(std::span<const uint8_t> datagram, uint8_t channel);
+  /// Offline clients only, once connected: the network thread's timed work now (a clock
+  /// probe when one is due, queued commands, the status).
+  void poll();
   ~SessionClient();
 
   /// Queues a command for the server (which decides when it takes effect).

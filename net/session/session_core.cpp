@@ -478,9 +478,17 @@ void SessionCore::Impl::on_auth(Peer& peer, const Auth& auth) {
     replaced.push_back(h);  // the same node back before its old connection timed out
   }
   for (PeerHandle old : replaced) {
-    LS_INFO("session: '{}' reconnected from {}; its old connection is closed", printable(peer.name), peer.address);
-    link.drop(old);
-    peers.erase(old);
+    // Most often the same node back after a network hiccup (its old connection is dead and
+    // hears nothing). But two machines behind one address with one name (two wall players
+    // both called "raspberrypi") would take the name from each other forever: the old
+    // connection is told why and gives up, instead of reconnecting and taking it back.
+    LS_INFO("session: '{}' joined again from {}; its previous connection is closed", printable(peer.name), peer.address);
+    Peer& o = peers.at(old);
+    o.authed = false;  // out of the table and of the name check now; on_disconnect removes it
+    reject(o, RejectReason::NameInUse,
+           "another node joined this session as '" + peer.name +
+               "' from this node's address: if that was not this node restarting, two machines share "
+               "the name: give each its own with --name");
   }
   peer.id = next_id++;
   peer.authed = true;

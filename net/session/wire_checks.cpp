@@ -10,7 +10,10 @@ namespace {
 int64_t duration_ns(const MediaEntry& m) {
   if (m.duration_ns > 0) return m.duration_ns;
   if (m.fps_num <= 0 || m.fps_den <= 0 || m.frame_count <= 0) return 0;
-  return int64_t(double(m.frame_count) * m.fps_den * 1e9 / m.fps_num);
+  // In double and clamped before the conversion: a hostile media entry's frame count and
+  // rate may be anything (a double past int64's range converts to undefined behaviour).
+  const double ns = double(m.frame_count) * double(m.fps_den) * 1e9 / double(m.fps_num);
+  return ns >= double(kMaxTimeNs) ? kMaxTimeNs : int64_t(ns);
 }
 
 bool has_control(const std::string& s) {

@@ -2,12 +2,14 @@
 # Builds one fuzz target with clang++ (libFuzzer + ASan + UBSan) straight from the sources
 # and runs it over a copy of its committed seed corpus.
 #
-#   tests/fuzz/run-fuzz.sh [--target protocol|session|media] [--seconds N] [--build-dir DIR]
+#   tests/fuzz/run-fuzz.sh [--target protocol|session|client|media] [--seconds N] [--build-dir DIR]
 #                          [--build-only] [-- libFuzzer args]
 #
 # Targets (default protocol):
 #   protocol  net/protocol: decode/re-encode, the handshake, AeadSealer (protocol_fuzzer.cpp)
 #   session   the session server's logic, SessionCore, driven by op scripts (session_fuzzer.cpp)
+#   client    the session client's logic (an offline SessionClient) against a hostile server
+#             (client_fuzzer.cpp)
 #   media     MediaReader over an in-memory file: demux, decode, seek (media_fuzzer.cpp)
 # Each has its seed corpus in tests/fuzz/corpus/<target>/ and its binary DIR/<target>_fuzzer
 # (DIR defaults to $TMPDIR/lockstep-<target>-fuzz).
@@ -72,6 +74,27 @@ case "$target" in
            "$src/engine/clock" "$src/engine/core")
     max_len=16384
     ;;
+  client)
+    sources=("${protocol_sources[@]}"
+             "$src/net/session/session_client.cpp"
+             "$src/net/session/media_match.cpp"
+             "$src/net/session/wire_checks.cpp"
+             "$src/net/transport/enet_transport.cpp"
+             "$src/net/transport/cookie_gate.cpp"
+             "$src/net/clocksync/clock_estimator.cpp"
+             "$src/net/clocksync/offset_fit.cpp"
+             "$src/net/clocksync/sim_clock.cpp"
+             "$src/engine/clock/transport.cpp"
+             "$src/engine/clock/transport_command.cpp"
+             "$src/engine/core/endpoint.cpp"
+             "$src/engine/core/log.cpp"
+             "$src/engine/core/time.cpp"
+             "$here/client_fuzzer.cpp")
+    packages=(libsodium libenet spdlog fmt)
+    watch=("$src/net/protocol" "$src/net/session" "$src/net/transport" "$src/net/clocksync" "$src/net/protocol_version.h"
+           "$src/engine/clock" "$src/engine/core")
+    max_len=16384
+    ;;
   media)
     sources=("$src"/engine/media/*.cpp "$src"/engine/core/*.cpp "$src"/engine/clock/*.cpp "$here/media_fuzzer.cpp")
     packages=(libavformat libavcodec libavfilter libavutil libswscale libswresample spdlog fmt)
@@ -81,7 +104,7 @@ case "$target" in
     # of 64 from a damaged stream); C allows it, and reading one is no lockstep bug.
     target_flags=(-fno-sanitize=enum)
     ;;
-  *) echo "run-fuzz.sh: unknown target '$target' (protocol, session or media)" >&2; exit 2 ;;
+  *) echo "run-fuzz.sh: unknown target '$target' (protocol, session, client or media)" >&2; exit 2 ;;
 esac
 seeds="$here/corpus/$target"
 

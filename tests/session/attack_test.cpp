@@ -723,3 +723,34 @@ TEST(Attack, AKickedNodeCannotRejoin) {
 
 }  // namespace
 }  // namespace lockstep
+
+namespace lockstep {
+namespace {
+
+TEST(Attack, TwoMachinesWithOneNameBehindOneAddressDoNotTakeItFromEachOther) {
+  const int port = port_for(7);
+  net::SessionServerParams sp;
+  sp.port = port;
+  auto server = net::SessionServer::start(sp);
+  ASSERT_TRUE(server.ok()) << server.error();
+  auto first = join(port, "raspberrypi");
+  ASSERT_GE(seconds_to_join(*first, 5), 0.0);
+  auto second = join(port, "raspberrypi");  // the same address (loopback), the same name
+  ASSERT_GE(seconds_to_join(*second, 5), 0.0);
+  // The first is told why and gives up; it does not come back to take the name again.
+  const int64_t deadline = monotonic_ns() + 3 * kNsPerSec;
+  while (first->client->phase() != net::ClientPhase::Failed && monotonic_ns() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(first->client->phase(), net::ClientPhase::Failed) << first->client->status_line();
+  EXPECT_NE(first->client->final_error().find("give each its own with --name"), std::string::npos)
+      << first->client->final_error();
+  std::this_thread::sleep_for(std::chrono::milliseconds(6500));  // past a reconnect's timeout
+  EXPECT_EQ(first->client->phase(), net::ClientPhase::Failed);
+  EXPECT_EQ(second->client->phase(), net::ClientPhase::Connected) << second->client->status_line();
+  int named = 0;
+  for (const auto& row : (*server)->peers()) named += row.name == "raspberrypi";
+  EXPECT_EQ(named, 1);
+}
+
+}  // namespace
+}  // namespace lockstep

@@ -12,6 +12,8 @@
 //   fanout [--clients 256] [--seconds 20]
 //                               one `lockstep serve` and N SessionClients in this process:
 //                               the server's CPU share and the clients' clock error
+//   handshake [--count 50]      a node's join, first datagram to Welcome, with and without a
+//                               password, against a bare ENet connect in the same run
 //
 // One file per benchmark (bench_decode.cpp: decode and render; bench_sync.cpp; bench_fanout.cpp),
 // their shared helpers in bench_common.h, the command line in bench_main.cpp.
@@ -53,5 +55,11 @@ struct FanoutOptions {
 };
 
 int bench_fanout(const FanoutOptions& o);
+
+struct HandshakeOptions {
+  int count = 50;  // joins measured (each kind)
+};
+
+int bench_handshake(const HandshakeOptions& o);
 
 }  // namespace lockstep::bench

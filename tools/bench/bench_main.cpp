@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
   fan->add_option("--seconds", fo.seconds, "Seconds measured once all clients are settled")->capture_default_str()->check(CLI::Range(1.0, 300.0));
   fan->add_option("--client-nice", fo.client_nice, "Niceness of the clients' network threads (the server keeps its own)")
       ->capture_default_str()->check(CLI::Range(0, 19));
+  HandshakeOptions ho;
+  auto* hs = app.add_subcommand("handshake", "A node's join, first datagram to Welcome, vs a bare ENet connect");
+  hs->add_option("--count", ho.count, "Joins measured of each kind")->capture_default_str()->check(CLI::Range(1, 1000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -56,6 +59,11 @@ int main(int argc, char** argv) {
   // 256 clients would each log every reconnect; the fanout figures count them instead.
   init_logging(fan->parsed() ? "error" : "warn");
   if (dec->parsed()) return bench_decode(file, threads, repeat);
+  if (hs->parsed()) {
+    install_stop_handlers();
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    return bench_handshake(ho);
+  }
   if (syn->parsed() || fan->parsed()) {
     install_stop_handlers();
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
