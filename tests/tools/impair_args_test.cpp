@@ -87,5 +87,84 @@ TEST(ImpairArgs, DurationsFormatForPeople) {
   EXPECT_EQ(format_duration(250 * kNsPerUs), "250 us");
 }
 
+TEST(ImpairArgs, RatesTakeBitUnits) {
+  EXPECT_DOUBLE_EQ(*parse_rate_bps("2Mbit"), 2e6);
+  EXPECT_DOUBLE_EQ(*parse_rate_bps("500kbit"), 5e5);
+  EXPECT_DOUBLE_EQ(*parse_rate_bps("1Gbit"), 1e9);
+  EXPECT_DOUBLE_EQ(*parse_rate_bps("64000"), 64000.0);
+  EXPECT_FALSE(parse_rate_bps("2MB").ok());
+  EXPECT_FALSE(parse_rate_bps("1bit").ok());
+  EXPECT_NE(parse_rate_bps("fast").error().find("2Mbit"), std::string::npos);
+}
+
+TEST(ImpairArgs, ProfilesSetTheirValuesAndOptionsOverrideThem) {
+  ImpairOptions o;
+  o.profile = "asymmetric";
+  auto a = make_impairments(o);
+  ASSERT_TRUE(a.ok()) << a.error();
+  EXPECT_EQ(a->up.delay_ns, 30 * kNsPerMs);
+  EXPECT_EQ(a->down.delay_ns, 5 * kNsPerMs);
+  EXPECT_EQ(a->up.jitter_ns, kNsPerMs);
+
+  o.profile = "intercontinental";
+  o.loss = "10%";  // over the profile's 5 %
+  auto ic = make_impairments(o);
+  ASSERT_TRUE(ic.ok()) << ic.error();
+  EXPECT_EQ(ic->up.delay_ns, 80 * kNsPerMs);
+  EXPECT_EQ(ic->down.jitter_ns, 25 * kNsPerMs);
+  EXPECT_DOUBLE_EQ(ic->up.loss, 0.10);
+  EXPECT_DOUBLE_EQ(ic->down.reorder, 0.02);
+  EXPECT_DOUBLE_EQ(ic->down.duplicate, 0.01);
+
+  ImpairOptions w;
+  w.profile = "wifi";
+  auto wifi = make_impairments(w);
+  ASSERT_TRUE(wifi.ok());
+  EXPECT_DOUBLE_EQ(wifi->up.burst_length, 4.0);
+  ImpairOptions r;
+  r.profile = "route-change";
+  auto rc = make_impairments(r);
+  ASSERT_TRUE(rc.ok());
+  EXPECT_EQ(rc->up.step_delay_ns, 120 * kNsPerMs);
+  EXPECT_EQ(rc->up.step_at_ns, 10 * kNsPerSec);
+  EXPECT_EQ(rc->down.step_for_ns, 10 * kNsPerSec);
+  ImpairOptions b;
+  b.profile = "bufferbloat";
+  auto bb = make_impairments(b);
+  ASSERT_TRUE(bb.ok());
+  EXPECT_DOUBLE_EQ(bb->up.rate_bps, 2e6);
+  EXPECT_EQ(bb->down.queue_ns, 300 * kNsPerMs);
+  for (const auto& pr : profiles()) {
+    ImpairOptions any;
+    any.profile = pr.name;
+    EXPECT_TRUE(make_impairments(any).ok()) << pr.name;
+  }
+}
+
+TEST(ImpairArgs, InconsistentImpairmentsAreExplained) {
+  const auto error_of = [](ImpairOptions o) {
+    auto r = make_impairments(o);
+    return r.ok() ? std::string() : r.error();
+  };
+  ImpairOptions o;
+  o.profile = "satellite";
+  EXPECT_NE(error_of(o).find("intercontinental"), std::string::npos) << "the error lists the profiles";
+  o = {};
+  o.burst = "4";
+  EXPECT_NE(error_of(o).find("--burst needs --loss"), std::string::npos);
+  o.loss = "10%";
+  o.burst = "0.5";
+  EXPECT_NE(error_of(o).find("mean burst length"), std::string::npos);
+  o = {};
+  o.queue = "100ms";
+  EXPECT_NE(error_of(o).find("--queue needs --rate"), std::string::npos);
+  o = {};
+  o.step_at = "5s";
+  EXPECT_NE(error_of(o).find("--step-delay"), std::string::npos);
+  o = {};
+  o.up_delay = "fast";
+  EXPECT_NE(error_of(o).find("--up-delay"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace lockstep::impair

@@ -64,9 +64,83 @@ TEST(ImpairRelay, RoundTripCarriesDelayAndJitterOfBothDirections) {
   // Jitter keeps the order of a flow, and nothing was asked to be duplicated.
   EXPECT_EQ(r.duplicates, 0);
   EXPECT_EQ(r.reordered, 0);
-  EXPECT_NE(done.output.find("client->server in 2000 out 2000 dropped 0 duplicated 0 reordered 0"),
+  EXPECT_NE(done.output.find("client->server in 2000 out 2000 dropped 0 (buffer full 0) duplicated 0 reordered 0"),
             std::string::npos)
       << done.output;
+}
+
+TEST(ImpairRelay, AsymmetricDelaysAreMeasuredEachWay) {
+  UdpEchoServer echo;
+  RelayProcess relay;
+  ASSERT_TRUE(relay.start(echo.port(), {"--profile", "asymmetric", "--seed", "2", "--duration", "15s"})) << relay.output();
+  EXPECT_NE(relay.output().find("client->server: delay 30 ms"), std::string::npos) << relay.output();
+  EXPECT_NE(relay.output().find("server->client: delay 5 ms"), std::string::npos) << relay.output();
+  const ProbeResult r = run_probe(relay.port(), 500, 4000, 200);
+  relay.stop(SIGTERM);
+  ASSERT_EQ(r.received, 500);
+  ASSERT_EQ(r.up_ms.size(), 500u);
+  const double up = percentile_of(r.up_ms, 0.5), down = percentile_of(r.down_ms, 0.5);
+  std::printf("asymmetric profile: one-way delay p50 %.3f ms up, %.3f ms down\n", up, down);
+  EXPECT_NEAR(up, 30.0, 1.5);
+  EXPECT_NEAR(down, 5.0, 1.5);
+  EXPECT_GE(percentile_of(r.up_ms, 0.0), 29.0);
+  EXPECT_GE(percentile_of(r.down_ms, 0.0), 4.0);
+}
+
+TEST(ImpairRelay, ARouteChangeStepsTheDelayDuringTheRun) {
+  UdpEchoServer echo;
+  RelayProcess relay;
+  ASSERT_TRUE(relay.start(echo.port(), {"--delay", "10ms", "--step-delay", "60ms", "--step-at", "1s", "--step-for", "1s",
+                                        "--seed", "3", "--duration", "15s"}))
+      << relay.output();
+  // Packets every 10 ms for 3.2 s: the relay started just before the first.
+  const ProbeResult r = run_probe(relay.port(), 320, 10000, 300);
+  relay.stop(SIGTERM);
+  ASSERT_GT(r.received, 300);
+  const int64_t t0 = r.send_ns.front();
+  std::vector<double> before, during, after;
+  for (size_t i = 0; i < r.up_ms.size(); ++i) {
+    const double t = double(r.send_ns[i] - t0) / 1e9;
+    if (t < 0.8) before.push_back(r.up_ms[i]);
+    else if (t > 1.2 && t < 1.8) during.push_back(r.up_ms[i]);
+    else if (t > 2.3) after.push_back(r.up_ms[i]);
+  }
+  const double b = percentile_of(before, 0.5), d = percentile_of(during, 0.5), a = percentile_of(after, 0.5);
+  std::printf("route change 10 -> 60 -> 10 ms: one-way p50 %.2f, %.2f, %.2f ms\n", b, d, a);
+  EXPECT_NEAR(b, 10.0, 1.5);
+  EXPECT_NEAR(d, 60.0, 1.5);
+  EXPECT_NEAR(a, 10.0, 1.5);
+  EXPECT_EQ(r.reordered, 0) << "the step back let packets overtake";
+}
+
+TEST(ImpairRelay, BurstsAndABufferFullLinkAreCounted) {
+  UdpEchoServer echo;
+  RelayProcess relay;
+  const std::string stats = scratch_dir("impair") + "/bursts.json";
+  ASSERT_TRUE(relay.start(echo.port(), {"--loss", "20%", "--burst", "5", "--seed", "9", "--duration", "15s", "--stats", stats}))
+      << relay.output();
+  const ProbeResult r = run_probe(relay.port(), 3000, 500, 200);
+  const ProcessResult done = relay.stop(SIGTERM);
+  ASSERT_EQ(done.exit_code, 0) << done.output;
+  const auto j = read_json(stats);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_DOUBLE_EQ(j["settings"]["client_to_server"]["burst_length"].get<double>(), 5.0);
+  // Both ways lose 20 % in bursts: about 64 % of the round trips come back.
+  EXPECT_NEAR(double(r.received) / 3000.0, 0.64, 0.08) << done.output;
+
+  UdpEchoServer echo2;
+  RelayProcess link;
+  ASSERT_TRUE(link.start(echo2.port(), {"--rate", "100kbit", "--queue", "50ms", "--seed", "4", "--duration", "15s"}))
+      << link.output();
+  // 32-byte probes every 0.5 ms = 512 kbit/s into a 100 kbit/s link: it queues, then drops.
+  const ProbeResult q = run_probe(link.port(), 1000, 500, 300);
+  const ProcessResult qd = link.stop(SIGTERM);
+  EXPECT_NE(qd.output.find("buffer full"), std::string::npos) << qd.output;
+  EXPECT_LT(q.received, 400) << qd.output;
+  ASSERT_FALSE(q.up_ms.empty());
+  EXPECT_GT(percentile_of(q.up_ms, 0.5), 30.0) << "a full buffer delays what passes (bufferbloat)";
+  // The buffer's 50 ms, a packet's 2.56 ms on the wire, and the relay's own scheduling.
+  EXPECT_LT(percentile_of(q.up_ms, 1.0), 60.0) << "nothing waits longer than the buffer holds";
 }
 
 TEST(ImpairRelay, LossIsTheAskedSharePerDirection) {

@@ -27,7 +27,7 @@ struct ProbePacket {
   uint32_t seq;
   uint32_t pad;
   int64_t send_ns;
-  int64_t pad2;
+  int64_t echo_ns;  // when the echo server received it (same clock: one machine)
 };
 static_assert(sizeof(ProbePacket) == kProbeBytes);
 
@@ -155,6 +155,14 @@ UdpEchoServer::UdpEchoServer() {
           recvfrom(fd_, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
       if (got < 0) continue;
       ++received_;
+      if (got == ssize_t(sizeof(ProbePacket))) {  // stamp a probe's arrival: one-way delays
+        ProbePacket p{};
+        std::memcpy(&p, buf, sizeof p);
+        if (p.magic == kMagic) {
+          p.echo_ns = monotonic_ns();
+          std::memcpy(buf, &p, sizeof p);
+        }
+      }
       char host[INET_ADDRSTRLEN] = {};
       inet_ntop(AF_INET, &from.sin_addr, host, sizeof host);
       {
@@ -221,6 +229,11 @@ ProbeResult run_probe(uint16_t port, int count, int interval_us, int drain_ms, u
       if (int64_t(p.seq) < highest) ++r.reordered;
       highest = std::max<int64_t>(highest, p.seq);
       r.rtt_ms.push_back(double(arrived - p.send_ns) / 1e6);
+      if (p.echo_ns != 0) {
+        r.up_ms.push_back(double(p.echo_ns - p.send_ns) / 1e6);
+        r.down_ms.push_back(double(arrived - p.echo_ns) / 1e6);
+        r.send_ns.push_back(p.send_ns);
+      }
     }
   }
   close(fd);

@@ -70,6 +70,10 @@ struct ProbeResult {
   int64_t reordered = 0;       // arrived after a later-sent packet
   int64_t foreign = 0;         // datagrams that were not this probe's
   std::vector<double> rtt_ms;  // one per distinct packet received
+  // One-way delays, from the echo server's stamp (one machine, one clock), and send times.
+  std::vector<double> up_ms;    // probe → echo server
+  std::vector<double> down_ms;  // echo server → probe
+  std::vector<int64_t> send_ns;
 };
 
 /// Sends `count` 32-byte datagrams to 127.0.0.1:`port`, one every `interval_us`, and collects

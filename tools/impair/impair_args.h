@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
+#include "impair/impairment.h"
 
 namespace lockstep::impair {
 
@@ -42,5 +44,30 @@ std::string format_endpoint(const sockaddr_storage& addr);
 
 /// "20 ms", "0.5 s", "250 us": a duration as a person would write it.
 std::string format_duration(int64_t ns);
+
+/// Parses a link rate: a number and bit, kbit, Mbit or Gbit (per second; "2Mbit", "500kbit");
+/// a bare number is bits per second.
+Result<double> parse_rate_bps(std::string_view text);
+
+/// The impairment options as typed; empty: not given (the profile's value, or none).
+struct ImpairOptions {
+  std::string profile;
+  std::string delay, up_delay, down_delay, jitter, loss, burst, reorder, duplicate;
+  std::string step_delay, step_at, step_for, rate, queue;
+};
+
+/// The named profiles (--profile) and what each sets, for --help and the docs.
+struct Profile {
+  const char* name;
+  const char* what;
+};
+const std::vector<Profile>& profiles();
+
+/// Both directions' settings: the profile first, then each option given over it.
+struct Impairments {
+  ImpairmentParams up;    // client → server
+  ImpairmentParams down;  // server → client
+};
+Result<Impairments> make_impairments(const ImpairOptions& options);
 
 }  // namespace lockstep::impair

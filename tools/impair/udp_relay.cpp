@@ -87,8 +87,8 @@ class RelayLoop {
   RelayLoop(const RelayParams& params, int listen_fd)
       : params_(params),
         listen_fd_(listen_fd),
-        up_model_(params.impairment, params.seed * 2 + 1),
-        down_model_(params.impairment, params.seed * 2 + 2),
+        up_model_(params.up, params.seed * 2 + 1, monotonic_ns()),
+        down_model_(params.down, params.seed * 2 + 2, monotonic_ns()),
         buffer_(kMaxDatagram) {}
 
   Result<RelayReport> run() {
@@ -206,9 +206,10 @@ class RelayLoop {
   void enqueue(Flow& flow, Direction dir, size_t size, int64_t arrival) {
     const bool up = dir == Direction::kUp;
     DirectionCounters& counters = up ? report_.up : report_.down;
-    const PacketFate fate = (up ? up_model_ : down_model_).next(arrival, up ? flow.up : flow.down);
+    const PacketFate fate = (up ? up_model_ : down_model_).next(arrival, up ? flow.up : flow.down, size);
     if (fate.copies == 0) {
       ++counters.dropped;
+      if (fate.queue_full) ++counters.queue_full;
       return;
     }
     if (fate.reordered) ++counters.reordered;

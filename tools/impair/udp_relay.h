@@ -17,7 +17,8 @@ namespace lockstep::impair {
 struct RelayParams {
   LoopbackEndpoint listen;      // where clients send (port 0: an ephemeral port)
   LoopbackEndpoint server;      // where their packets go
-  ImpairmentParams impairment;  // applied to each direction independently
+  ImpairmentParams up;    // client → server
+  ImpairmentParams down;  // server → client
   uint64_t seed = 1;
   int64_t duration_ns = 600 * 1'000'000'000LL;  // stops by itself after this long
   int stop_fd = -1;                     // optional: the relay stops when this fd becomes readable
@@ -30,7 +31,8 @@ struct RelayParams {
 struct DirectionCounters {
   uint64_t in = 0;           // datagrams received
   uint64_t out = 0;          // datagrams sent (duplicates count twice)
-  uint64_t dropped = 0;      // lost on purpose
+  uint64_t dropped = 0;      // lost on purpose (queue_full included)
+  uint64_t queue_full = 0;   // of those, dropped by the rate-limited link's full buffer
   uint64_t duplicated = 0;   // extra copies sent
   uint64_t reordered = 0;    // held back on purpose
   uint64_t overflow = 0;     // dropped because the queue was full or too many clients
