@@ -111,6 +111,61 @@ TEST(SessionSync, ThroughAnImpairedNetworkStaysInSync) {
   expect_sync(r, 4.0, 0.98);
 }
 
+/// Two nodes, `a` through lockstep-impair with `relay_args`, `b` straight to the server; the
+/// report from their present logs.
+skew::SkewReport run_pair_through(const std::string& tag, const std::vector<std::string>& relay_args,
+                                  const std::vector<std::string>& a_args = {}) {
+  const std::string clip = session_clip();
+  EXPECT_FALSE(clip.empty());
+  const std::string dir = test::scratch_dir(tag);
+  const int port = test_port(0), relay_port = test_port(2);
+  auto server = start_server(dir, port, clip, 16);
+  std::vector<std::string> argv{test::tool_path("lockstep-impair"), "--listen", "127.0.0.1:" + std::to_string(relay_port),
+                                "--to", "127.0.0.1:" + std::to_string(port), "--duration", "18s", "--seed", "5"};
+  argv.insert(argv.end(), relay_args.begin(), relay_args.end());
+  ChildProcess relay(argv, dir + "/relay.out");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto a = start_node(dir, "a", "127.0.0.1:" + std::to_string(relay_port), "offset=-5s,drift=-200ppm", 11, a_args);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto b = start_node(dir, "b", "127.0.0.1:" + std::to_string(port), "offset=3.2s,drift=200ppm", 11, {"--play"});
+  for (NodeRun* n : {&a, &b}) EXPECT_EQ(n->process->wait(40), 0) << n->log;
+  return analyse({a.log, b.log}, 2.0);
+}
+
+TEST(SessionSync, ThroughARouteChangeEverySessionTickShowsTheSameFrame) {
+  // 20 ms each way, stepping to 120 ms from 3 s to 6 s after the relay started, and back.
+  const auto r = run_pair_through("session_route_change", {"--delay", "20ms", "--jitter", "2ms", "--step-delay", "120ms",
+                                                           "--step-at", "3s", "--step-for", "3s"});
+  std::printf("%s", skew::format_text(r).c_str());
+  // The estimator takes the step without letting the node jump: no wrong frame, and the
+  // switches stay together.
+  expect_sync(r, 4.0, 1.0);
+}
+
+TEST(SessionSync, ThroughAnAsymmetricPathEveryTickShowsTheSameFrameAndTheErrorIsHalfTheAsymmetry) {
+  // 30 ms towards the server, 5 ms back: no four-timestamp exchange can see this; the node
+  // behind it takes the session clock (25 ms / 2) = 12.5 ms off, and shows each frame that
+  // much off in time, but always the session's frame (docs/performance.md: the remedy is
+  // the node's latency offset).
+  const auto r = run_pair_through("session_asymmetric", {"--profile", "asymmetric"});
+  std::printf("%s", skew::format_text(r).c_str());
+  ASSERT_EQ(r.pairs.size(), 1u);
+  EXPECT_GT(r.agreement.session_ticks, 60);
+  if (test::kTimingAsserted) {
+    EXPECT_EQ(r.agreement.session_tick_share, 1.0);
+    EXPECT_NEAR(r.pairs[0].mean_signed_ms, 12.5, 4.0) << "the bias is half the 25 ms asymmetry";
+  }
+  // The remedy: that node's latency offset (shown that much earlier; here later).
+  const auto fixed = run_pair_through("session_asymmetric_offset", {"--profile", "asymmetric"}, {"--latency-offset", "-12.5"});
+  std::printf("with --latency-offset -12.5 on the node behind the path:\n%s", skew::format_text(fixed).c_str());
+  ASSERT_EQ(fixed.pairs.size(), 1u);
+  if (test::kTimingAsserted) {
+    EXPECT_EQ(fixed.agreement.session_tick_share, 1.0);
+    EXPECT_LE(std::abs(fixed.pairs[0].mean_signed_ms), 2.0);
+    EXPECT_LE(fixed.pairs[0].abs.p99_ms, 4.0);
+  }
+}
+
 /// Asserts that `log` shows the session's frame on every playing line except holds after a
 /// jump (see test::landing), and that it saw `min_jumps` jumps.
 void expect_lands_exactly(const skew::NodeLog& log, const std::string& what, int64_t min_jumps) {

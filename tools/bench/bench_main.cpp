@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/size_arg.h"
 #include "tools/bench/bench_common.h"
+#include "impair/impair_args.h"
 
 using namespace lockstep;
 using namespace lockstep::bench;
@@ -30,8 +31,13 @@ int main(int argc, char** argv) {
   SyncOptions so;
   auto* syn = app.add_subcommand("sync", "lockstep serve + N lockstep join on this machine: skew, same-frame share, clock error");
   syn->add_option("--nodes", so.nodes, "Nodes (lockstep join processes)")->capture_default_str()->check(CLI::Range(2, 16));
-  syn->add_option("--impair", so.impair, "none: plain loopback; wan: via lockstep-impair 20 ms ±5 ms, 2 % loss")
-      ->capture_default_str()->check(CLI::IsMember({"none", "wan"}));
+  std::vector<std::string> paths{"none"};
+  std::string impair_help = "The path between the nodes and the server: none (plain loopback), or a lockstep-impair profile:";
+  for (const auto& pr : impair::profiles()) {
+    paths.push_back(pr.name);
+    impair_help += std::string("\n  ") + pr.name + ": " + pr.what;
+  }
+  syn->add_option("--impair", so.impair, impair_help)->capture_default_str()->check(CLI::IsMember(paths));
   syn->add_option("--seconds", so.seconds, "Seconds each node plays")->capture_default_str()->check(CLI::Range(5.0, 600.0));
   syn->add_option("--clip", so.clip, "Clip to play (default: a 640x360 30 fps test clip, generated once)")->check(CLI::ExistingFile);
   syn->add_option("--plot", so.plot, "Write the frame-switch skew over time as an SVG plot");
