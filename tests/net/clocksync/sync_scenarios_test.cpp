@@ -243,5 +243,20 @@ TEST(ClockSyncScenarios, ProbesBurstThenSettleToThePathsRate) {
   }
 }
 
+TEST(ClockSyncScenarios, IntercontinentalJitterStaysWithinItsBoundAnd2500us) {
+  // lockstep-impair's intercontinental profile: 80 ms ± 25 ms each way, 5 % loss. Where the
+  // estimator stands today (docs/performance.md, the profile matrix): within its bound
+  // always, p50 under 1 ms, but not the 1 ms p99 the bad-network work aims for. Simulated
+  // variants, 2026-12-06: a 64 s / 640-sample window halves the p50 (0.73 -> 0.32 ms) and
+  // leaves the max (early in the run) where it is; 20 probes a second brings the p99 to
+  // 1.47 ms.
+  const SimPath path{{80 * kMs, Jitter::uniform(25 * kMs)}, {80 * kMs, Jitter::uniform(25 * kMs)}};
+  Scenario sc = on(path, 0.05);
+  sc.duration_ns = 120 * kSec;
+  const Worst w = run_matrix("intercontinental 80ms+-25ms 5% loss", sc);
+  EXPECT_LE(w.after_10s.max_abs_ns, 2500 * kUs);
+  EXPECT_LE(w.after_10s.p50_abs_ns, 1 * kMs);
+}
+
 }  // namespace
 }  // namespace lockstep::net::test
