@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "net/clocksync/offset_fit.h"
 
@@ -85,6 +86,39 @@ bool ClockEstimator::add(const ClockSample& s) {
     restart_after_gap();
   }
 
+  // A new route: every sample for a while far above, or far below, the window's best round
+  // trip. The old route's samples go; the drift carries over as the prior (as after a gap).
+  // Below is the dangerous way: a sample that went out on the slow route and came back on
+  // the fast one looks better than anything in the window but is off by half the change,
+  // so samples far below are held (not published) until enough of them agree.
+  bool hold = false;
+  if (fit_ && settled_) {
+    const int64_t margin = std::max<int64_t>(params_.route_change_min_ns,
+                                             round_ns(params_.route_change_jitters * double(fit_->jitter_ns)));
+    const bool high = delay > fit_->min_delay_ns + margin, low = delay < fit_->min_delay_ns - margin;
+    high_run_ = high ? std::max(high_run_, 0) + 1 : low ? std::min(high_run_, 0) - 1 : 0;
+    const int run = std::abs(high_run_);
+    hold = high_run_ < 0 && run < params_.route_change_samples;
+    if (run >= params_.route_change_samples && static_cast<int>(window_.size()) >= run) {
+      const size_t keep = size_t(run - 1);  // the run so far; this sample joins below
+      while (window_.size() > keep) window_.pop_front();
+      // The first of the run may have crossed the change (gone out on the old route and
+      // come back on the new): their round trip sits between the two routes' and their
+      // offset is off by half the change. Only samples at the new route's level stay.
+      std::vector<int64_t> delays{delay};
+      for (const auto& w : window_) delays.push_back(w.delay_ns());
+      std::nth_element(delays.begin(), delays.begin() + long(delays.size() / 2), delays.end());
+      const int64_t level = delays[delays.size() / 2];
+      std::erase_if(window_, [&](const ClockSample& w) { return std::abs(w.delay_ns() - level) > margin; });
+      hold = false;
+      drift_prior_ = fit_->drift;
+      drift_prior_sigma_ = std::clamp(2.0 * fit_->drift_sd, kMinGapPriorSigma, params_.drift_prior_sigma);
+      high_run_ = 0;
+      slew_route_change_ = true;
+      ++route_changes_;
+    }
+  }
+
   window_.push_back(s);
   last_arrival_ns_ = window_.size() == 1 ? s.t4_ns : std::max(last_arrival_ns_, s.t4_ns);
   while (window_.size() > 1 &&
@@ -103,10 +137,13 @@ bool ClockEstimator::add(const ClockSample& s) {
 
   fit_ = fit_window(last_arrival_ns_);
   // After a gap reset the old mapping, extrapolated, beats a fit of one or two samples.
-  const bool publishable = !mapping_.known() || !settled_ ||
-                           static_cast<int>(window_.size()) >= params_.min_valid_samples;
+  const bool publishable = !hold && (!mapping_.known() || !settled_ ||
+                                     static_cast<int>(window_.size()) >= params_.min_valid_samples);
   if (publishable) publish(*fit_, last_arrival_ns_);
   if (samples_since_reset_ >= params_.burst_probes) settled_ = true;
+  // Once the new route has samples enough for a steady fit, corrections are as usual again.
+  if (slew_route_change_ && static_cast<int>(window_.size()) >= 4 * params_.route_change_samples)
+    slew_route_change_ = false;
   return true;
 }
 
@@ -141,7 +178,8 @@ void ClockEstimator::publish(const Fit& fit, int64_t now_ns) {
   // During the first burst there is nothing to be continuous with: replace outright.
   if (mapping_.known() && settled_) {
     const int64_t slew = mapping_.to_session(now_ns) - next.to_session(now_ns);
-    if (std::abs(slew) > params_.step_threshold_ns) {
+    const int64_t step_at = slew_route_change_ ? params_.route_change_max_slew_ns : params_.step_threshold_ns;
+    if (std::abs(slew) > step_at) {
       ++steps_;
     } else if (slew != 0) {
       next.slew0_ns_ = slew;
@@ -185,6 +223,7 @@ ClockEstimate ClockEstimator::estimate() const {
   e.dropped = dropped_;
   e.gap_resets = gap_resets_;
   e.steps = steps_;
+  e.route_changes = route_changes_;
   if (fit_) {
     e.offset_ns = fit_->offset_ns;
     e.drift = fit_->drift;

@@ -93,6 +93,19 @@ struct ClockEstimatorParams {
   /// Samples whose round trip exceeds this are rejected as stale, ns.
   int64_t max_delay_ns = 5'000'000'000;  // 5 s
 
+  // --- route changes ---
+  /// This many samples in a row whose round trip exceeds the window's best by more than
+  /// the margin below mean the path changed (a new route): the samples of the old route
+  /// leave the window, so that the fit follows the new one at once instead of extrapolating
+  /// the old one's line until its samples age out (which made a 5 ms step in simulation).
+  int route_change_samples = 8;
+  /// The margin: route_change_jitters × the path's jitter, at least route_change_min_ns.
+  double route_change_jitters = 4.0;
+  int64_t route_change_min_ns = 5'000'000;  // 5 ms
+  /// After a route change the new fit is slewed in however far it moved (up to this; a
+  /// larger move is stepped): the picture never jumps for a route change.
+  int64_t route_change_max_slew_ns = 50'000'000;  // 50 ms
+
   // --- continuity of to_session() ---
   /// A new fit is slewed in: the published mapping runs at most this much faster or
   /// slower than the fit until it has caught up (500 ppm: 1 ms in 2 s; far below what a
@@ -124,6 +137,7 @@ struct ClockEstimate {
   int64_t dropped = 0;       // old samples no drift explains  } or reset()
   int64_t gap_resets = 0;    // gap resets
   int64_t steps = 0;         // corrections stepped instead of slewed (after settling)
+  int64_t route_changes = 0;  // paths seen to change (old samples dropped)
 };
 
 /// The local → session mapping a ClockEstimator publishes: its fit line plus a correction
@@ -243,6 +257,9 @@ class ClockEstimator {
   double drift_prior_sigma_;        // its spread (narrowed after a gap reset)
   std::optional<Fit> fit_;          // fit of the current window
   ClockMapping mapping_;            // what to_session() follows
+  int high_run_ = 0;                // samples in a row far above (+) or below (-) the best delay
+  bool slew_route_change_ = false;  // the next corrections are slewed, however large
+  int64_t route_changes_ = 0;
   int64_t rejected_ = 0;
   int64_t dropped_ = 0;
   int64_t gap_resets_ = 0;

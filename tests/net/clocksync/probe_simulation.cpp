@@ -15,9 +15,13 @@ class PathModel {
       : path_(path), outage_(outage), rng_(seed) {}
 
   /// One-way delay of a packet leaving at true time `depart_ns`, or nullopt if it is lost.
-  std::optional<int64_t> transit(const Leg& leg, int64_t depart_ns) {
-    const bool lost = std::uniform_real_distribution<double>(0, 1)(rng_) < path_.loss;
-    const int64_t delay = std::max<int64_t>(0, leg.base_ns + jitter(leg.jitter));
+  std::optional<int64_t> transit(bool to_server, int64_t depart_ns) {
+    const Leg& leg = to_server ? path_.to_server : path_.to_client;
+    const bool lost = lose(to_server ? bad_up_ : bad_down_);
+    int64_t base = leg.base_ns;
+    if (path_.step && depart_ns >= path_.step->at_ns && depart_ns < path_.step->until_ns)
+      base += to_server ? path_.step->extra_to_server_ns : path_.step->extra_to_client_ns;
+    const int64_t delay = std::max<int64_t>(0, base + jitter(leg.jitter));
     if (lost || in_outage(depart_ns) || in_outage(depart_ns + delay)) return std::nullopt;
     return delay;
   }
@@ -35,11 +39,21 @@ class PathModel {
     }
     return 0;
   }
+  /// Independent loss, or Gilbert–Elliott bursts with `bad` the direction's state.
+  bool lose(bool& bad) {
+    auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; };
+    if (path_.burst_length <= 1.0 || path_.loss <= 0.0 || path_.loss >= 1.0) return chance(path_.loss);
+    const double leave = 1.0 / path_.burst_length;
+    const double enter = path_.loss * leave / (1.0 - path_.loss);
+    bad = bad ? !chance(leave) : chance(enter);
+    return bad;
+  }
   bool in_outage(int64_t t) const {
     return outage_ && t >= outage_->start_ns && t < outage_->start_ns + outage_->length_ns;
   }
 
   SimPath path_;
+  bool bad_up_ = false, bad_down_ = false;
   std::optional<Outage> outage_;
   std::mt19937_64 rng_;
 };
@@ -76,7 +90,7 @@ SimResult run_scenario(const Scenario& sc) {
         out.send_true_ns.push_back(ev.true_ns);
         ClockSample s;
         s.t1_ns = local;
-        if (auto d = path.transit(sc.path.to_server, ev.true_ns)) {
+        if (auto d = path.transit(true, ev.true_ns)) {
           events.push(Event{ev.true_ns + *d, Event::Kind::kAtServer, s});
         }
         break;
@@ -85,7 +99,7 @@ SimResult run_scenario(const Scenario& sc) {
         ClockSample s = ev.sample;
         s.t2_ns = ev.true_ns;  // the server's clock is true time
         s.t3_ns = ev.true_ns + sc.path.server_turnaround_ns;
-        if (auto d = path.transit(sc.path.to_client, s.t3_ns)) {
+        if (auto d = path.transit(false, s.t3_ns)) {
           events.push(Event{s.t3_ns + *d, Event::Kind::kAtClient, s});
         }
         break;

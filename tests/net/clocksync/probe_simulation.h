@@ -31,10 +31,23 @@ struct Leg {
   Jitter jitter;
 };
 
+/// A route change: during [at_ns, until_ns) of true time each leg's base delay grows by
+/// its extra (negative: shrinks).
+struct RouteStep {
+  int64_t at_ns = 0;
+  int64_t until_ns = 0;
+  int64_t extra_to_server_ns = 0;
+  int64_t extra_to_client_ns = 0;
+};
+
 struct SimPath {
   Leg to_server;
   Leg to_client;
   double loss = 0.0;                      // per packet, each direction
+  /// Above 1: losses come in bursts of this mean length (Gilbert–Elliott, as lockstep-impair
+  /// --burst), `loss` being the long-run share.
+  double burst_length = 0.0;
+  std::optional<RouteStep> step;
   int64_t server_turnaround_ns = 20'000;  // t3 - t2
 };
 
