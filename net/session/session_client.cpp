@@ -107,6 +107,7 @@ struct SessionClient::Impl {
   int64_t next_probe_ns = 0;
   int64_t next_status_ns = 0;
   uint32_t probe_seq = 0;
+  int64_t route_changes_seen = 0;
   // The probes in flight (seq, t1): a reply counts only for one of them, once.
   std::array<std::pair<uint32_t, int64_t>, 16> probes_out{};
   bool ever_connected = false;
@@ -391,6 +392,11 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
     const ClockSample s{reply->t1_ns, reply->t2_ns, reply->t3_ns, received_local};
     clock->add(s);
     rtt_ns = s.delay_ns();
+    if (const ClockEstimate e = clock->estimate(); e.route_changes != route_changes_seen) {
+      route_changes_seen = e.route_changes;
+      LS_INFO("session: the path to the server changed (round trip now {:.1f} ms); the clock follows it, slewed",
+              double(s.delay_ns()) / 1e6);
+    }
     return;
   }
   // A Challenge once per connection.
