@@ -12,6 +12,10 @@
 //   fanout [--clients 256] [--seconds 20]
 //                               one `lockstep serve` and N SessionClients in this process:
 //                               the server's CPU share and the clients' clock error
+//   soak [--minutes 60] [--nodes 4]
+//                               a server and N nodes looping a clip, with pauses, seeks, a
+//                               server restart and a node restart: sync over time, and each
+//                               process's memory and open files at the start and the end
 //   handshake [--count 50]      a node's join, first datagram to Welcome, with and without a
 //                               password, against a bare ENet connect in the same run
 //
@@ -61,5 +65,16 @@ struct HandshakeOptions {
 };
 
 int bench_handshake(const HandshakeOptions& o);
+
+struct SoakOptions {
+  double minutes = 60;
+  int nodes = 4;
+  double command_every_s = 60;  // a pause, a seek and a play, 3 s apart, this often
+  double sample_every_s = 60;   // memory, open files and a sync slice this often
+  unsigned seed = 1;
+  bool keep = false;
+};
+
+int bench_soak(const SoakOptions& o);
 
 }  // namespace lockstep::bench

@@ -57,6 +57,15 @@ int main(int argc, char** argv) {
   HandshakeOptions ho;
   auto* hs = app.add_subcommand("handshake", "A node's join, first datagram to Welcome, vs a bare ENet connect");
   hs->add_option("--count", ho.count, "Joins measured of each kind")->capture_default_str()->check(CLI::Range(1, 1000));
+  SoakOptions soak;
+  auto* sk = app.add_subcommand("soak", "A server and N nodes for a long time (seeks, pauses, restarts): sync over time, memory, files");
+  sk->add_option("--minutes", soak.minutes, "How long")->capture_default_str()->check(CLI::Range(1.0, 24.0 * 60));
+  sk->add_option("--hours", [&soak](const CLI::results_t& r) { soak.minutes = std::stod(r[0]) * 60; return true; }, "How long, in hours")
+      ->check(CLI::Range(0.02, 24.0));
+  sk->add_option("--nodes", soak.nodes, "Nodes")->capture_default_str()->check(CLI::Range(2, 8));
+  sk->add_option("--every", soak.command_every_s, "Seconds between pause/seek/play rounds")->capture_default_str()->check(CLI::Range(10.0, 3600.0));
+  sk->add_option("--sample", soak.sample_every_s, "Seconds between samples")->capture_default_str()->check(CLI::Range(5.0, 3600.0));
+  sk->add_flag("--keep", soak.keep, "Keep the logs");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -65,6 +74,11 @@ int main(int argc, char** argv) {
   // 256 clients would each log every reconnect; the fanout figures count them instead.
   init_logging(fan->parsed() ? "error" : "warn");
   if (dec->parsed()) return bench_decode(file, threads, repeat);
+  if (sk->parsed()) {
+    install_stop_handlers();
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    return bench_soak(soak);
+  }
   if (hs->parsed()) {
     install_stop_handlers();
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
