@@ -1,5 +1,10 @@
 #include "tools/lockstep_cli.h"
 
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+
 #include "net/protocol_version.h"
 #include "net/transport/endpoint.h"
 #include "tools/node/status_http.h"
@@ -8,6 +13,19 @@
 namespace lockstep {
 namespace {
 
+/// A number in [lo, hi]: CLI::Range lets "nan" through (every comparison with it is false).
+CLI::Validator finite_in(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& v) -> std::string {
+        char* end = nullptr;
+        const double x = std::strtod(v.c_str(), &end);
+        if (end == v.c_str() || *end != '\0' || !std::isfinite(x) || x < lo || x > hi)
+          return "'" + v + "' is not a number from " + fmt::format("{:g}", lo) + " to " + fmt::format("{:g}", hi);
+        return {};
+      },
+      fmt::format("NUMBER in [{:g}, {:g}]", lo, hi));
+}
+
 void add_node_options(CLI::App* cmd, NodeOptions& o) {
   cmd->add_flag("--headless", o.headless, "Render offscreen (no window), print a report");
   cmd->add_option("--size", o.size, "WxH of the headless target (default: the video size)");
@@ -15,15 +33,17 @@ void add_node_options(CLI::App* cmd, NodeOptions& o) {
   cmd->add_option("--deinterlace", o.deinterlace, "Deinterlace (bwdif): auto (frames flagged interlaced), yes, no")
       ->capture_default_str();
   cmd->add_option("--audio-device", o.audio_device, "Audio output device name, or none");
-  cmd->add_option("--audio-latency", o.audio_latency_ms, "Suggested audio latency, ms")->capture_default_str();
-  cmd->add_option("--duration", o.duration, "Stop after this many seconds")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--audio-latency", o.audio_latency_ms, "Suggested audio latency, ms")->capture_default_str()
+      ->check(finite_in(1.0, 2000.0));
+  cmd->add_option("--duration", o.duration, "Stop after this many seconds")->check(finite_in(0.0, 1e7));
   cmd->add_option("--present-log", o.present_log, "Write one JSON line per presented refresh to FILE");
   cmd->add_flag("--verify-frames", o.verify_frames, "Read each frame's index back from the rendered image (test clips)");
-  cmd->add_option("--refresh", o.refresh_hz, "Refresh ticks per second (0: one per frame; default: the display's, or 0 headless)");
+  cmd->add_option("--refresh", o.refresh_hz, "Refresh ticks per second (0: one per frame; default: the display's, or 0 headless)")
+      ->check(finite_in(0.0, 1000.0));
   cmd->add_flag("--validation", o.validation, "Enable the Vulkan validation layers");
   cmd->add_flag("--fullscreen", o.fullscreen, "Start fullscreen");
   cmd->add_flag("--no-overlay", o.no_overlay, "Do not draw the overlay");
-  cmd->add_option("--threads", o.threads, "Decoder threads (0: one per core)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", o.threads, "Decoder threads (0: one per core)")->check(CLI::Range(0, 64));
   cmd->add_option("--ui-state", o.ui_state, "Test/support aid: write what the overlay shows as JSON to FILE (docs/overlay.md)");
 }
 
@@ -31,7 +51,8 @@ void add_session_options(CLI::App* cmd, SessionOptions& s, bool node) {
   cmd->add_option("--password-file", s.password_file, "Session password: the first line of this file");
   if (!node) return;
   cmd->add_option("--name", s.name, "This node's name in the session (default: the host name)");
-  cmd->add_option("--latency-offset", s.latency_offset_ms, "This node's display/audio delay, ms (shown that much earlier)");
+  cmd->add_option("--latency-offset", s.latency_offset_ms, "This node's display/audio delay, ms (shown that much earlier)")
+      ->check(finite_in(-1000.0, 1000.0));
 }
 
 void add_port_option(CLI::App* cmd, std::string& port_text) {
@@ -44,9 +65,13 @@ void add_port_option(CLI::App* cmd, std::string& port_text) {
 
 /// Options every command takes: config files, and showing the configuration in effect.
 void add_config_options(CLI::App* cmd, LockstepCli& cli) {
+  // One file per --config (repeat the option for more): a media file after it stays a media file.
   cmd->add_option("--config", cli.config_files,
                   "Read options from FILE (key = value lines, after /etc/lockstep/lockstep.conf and "
-                  "~/.config/lockstep/lockstep.conf; the command line wins; repeatable)");
+                  "~/.config/lockstep/lockstep.conf; the command line wins; repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_flag("--print-config", cli.print_config, "Show the options in effect, and where each comes from, then exit");
 }
 
@@ -69,7 +94,7 @@ void add_play(LockstepCli& c) {
       ->check(CLI::NonNegativeNumber);
   play->add_option("--loop-out", c.play_opts.loop_out, "Loop range end: the frame after the loop's last (with --loop)")
       ->check(CLI::NonNegativeNumber);
-  play->add_option("--rate", c.play_opts.rate, "Playback rate (audio plays at 1.0 only)")->check(CLI::Range(1.0 / 16, 16.0));
+  play->add_option("--rate", c.play_opts.rate, "Playback rate (audio plays at 1.0 only)")->check(finite_in(1.0 / 16, 16.0));
   play->add_option("--start", c.play_opts.start_frame, "First frame")->check(CLI::NonNegativeNumber);
   play->add_flag("--paused", c.play_opts.paused, "Start paused on the first frame");
   play->add_flag("--untimed", c.node.untimed,
@@ -125,7 +150,7 @@ void add_serve(LockstepCli& c) {
   CLI::App* serve = c.app.add_subcommand("serve", "A dedicated session server: no media, no window, no audio");
   add_port_option(serve, c.port_text);
   serve->add_option("--control", c.session.control, "Who may drive playback: anyone or host")->check(CLI::IsMember({"anyone", "host"}));
-  serve->add_option("--duration", c.serve_duration, "Stop after this many seconds (0: until Ctrl-C)");
+  serve->add_option("--duration", c.serve_duration, "Stop after this many seconds (0: until Ctrl-C)")->check(finite_in(0.0, 1e9));
   serve->add_option("files", c.serve_files, "Media files of the session, described for the nodes (the server does not play them)");
   serve->add_flag("--loop", c.session.loop, "Loop forever (video walls)");
   serve->add_option("--status-http", c.serve_status_http,

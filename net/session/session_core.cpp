@@ -470,7 +470,9 @@ void SessionCore::Impl::on_auth(Peer& peer, const Auth& auth) {
   std::vector<PeerHandle> replaced;
   for (auto& [h, other] : peers) {
     if (!other.authed || other.name != peer.name) continue;
-    if (other.from.host != ip) {
+    // The host's own node is never replaced (a login from the host's machine under its name
+    // would otherwise end the session), nor one from another address.
+    if (other.from.host != ip || is_host(other)) {
       reject(peer, RejectReason::NameInUse,
              "the name '" + peer.name + "' is taken in this session: choose another with --name");
       return;
@@ -643,8 +645,15 @@ void SessionCore::Impl::publish_table(int64_t now) {
     table.peers.push_back(std::move(info));
   }
   // Encoded once for everybody (sealed per node): with N nodes the table is O(N) bytes
-  // sent to N nodes.
-  if (auto bytes = encode(table)) {
+  // sent to N nodes. Where the nodes' shared details (--share-media-details) would make it
+  // too large for one packet, the table carries the statuses only.
+  auto bytes = encode(table);
+  if (!bytes) {
+    for (auto& row : table.peers)
+      for (auto& m : row.media) m.detail.clear(), m.local_path.clear();
+    bytes = encode(table);
+  }
+  if (bytes) {
     for (auto& [h, peer] : peers)
       if (peer.authed && peer.sealer) link.send(h, kStatusChannel, peer.sealer->seal(kStatusChannel, *bytes));
   } else {

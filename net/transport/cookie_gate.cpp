@@ -112,8 +112,22 @@ int CookieGate::intercept(ENetHost* host) {
   }
   if (auto data = connect_data(d, n)) {
     // This half minute's cookie, or the last one's (a request just before the turn).
-    if (*data == cookie(host->receivedAddress, window) || *data == cookie(host->receivedAddress, window - 1))
-      return 0;
+    if (*data == cookie(host->receivedAddress, window) || *data == cookie(host->receivedAddress, window - 1)) {
+      // A valid cookie proves the address, not the intent: each CONNECT with a new
+      // connection id would take a slot that ENet holds until its handshake times out.
+      // Connections still in ENet's handshake are capped per address and in all.
+      size_t from_address = 0, all = 0;
+      for (ENetPeer* p = host->peers; p < host->peers + host->peerCount; ++p) {
+        if (p->state != ENET_PEER_STATE_ACKNOWLEDGING_CONNECT && p->state != ENET_PEER_STATE_CONNECTION_PENDING &&
+            p->state != ENET_PEER_STATE_CONNECTION_SUCCEEDED)
+          continue;
+        ++all;
+        if (p->address.host == host->receivedAddress.host) ++from_address;
+      }
+      if (from_address < kMaxHalfOpenPerAddress && all < kMaxHalfOpen) return 0;
+      ++refused_half_open_;
+      return 1;
+    }
     ++refused_;
     return 1;
   }

@@ -29,6 +29,10 @@ namespace lockstep::net {
 /// Size of a cookie request datagram: larger than the reply, so no amplification.
 inline constexpr std::size_t kCookieRequestBytes = 48;
 inline constexpr std::size_t kCookieReplyBytes = 12;
+/// Connections in ENet's own handshake (CONNECT seen, not yet connected) at once: from one
+/// address, and in all. A real node has one; the rest wait for a retransmission.
+inline constexpr std::size_t kMaxHalfOpenPerAddress = 4;
+inline constexpr std::size_t kMaxHalfOpen = 64;
 
 /// The server's side: answers cookie requests and drops CONNECTs without a valid cookie.
 class CookieGate {
@@ -45,6 +49,8 @@ class CookieGate {
   /// Counters, for tests and logs.
   uint64_t answered() const { return answered_; }
   uint64_t refused_connects() const { return refused_; }
+  /// CONNECTs with a valid cookie refused because too many handshakes were open.
+  uint64_t refused_half_open() const { return refused_half_open_; }
 
   /// ENet intercept: 1 when the datagram was a cookie request or a refused CONNECT.
   int intercept(ENetHost* host);
@@ -54,6 +60,7 @@ class CookieGate {
   std::array<uint8_t, 32> secret_{};
   std::atomic<uint64_t> answered_{0};
   std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> refused_half_open_{0};
 };
 
 /// The client's side: asks for a cookie and catches the reply.

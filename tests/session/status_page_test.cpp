@@ -215,6 +215,9 @@ TEST_F(StatusPage, IsReadOnlyAndAnswersLoopbackNamesOnly) {
   // A page elsewhere that rebinds its own name to 127.0.0.1 is not answered.
   EXPECT_EQ(get(http, "/status.json", {{"Host", "attacker.example:" + std::to_string(http)}}).status, 421);
   EXPECT_EQ(get(http, "/status.json", {{"Host", "localhost:" + std::to_string(http)}}).status, 200);
+  // Found by an outsider: the check looked at the start of the name only.
+  for (const char* name : {"127.0.0.1.attacker.example", "127.attacker.example", "[::1].attacker.example", "localhost.attacker.example"})
+    EXPECT_EQ(get(http, "/status.json", {{"Host", std::string(name) + ":" + std::to_string(http)}}).status, 421) << name;
   const Page page = get(http, "/");
   EXPECT_NE(page.content_type.find("text/html"), std::string::npos);
   // The script never writes HTML from data (names come from the network).

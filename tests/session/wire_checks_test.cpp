@@ -48,6 +48,16 @@ TEST(WireChecks, NamesThatCouldForgeALogLineAreRefused) {
   EXPECT_NE(node_name_problem("a\x1b[2Jb"), "");
   EXPECT_NE(node_name_problem(std::string(65, 'x')), "");
   EXPECT_EQ(printable("a\nb\x1b"), "a?b?");
+  // Found by an outsider: C1 controls (U+009B starts a terminal escape), the bidi override
+  // U+202E, and bytes that are not UTF-8 got through.
+  EXPECT_NE(node_name_problem("a\xc2\x9b" "2Jb"), "");
+  EXPECT_NE(node_name_problem("evil\xe2\x80\xae" "txt.exe"), "");
+  EXPECT_NE(node_name_problem("bad\xff\xfe"), "");
+  EXPECT_NE(node_name_problem("overlong\xc0\xaf"), "");
+  EXPECT_NE(node_name_problem("surrogate\xed\xa0\x80"), "");
+  EXPECT_EQ(node_name_problem("東京 wall ✓"), "");
+  EXPECT_EQ(printable("a\xc2\x9b" "b\xe2\x80\xae" "c\xff"), "a?b?c?");
+  EXPECT_EQ(printable("Bühne", 2), "B…");  // never half a character
 }
 
 TEST(WireChecks, MediaReportsAreBoundedByTheSession) {

@@ -1,6 +1,7 @@
 // Config files under the command line (tools/cli/config_layers.h): a small two-command
 // program in process, and the real `lockstep` with --print-config and bad values.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -192,6 +193,41 @@ TEST(ConfigFile, EveryProgramPrintsItsVersion) {
     EXPECT_EQ(r.exit_code, 0) << program << ": " << r.output;
     EXPECT_NE(r.output.find(" 0."), std::string::npos) << r.output;
   }
+}
+
+TEST(ConfigFile, HostileValuesAndFilesAreRefusedWithAMessage) {
+  // Found by an outsider: values that crashed or hung the program, and a media file read as
+  // a config file when it followed --config.
+  const std::string dir = test::scratch_dir("config_hostile");
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"play", "x.mp4", "--refresh", "1e10"},
+                                             {"play", "x.mp4", "--threads", "100000"},
+                                             {"play", "x.mp4", "--rate", "nan"},
+                                             {"serve", "--duration", "-1"},
+                                             {"serve", "--duration", "nan"},
+                                             {"join", "h", "--latency-offset", "inf"}}) {
+    std::vector<std::string> argv{test::player_path()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto r = test::run_process(argv, 20);
+    EXPECT_NE(r.exit_code, 0) << args[2];
+    EXPECT_LT(r.exit_code, 100 + 0 * r.exit_code + 128) << "killed by a signal: " << r.output;
+    EXPECT_NE(r.output.find(args[args.size() - 2]), std::string::npos) << r.output;
+  }
+  // A FIFO or a device is not a config file (it would hang or fill memory).
+  const std::string fifo = dir + "/fifo.conf";
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& bad : {fifo, std::string("/dev/zero")}) {
+    const auto r = test::run_process({test::player_path(), "serve", "--config", bad, "--duration", "1"}, 20);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("not a regular file"), std::string::npos) << r.output;
+  }
+  // --config takes one file; what follows is the command's own argument.
+  const std::string conf = dir + "/one.conf";
+  std::ofstream(conf) << "loop = true\n";
+  const auto r = test::run_process({test::player_path(), "serve", "--config", conf, "media.mp4", "--print-config"}, 20);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("media.mp4"), std::string::npos) << r.output;
 }
 
 }  // namespace

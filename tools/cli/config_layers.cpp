@@ -35,6 +35,14 @@ std::string trimmed(std::string s) {
 /// The lines of one file, each value read by CLI11's config reader (quotes, arrays,
 /// comments), one line at a time so that every value keeps its line number.
 Result<std::vector<ConfigLine>> read_config_file(const fs::path& path) {
+  // A config is a small regular file: a FIFO would hang the program, /dev/zero fill memory.
+  constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (!ec && fs::exists(status) && !fs::is_regular_file(status))
+    return make_error(fmt::format("{}: not a regular file: a config file is a text file of key = value lines", path.string()));
+  if (!ec && fs::is_regular_file(status) && fs::file_size(path, ec) > kMaxConfigBytes)
+    return make_error(fmt::format("{}: larger than 1 MiB: is this really a config file?", path.string()));
   std::ifstream in(path);
   if (!in) return make_error(fmt::format("{}: cannot read this config file (check that it exists and that this user may "
                                          "read it)", path.string()));
@@ -43,6 +51,8 @@ Result<std::vector<ConfigLine>> read_config_file(const fs::path& path) {
   std::string section;
   std::string text;
   for (int number = 1; std::getline(in, text); ++number) {
+    if (text.find('\0') != std::string::npos)
+      return make_error(fmt::format("{}:{}: binary data: this is not a config file (key = value lines)", path.string(), number));
     const std::string t = trimmed(text);
     if (t.empty() || t.front() == '#' || t.front() == ';') continue;
     if (t.front() == '[') {

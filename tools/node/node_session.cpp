@@ -20,6 +20,7 @@
 #include "net/session/media_match.h"
 #include "net/session/session_client.h"
 #include "net/session/session_server.h"
+#include "net/protocol/messages.h"
 #include "tools/node/status_http.h"
 #include "tools/version/version.h"
 #include "media/media_reader.h"
@@ -111,6 +112,13 @@ Result<std::unique_ptr<SessionServer>> start_session_server(const std::vector<st
     if (!entry) return make_error(entry.error());
     sp.media.push_back(*entry);
   }
+  // Every node gets the media list in its Welcome, one packet: it must fit.
+  Welcome welcome;
+  welcome.snapshot.media = sp.media;
+  if (auto bytes = encode(welcome); !bytes)
+    return make_error(fmt::format("the session's {} files do not fit in the packet every node gets when it joins ({}): "
+                                  "give fewer files, or shorter paths",
+                                  sp.media.size(), bytes.error()));
   return SessionServer::start(sp);
 }
 

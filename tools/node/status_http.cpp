@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+
 #include <cmath>
 #include <thread>
 
@@ -117,13 +119,22 @@ const char* kPageHtml = R"(<!DOCTYPE html>
 <script src="status.js"></script></body></html>
 )";
 
+/// "localhost", an IPv4 literal in 127.0.0.0/8, or ::1 — the whole name, not a prefix
+/// ("127.0.0.1.attacker.example" is a name anyone can point anywhere).
 bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" || host == "[::1]";
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 /// The Host header without its port.
 std::string host_of(const std::string& header) {
-  if (!header.empty() && header[0] == '[') return header.substr(0, header.find(']') + 1);
+  if (!header.empty() && header[0] == '[') {
+    const size_t close = header.find(']');
+    // "[::1]" or "[::1]:PORT" only; anything after the bracket makes it another name.
+    if (close == std::string::npos || (close + 1 < header.size() && header[close + 1] != ':')) return header;
+    return header.substr(0, close + 1);
+  }
   return header.substr(0, header.rfind(':') == std::string::npos ? header.size() : header.rfind(':'));
 }
 
@@ -267,11 +278,18 @@ struct StatusHttp::Impl {
 Result<std::unique_ptr<StatusHttp>> StatusHttp::start(const Endpoint& where, Source source) {
   auto impl = std::make_unique<Impl>();
   httplib::Server& svr = impl->server;
-  svr.new_task_queue = [] { return new httplib::ThreadPool(2); };
+  // Slow or idle connections must not hold the page: a few threads more than a wall
+  // operator's browsers need, short timeouts, short keep-alive.
+  svr.new_task_queue = [] { return new httplib::ThreadPool(8); };
   svr.set_payload_max_length(4096);
-  svr.set_read_timeout(5, 0);
-  svr.set_write_timeout(5, 0);
-  svr.set_keep_alive_max_count(100);
+  svr.set_read_timeout(2, 0);
+  svr.set_write_timeout(2, 0);
+  svr.set_keep_alive_max_count(20);
+  svr.set_keep_alive_timeout(1);
+  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    res.status = 500;
+    res.set_content("the status page could not be made (see the server's log)\n", "text/plain; charset=utf-8");
+  });
   svr.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                            {"Cache-Control", "no-store"},
                            {"Referrer-Policy", "no-referrer"},
@@ -304,7 +322,9 @@ Result<std::unique_ptr<StatusHttp>> StatusHttp::start(const Endpoint& where, Sou
   });
   svr.Get("/status.json", [source](const httplib::Request&, httplib::Response& res) {
     const auto [status, facts] = source();
-    res.set_content(status_json(status, facts).dump(2) + "\n", "application/json");
+    // Names come from the network: bytes that are not UTF-8 are replaced, never an error.
+    res.set_content(status_json(status, facts).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                    "application/json");
   });
   svr.Get("/metrics", [source](const httplib::Request&, httplib::Response& res) {
     const auto [status, facts] = source();
