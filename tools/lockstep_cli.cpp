@@ -39,7 +39,14 @@ void add_node_options(CLI::App* cmd, NodeOptions& o) {
   cmd->add_option("--present-log", o.present_log, "Write one JSON line per presented refresh to FILE");
   cmd->add_flag("--verify-frames", o.verify_frames, "Read each frame's index back from the rendered image (test clips)");
   cmd->add_option("--refresh", o.refresh_hz, "Refresh ticks per second (0: one per frame; default: the display's, or 0 headless)")
-      ->check(finite_in(0.0, 1000.0));
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            char* end = nullptr;
+            const double x = std::strtod(v.c_str(), &end);
+            if (end != v.c_str() && *end == '\0' && (x == 0.0 || (x >= 1.0 && x <= 1000.0))) return {};
+            return "'" + v + "' is not a refresh rate: give 0 (one tick per frame) or 1 to 1000 per second";
+          },
+          "0 or 1..1000"));
   cmd->add_flag("--validation", o.validation, "Enable the Vulkan validation layers");
   cmd->add_flag("--fullscreen", o.fullscreen, "Start fullscreen");
   cmd->add_flag("--no-overlay", o.no_overlay, "Do not draw the overlay");

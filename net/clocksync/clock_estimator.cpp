@@ -14,6 +14,8 @@ namespace {
 constexpr int64_t kMaxNs = std::numeric_limits<int64_t>::max();
 /// Floor of the drift prior's spread after a gap reset (temperature moves quartz by ppm).
 constexpr double kMinGapPriorSigma = 2e-6;
+/// A route change lasts at least this long before the old route's samples are dropped.
+constexpr int64_t kRouteChangeMinNs = 3'000'000'000;
 
 int64_t round_ns(double v) { return static_cast<int64_t>(std::llround(v)); }
 
@@ -86,35 +88,56 @@ bool ClockEstimator::add(const ClockSample& s) {
     restart_after_gap();
   }
 
-  // A new route: every sample for a while far above, or far below, the window's best round
-  // trip. The old route's samples go; the drift carries over as the prior (as after a gap).
-  // Below is the dangerous way: a sample that went out on the slow route and came back on
-  // the fast one looks better than anything in the window but is off by half the change,
-  // so samples far below are held (not published) until enough of them agree.
+  // A new route: samples far above, or far below, the window's best round trip, for a while
+  // (8 samples and 3 s at least) and at one level (most within the margin of their median:
+  // a queue that builds up during an upload spreads them out and is not a new route). The
+  // old route's samples go, and so do those that crossed the change; the drift carries over
+  // as the prior (as after a gap). Below is the dangerous way: a sample that went out on
+  // the slow route and came back on the fast one looks better than anything in the window
+  // but is off by half the change, so samples far below are not published (for 3 s at
+  // most) until the run is confirmed or broken.
   bool hold = false;
   if (fit_ && settled_) {
     const int64_t margin = std::max<int64_t>(params_.route_change_min_ns,
                                              round_ns(params_.route_change_jitters * double(fit_->jitter_ns)));
-    const bool high = delay > fit_->min_delay_ns + margin, low = delay < fit_->min_delay_ns - margin;
-    high_run_ = high ? std::max(high_run_, 0) + 1 : low ? std::min(high_run_, 0) - 1 : 0;
+    const int64_t ref = high_run_ == 0 ? fit_->min_delay_ns : run_ref_ns_;  // frozen for the run
+    const int dir = delay > ref + margin ? 1 : delay < ref - margin ? -1 : 0;
+    if (dir == 0 || (high_run_ != 0 && (dir > 0) != (high_run_ > 0))) {
+      high_run_ = 0;
+      run_delays_.clear();
+    }
+    if (dir != 0) {
+      if (high_run_ == 0) {
+        run_ref_ns_ = ref;
+        run_start_ns_ = s.t4_ns;
+      }
+      high_run_ += dir;
+      if (run_delays_.size() < 256) run_delays_.push_back(delay);
+    }
     const int run = std::abs(high_run_);
-    hold = high_run_ < 0 && run < params_.route_change_samples;
-    if (run >= params_.route_change_samples && static_cast<int>(window_.size()) >= run) {
+    const bool long_enough = run >= params_.route_change_samples && s.t4_ns - run_start_ns_ >= kRouteChangeMinNs;
+    hold = high_run_ < 0 && s.t4_ns - run_start_ns_ < kRouteChangeMinNs;
+    int64_t level = 0;
+    bool one_level = false;
+    if (long_enough) {
+      std::vector<int64_t> d = run_delays_;
+      std::nth_element(d.begin(), d.begin() + long(d.size() / 2), d.end());
+      level = d[d.size() / 2];
+      const auto near = std::count_if(run_delays_.begin(), run_delays_.end(),
+                                      [&](int64_t x) { return std::abs(x - level) <= margin; });
+      one_level = 4 * size_t(near) >= 3 * run_delays_.size();
+    }
+    if (long_enough && one_level && static_cast<int>(window_.size()) >= run) {
       const size_t keep = size_t(run - 1);  // the run so far; this sample joins below
       while (window_.size() > keep) window_.pop_front();
-      // The first of the run may have crossed the change (gone out on the old route and
-      // come back on the new): their round trip sits between the two routes' and their
-      // offset is off by half the change. Only samples at the new route's level stay.
-      std::vector<int64_t> delays{delay};
-      for (const auto& w : window_) delays.push_back(w.delay_ns());
-      std::nth_element(delays.begin(), delays.begin() + long(delays.size() / 2), delays.end());
-      const int64_t level = delays[delays.size() / 2];
+      // Only samples at the new route's level stay (not those that crossed the change).
       std::erase_if(window_, [&](const ClockSample& w) { return std::abs(w.delay_ns() - level) > margin; });
-      hold = false;
       drift_prior_ = fit_->drift;
       drift_prior_sigma_ = std::clamp(2.0 * fit_->drift_sd, kMinGapPriorSigma, params_.drift_prior_sigma);
       high_run_ = 0;
+      run_delays_.clear();
       slew_route_change_ = true;
+      hold = false;
       ++route_changes_;
     }
   }

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <vector>
 
 namespace lockstep::net {
 
@@ -258,6 +259,9 @@ class ClockEstimator {
   std::optional<Fit> fit_;          // fit of the current window
   ClockMapping mapping_;            // what to_session() follows
   int high_run_ = 0;                // samples in a row far above (+) or below (-) the best delay
+  int64_t run_ref_ns_ = 0;          // the best delay when the run began (compared with, frozen)
+  int64_t run_start_ns_ = 0;        // t4 of the run's first sample
+  std::vector<int64_t> run_delays_;  // the run's round trips (at most 256)
   bool slew_route_change_ = false;  // the next corrections are slewed, however large
   int64_t route_changes_ = 0;
   int64_t rejected_ = 0;

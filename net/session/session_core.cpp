@@ -40,6 +40,7 @@ struct Peer {
   ConnectionKx kx;                           // this connection's key exchange (until Auth)
   std::shared_ptr<ConnectionSealer> sealer;  // every packet after Auth, both ways
   bool authed = false;   // Welcome sent (stage == Answered)
+  bool replaced = false;  // logged in, then replaced by a newer login under its name: closing
   bool ready = false;
   NodeStatus status;
   std::vector<MediaMatch> media;
@@ -367,6 +368,7 @@ void SessionCore::Impl::on_message(Peer& peer, const Message& message, int64_t r
     complain(peer, std::string("sent ") + message_name(message) + " before logging in: ignored");
     return;
   }
+  if (peer.replaced) return;  // closing: a newer login has its name
   if (const auto* probe = std::get_if<ClockProbe>(&message)) {
     // Answered at once: the reply's times are what clock sync measures.
     ClockReply reply{probe->seq, probe->t1_ns, received_ns, 0};
@@ -469,10 +471,10 @@ void SessionCore::Impl::on_auth(Peer& peer, const Auth& auth) {
   guesses.erase(ip);
   std::vector<PeerHandle> replaced;
   for (auto& [h, other] : peers) {
-    if (!other.authed || other.name != peer.name) continue;
+    if (!other.authed || other.replaced || other.name != peer.name) continue;
     // The host's own node is never replaced (a login from the host's machine under its name
     // would otherwise end the session), nor one from another address.
-    if (other.from.host != ip || is_host(other)) {
+    if (other.from.host != ip || (is_host(other) && !is_host(peer))) {
       reject(peer, RejectReason::NameInUse,
              "the name '" + peer.name + "' is taken in this session: choose another with --name");
       return;
@@ -486,7 +488,7 @@ void SessionCore::Impl::on_auth(Peer& peer, const Auth& auth) {
     // connection is told why and gives up, instead of reconnecting and taking it back.
     LS_INFO("session: '{}' joined again from {}; its previous connection is closed", printable(peer.name), peer.address);
     Peer& o = peers.at(old);
-    o.authed = false;  // out of the table and of the name check now; on_disconnect removes it
+    o.replaced = true;  // out of the table, the name check and readiness now; on_disconnect removes it
     reject(o, RejectReason::NameInUse,
            "another node joined this session as '" + peer.name +
                "' from this node's address: if that was not this node restarting, two machines share "
@@ -594,7 +596,7 @@ void SessionCore::Impl::broadcast_state(uint32_t command_id, uint32_t issuer) {
 
 bool SessionCore::Impl::all_ready() const {
   for (const auto& [h, peer] : peers) {
-    if (!peer.authed || peer.ready) continue;
+    if (!peer.authed || peer.ready || peer.replaced) continue;
     // A node without the media will never be ready: it does not hold the others back.
     const bool cannot_play = std::any_of(peer.media.begin(), peer.media.end(), [&](const MediaMatch& m) {
       return m.media_index == transport.media_index && m.status != MatchStatus::Found;
@@ -635,7 +637,7 @@ void SessionCore::Impl::publish_table(int64_t now) {
   next_table_ns = now + kNsPerSec * std::max<int64_t>(1, n / 32);
   PeerTable table;
   for (auto& [h, peer] : peers) {
-    if (!peer.authed) continue;
+    if (!peer.authed || peer.replaced) continue;
     PeerInfo info;
     info.node_id = peer.id;
     info.name = peer.name;
@@ -647,8 +649,9 @@ void SessionCore::Impl::publish_table(int64_t now) {
   // Encoded once for everybody (sealed per node): with N nodes the table is O(N) bytes
   // sent to N nodes. Where the nodes' shared details (--share-media-details) would make it
   // too large for one packet, the table carries the statuses only.
+  // (Sealing adds a counter and a tag: leave room for them under the packet bound.)
   auto bytes = encode(table);
-  if (!bytes) {
+  if (!bytes || bytes->size() + 64 > kMaxPacketBytes) {
     for (auto& row : table.peers)
       for (auto& m : row.media) m.detail.clear(), m.local_path.clear();
     bytes = encode(table);

@@ -1,5 +1,7 @@
 #include "net/transport/cookie_gate.h"
 
+#include <arpa/inet.h>
+
 #include <enet/protocol.h>
 #include <sodium.h>
 
@@ -116,15 +118,18 @@ int CookieGate::intercept(ENetHost* host) {
       // A valid cookie proves the address, not the intent: each CONNECT with a new
       // connection id would take a slot that ENet holds until its handshake times out.
       // Connections still in ENet's handshake are capped per address and in all.
-      size_t from_address = 0, all = 0;
+      // (ENet keeps addresses in network byte order: the /24 is the first three bytes.)
+      const auto network = [](uint32_t a) { return ntohl(a) >> 8; };
+      size_t from_address = 0, from_network = 0, all = 0;
       for (ENetPeer* p = host->peers; p < host->peers + host->peerCount; ++p) {
         if (p->state != ENET_PEER_STATE_ACKNOWLEDGING_CONNECT && p->state != ENET_PEER_STATE_CONNECTION_PENDING &&
             p->state != ENET_PEER_STATE_CONNECTION_SUCCEEDED)
           continue;
         ++all;
         if (p->address.host == host->receivedAddress.host) ++from_address;
+        if (network(p->address.host) == network(host->receivedAddress.host)) ++from_network;
       }
-      if (from_address < kMaxHalfOpenPerAddress && all < kMaxHalfOpen) return 0;
+      if (from_address < kMaxHalfOpenPerAddress && from_network < kMaxHalfOpenPerNetwork && all < kMaxHalfOpen) return 0;
       ++refused_half_open_;
       return 1;
     }

@@ -32,6 +32,7 @@ inline constexpr std::size_t kCookieReplyBytes = 12;
 /// Connections in ENet's own handshake (CONNECT seen, not yet connected) at once: from one
 /// address, and in all. A real node has one; the rest wait for a retransmission.
 inline constexpr std::size_t kMaxHalfOpenPerAddress = 4;
+inline constexpr std::size_t kMaxHalfOpenPerNetwork = 16;  // per /24: a wall's LAN joins 16 at a time
 inline constexpr std::size_t kMaxHalfOpen = 64;
 
 /// The server's side: answers cookie requests and drops CONNECTs without a valid cookie.
