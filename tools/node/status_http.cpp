@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 
+#include <atomic>
 #include <cmath>
 #include <thread>
 
@@ -272,6 +273,7 @@ const std::string& status_page_html() {
 struct StatusHttp::Impl {
   httplib::Server server;
   std::thread thread;
+  std::atomic<bool> finished{false};  // listen_after_bind returned
   int port = 0;
 };
 
@@ -344,9 +346,12 @@ Result<std::unique_ptr<StatusHttp>> StatusHttp::start(const Endpoint& where, Sou
     impl->port = where.port;
   }
   Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
-  // stop() only reaches a server that is already listening: wait until it is.
-  for (int i = 0; i < 2000 && !svr.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  impl->thread = std::thread([raw] {
+    raw->server.listen_after_bind();
+    raw->finished = true;
+  });
+  // stop() only reaches a server that is already listening: wait until it is (or gave up).
+  while (!svr.is_running() && !impl->finished) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return std::unique_ptr<StatusHttp>(new StatusHttp(std::move(impl)));
 }
 
