@@ -303,7 +303,14 @@ class Session {
     if (!is_host_address(c.from)) {
       // Only the host's node may control a host-only session, or remove others.
       if (params_.control == ControlPolicy::HostOnly) check(core_->transport() == before);
-      for (std::size_t i = closes_before; i < link_.closed.size(); ++i) check(link_.closed[i] == h);
+      // ...except its own older connection: a login under a name that a connection from the
+      // same address holds replaces it (a node back after a hiccup), never the host's.
+      for (std::size_t i = closes_before; i < link_.closed.size(); ++i) {
+        const PeerHandle closed = link_.closed[i];
+        const auto other = conns_.find(closed);
+        check(closed == h || (other != conns_.end() && other->second.from.host == c.from.host &&
+                              !is_host_address(other->second.from)));
+      }
     }
     settle();
   }
