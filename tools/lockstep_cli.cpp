@@ -62,6 +62,17 @@ void add_session_options(CLI::App* cmd, SessionOptions& s, bool node) {
       ->check(finite_in(-1000.0, 1000.0));
 }
 
+/// Hosting: the router's port mapping and the LAN announcement (docs/hosting.md).
+void add_reach_options(CLI::App* cmd, SessionOptions& s) {
+  cmd->add_flag("--no-port-mapping", s.no_port_mapping,
+                "Do not ask the router to forward the session's port (UPnP-IGD, NAT-PMP)");
+  cmd->add_option("--port-mapping-lease", s.port_mapping_lease_s,
+                  "Seconds the router keeps the forwarding (renewed at half)")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 604800));
+  cmd->add_flag("--no-announce", s.no_announce, "Do not announce the session on this network (DNS-SD, Avahi)");
+}
+
 void add_port_option(CLI::App* cmd, std::string& port_text) {
   cmd->add_option("--port", port_text, "UDP port (default " + std::to_string(net::kDefaultPort) + ")")
       ->check([](const std::string& v) -> std::string {
@@ -112,6 +123,7 @@ void add_play(LockstepCli& c) {
   play->add_option("--control", c.session.control, "When this node hosts from the overlay: who may drive playback, anyone or host")
       ->check(CLI::IsMember({"anyone", "host"}));
   play->add_option("--name", c.session.name, "This node's name when it joins or hosts from the overlay (default: the host name)");
+  add_reach_options(play, c.session);
   add_node_options(play, c.node);
   add_config_options(play, c);
   c.play = play;
@@ -125,6 +137,7 @@ void add_host(LockstepCli& c) {
   host->add_flag("--play", c.session.play, "Start playing once every node is ready");
   host->add_flag("--loop", c.session.loop, "Loop forever (video walls)");
   add_session_options(host, c.session, true);
+  add_reach_options(host, c.session);
   add_node_options(host, c.node);
   add_config_options(host, c);
   c.host = host;
@@ -132,7 +145,7 @@ void add_host(LockstepCli& c) {
 
 void add_join(LockstepCli& c) {
   CLI::App* join = c.app.add_subcommand("join", "Join a session and play in sync");
-  join->add_option("address", c.address, "HOST[:PORT], udp://HOST:PORT or [IPv6]:PORT")->required();
+  join->add_option("address", c.address, "HOST[:PORT], an invite link lockstep://HOST:PORT?fp=…, or udp://HOST:PORT")->required();
   join->add_option("--map", c.session.maps, "Path mapping REMOTE=LOCAL (repeatable)");
   join->add_option("--media-dir", c.session.media_dirs, "Folder to look for the session's files by name (repeatable)");
   join->add_option("--stand-in", c.session.stand_ins,
@@ -168,6 +181,7 @@ void add_serve(LockstepCli& c) {
         return where ? std::string() : where.error();
       });
   add_session_options(serve, c.session, false);
+  add_reach_options(serve, c.session);
   add_config_options(serve, c);
   c.serve = serve;
 }

@@ -20,7 +20,73 @@ bool starts_with_ci(const std::string& s, const std::string& prefix) {
   return true;
 }
 
+// "SHA256:" and 43 characters of unpadded base64 (ssh's form).
+bool fingerprint_shaped(const std::string& fp) {
+  if (fp.size() != 7 + 43 || fp.compare(0, 7, "SHA256:") != 0) return false;
+  return std::all_of(fp.begin() + 7, fp.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '/'; });
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// Splits the query of an invite link ("fp=…&…") off `text`; the fingerprint goes to `fp`.
+Status take_invite_query(std::string& text, std::string& fp, const std::string& raw) {
+  const auto q = text.find_first_of("?#");
+  if (q == std::string::npos) return {};
+  std::string query = text.substr(q + 1);
+  text.erase(q);
+  size_t at = 0;
+  while (at <= query.size()) {
+    const auto amp = query.find('&', at);
+    const std::string item = query.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
+    if (item.rfind("fp=", 0) == 0) {
+      fp = percent_decode(item.substr(3));
+      if (!fingerprint_shaped(fp))
+        return make_error("the invite link '" + raw.substr(0, 120) +
+                          "' carries a damaged server key fingerprint: copy the whole link again from the host");
+    }
+    if (amp == std::string::npos) break;
+    at = amp + 1;
+  }
+  return {};
+}
+
 }  // namespace
+
+std::string invite_link(const std::string& host, int port, const std::string& fingerprint) {
+  std::string link = "lockstep://" + host + ":" + std::to_string(port);
+  if (fingerprint.empty()) return link;
+  link += "?fp=";
+  for (unsigned char c : fingerprint) {
+    if (std::isalnum(c) || c == ':' || c == '-' || c == '.' || c == '_') {
+      link += static_cast<char>(c);
+    } else {
+      static const char* hex = "0123456789ABCDEF";
+      link += '%';
+      link += hex[c >> 4];
+      link += hex[c & 15];
+    }
+  }
+  return link;
+}
 
 Result<int> parse_port(const std::string& raw) {
   const std::string text = trim(raw);
@@ -42,10 +108,17 @@ Result<Endpoint> parse_endpoint(const std::string& raw, int default_port) {
                         " address, but a lockstep session runs over UDP: use udp://host:port or "
                         "host:port (a TCP-only tunnel such as ngrok's TCP endpoints cannot carry it)");
   }
-  if (starts_with_ci(text, "udp://")) text = text.substr(6);
+  std::string fingerprint;
+  if (starts_with_ci(text, "lockstep://")) {
+    text = text.substr(11);
+    if (auto s = take_invite_query(text, fingerprint, raw); !s) return make_error(s.error());
+  } else if (starts_with_ci(text, "udp://")) {
+    text = text.substr(6);
+  }
   while (!text.empty() && text.back() == '/') text.pop_back();
 
   Endpoint ep;
+  ep.fingerprint = fingerprint;
   std::string port_text;
   if (!text.empty() && text.front() == '[') {
     const auto close = text.find(']');

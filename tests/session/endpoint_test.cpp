@@ -53,3 +53,41 @@ TEST(Endpoint, BadPortsAndEmptyHostsNameTheProblem) {
 
 }  // namespace
 }  // namespace lockstep::net
+
+namespace lockstep {
+namespace {
+
+TEST(InviteLink, RoundTripsTheAddressPortAndFingerprint) {
+  const std::string fp = "SHA256:uflSabVEyuHM6Or2Z1F5I/D3KEImLTB2M1x4/sLXx6c";
+  const std::string link = invite_link("198.20.0.1", 7451, fp);
+  EXPECT_EQ(link, "lockstep://198.20.0.1:7451?fp=SHA256:uflSabVEyuHM6Or2Z1F5I%2FD3KEImLTB2M1x4%2FsLXx6c");
+  auto ep = parse_endpoint(link, 7450);
+  ASSERT_TRUE(ep.ok()) << ep.error();
+  EXPECT_EQ(ep->host, "198.20.0.1");
+  EXPECT_EQ(ep->port, 7451);
+  EXPECT_EQ(ep->fingerprint, fp);
+  // Pasted without its percent-encoding, and without a key, and with a trailing slash.
+  auto raw = parse_endpoint("LOCKSTEP://host.example:7460/?fp=" + fp, 7450);
+  ASSERT_TRUE(raw.ok()) << raw.error();
+  EXPECT_EQ(raw->fingerprint, fp);
+  EXPECT_EQ(raw->port, 7460);
+  auto bare = parse_endpoint("lockstep://10.0.0.5", 7450);
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->port, 7450);
+  EXPECT_TRUE(bare->fingerprint.empty());
+  EXPECT_EQ(invite_link("10.0.0.5", 7450, ""), "lockstep://10.0.0.5:7450");
+}
+
+TEST(InviteLink, ADamagedLinkSaysSo) {
+  auto cut = parse_endpoint("lockstep://198.20.0.1:7450?fp=SHA256:uflSabVEyuHM6Or2Z1F5I", 7450);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_NE(cut.error().find("damaged server key fingerprint"), std::string::npos) << cut.error();
+  auto hostile = parse_endpoint("lockstep://198.20.0.1:7450?fp=%00%0A%1B", 7450);
+  ASSERT_FALSE(hostile.ok());
+  auto port = parse_endpoint("lockstep://198.20.0.1:99999", 7450);
+  ASSERT_FALSE(port.ok());
+  EXPECT_NE(port.error().find("out of range"), std::string::npos) << port.error();
+}
+
+}  // namespace
+}  // namespace lockstep

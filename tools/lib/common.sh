@@ -10,6 +10,7 @@ LOCKSTEP_BUILD_PACKAGES=(
   libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
   portaudio19-dev libenet-dev libglfw3-dev libimgui-dev libstb-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libsodium-dev help2man libcpp-httplib-dev
+  libminiupnpc-dev libnatpmp-dev libavahi-client-dev
 )
 # Packages the tests need on top: a display, key events, screenshots, audio devices.
 LOCKSTEP_TEST_PACKAGES=(
@@ -17,6 +18,7 @@ LOCKSTEP_TEST_PACKAGES=(
   alsa-utils libasound2-plugins pulseaudio pulseaudio-utils vulkan-validationlayers
   clang-14 libclang-rt-14-dev
   lintian systemd chromium
+  iproute2 nftables miniupnpd-nftables miniupnpc avahi-daemon avahi-utils dbus-daemon
 )
 # Packages ./tools/package needs on top of the build: man pages and the package check.
 LOCKSTEP_PACKAGE_PACKAGES=(help2man lintian)
@@ -42,9 +44,17 @@ install_missing() {
     apt-get update -qq
     mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/lockstep-updated
   fi
+  # Packages are installed, never started: no daemon (avahi-daemon, miniupnpd) runs on this
+  # machine's network because of us; the tests start their own inside namespaces.
+  local own_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && own_policy=1
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } \
-    || die "apt-get could not install: ${missing[*]}"
+    || { [ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d; die "apt-get could not install: ${missing[*]}"; }
+  [ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d
+  return 0
 }
 
 # build_tree DIR [cmake args...] [-- targets...] — configure once, then build incrementally.

@@ -190,6 +190,7 @@ Status NodeApp::create_server(int port, const std::optional<std::string>& passwo
   if (auto s = connect(Endpoint{"127.0.0.1", bound}, password, name_, raw); !s) return s;
   link_->server = std::move(server.value());
   link_->addresses = ui::listening_addresses(bound);
+  link_->mapper = start_port_mapping(p_.session, bound, raw->fingerprint());
   link_role_ = ui::NetRole::Server;
   LS_INFO("hosting on udp/{}: others run `lockstep join THIS-HOST:{} --fingerprint {}`", bound, bound,
           raw->fingerprint());
@@ -215,7 +216,12 @@ Status NodeApp::connect(const Endpoint& ep, const std::optional<std::string>& pa
     cp.rules.trust_server_paths = true;
     cp.fingerprint = local_server->fingerprint();
   } else if (!p_.session.fingerprint.empty()) {
+    if (!ep.fingerprint.empty() && ep.fingerprint != p_.session.fingerprint)
+      return make_error("the invite link's server key (" + ep.fingerprint + ") is not the one given with --fingerprint (" +
+                        p_.session.fingerprint + "): ask the host which is right, then give only that one");
     cp.fingerprint = p_.session.fingerprint;
+  } else if (!ep.fingerprint.empty()) {
+    cp.fingerprint = ep.fingerprint;  // an invite link names the server it invites to
   }
   cp.known_servers_file = (config_dir() / "known-servers").string();
   SessionEvents events = mailbox_events(link->box);
@@ -429,7 +435,7 @@ void NodeApp::handle_session(const NodeCommand& c) {
     case NodeCommand::Kind::Connect: {
       detach("");
       if (!c.name.empty()) name_ = c.name;
-      if (auto s = connect(Endpoint{c.host, c.port}, password, name_, nullptr); !s) {
+      if (auto s = connect(Endpoint{c.host, c.port, c.fingerprint}, password, name_, nullptr); !s) {
         link_error_ = s.error();
         LS_ERROR("{}", link_error_);
       }

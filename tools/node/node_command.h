@@ -52,6 +52,7 @@ struct NodeCommand {
   int port = 0;
   std::string password;
   std::string name;
+  std::string fingerprint;  // Connect: the server key's, from an invite link
   uint32_t node_id = 0;
   double value_ms = 0.0;
   std::string remote;

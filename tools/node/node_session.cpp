@@ -1,5 +1,7 @@
 #include "tools/node/node_session.h"
 
+#include "net/reach/reachability.h"
+
 #include "tools/node/overlay/ui_model.h"
 
 #include <unistd.h>
@@ -122,6 +124,32 @@ Result<std::unique_ptr<SessionServer>> start_session_server(const std::vector<st
   return SessionServer::start(sp);
 }
 
+std::unique_ptr<net::PortMapper> start_port_mapping(const SessionOptions& s, int port,
+                                                   const std::string& fingerprint) {
+  if (s.no_port_mapping) {
+    LS_INFO("port mapping is off (--no-port-mapping): for the internet, forward udp/{} to this machine by hand "
+            "(docs/hosting.md)", port);
+    return nullptr;
+  }
+  if (net::reach_disabled_by_env()) {
+    LS_DEBUG("port mapping is off: {} is set (tests keep the real network quiet)", net::kNoReachEnv);
+    return nullptr;
+  }
+  net::PortMapOptions o;
+  o.port = port;
+  o.lease_s = s.port_mapping_lease_s;
+  return net::PortMapper::start(o, [fingerprint](const net::Reachability& r) {
+    using S = net::Reachability::State;
+    if (r.state == S::Trying) return;
+    if (r.reachable()) {
+      LS_INFO("{}", r.words());
+      LS_INFO("invite from the internet: {}", invite_link(r.external_ip, r.external_port, fingerprint));
+    } else {
+      LS_WARN("{}", r.words());
+    }
+  });
+}
+
 int run_serve(const std::vector<std::string>& files, const SessionOptions& s, double duration_s,
               const std::string& status_http) {
   if (s.control == "host") {
@@ -155,6 +183,7 @@ int run_serve(const std::vector<std::string>& files, const SessionOptions& s, do
     return 1;
   }
   LS_INFO("nodes join with: lockstep join THIS-HOST:{} --fingerprint {}", (*server)->port(), (*server)->fingerprint());
+  auto mapper = start_port_mapping(s, (*server)->port(), (*server)->fingerprint());
   std::unique_ptr<StatusHttp> status_page;
   if (status_at) {
     const int64_t started = monotonic_ns();

@@ -16,6 +16,7 @@
 
 namespace lockstep::net {
 class SessionServer;
+class PortMapper;
 }
 
 namespace lockstep {
@@ -68,6 +69,11 @@ struct SessionOptions {
   /// in the session's media list). Seconds count from the
   /// moment this node starts playing its part. A scripting and test aid.
   std::string commands;
+  /// host, serve, Create in the overlay: ask the router to forward the port (UPnP, NAT-PMP).
+  bool no_port_mapping = false;
+  int port_mapping_lease_s = 3600;
+  /// host, serve, Create: announce the session on this LAN (DNS-SD through Avahi).
+  bool no_announce = false;
 };
 
 // ---- Shared by the node (node_app.cpp) and the dedicated server ----
@@ -99,6 +105,12 @@ struct ServerStart {
 /// Describes `files` and starts a session server; errors name the file or the port.
 Result<std::unique_ptr<net::SessionServer>> start_session_server(const std::vector<std::string>& files,
                                                                  const ServerStart& start);
+
+/// Asks the router to forward `port` (unless --no-port-mapping, or LOCKSTEP_NO_REACH in tests):
+/// what it finds is logged in plain words, with the invite link when the internet can reach
+/// the session. Null when turned off.
+std::unique_ptr<net::PortMapper> start_port_mapping(const SessionOptions& session, int port,
+                                                   const std::string& fingerprint);
 
 /// `status_http`: "" for none, or where to serve the status page (--status-http ADDR:PORT).
 int run_serve(const std::vector<std::string>& files, const SessionOptions& session, double duration_s,

@@ -19,6 +19,7 @@
 #include "clock/clock_domain.h"
 #include "clock/transport.h"
 #include "clock/transport_command.h"
+#include "net/reach/reachability.h"
 #include "net/session/session_client.h"
 #include "net/session/session_server.h"
 #include "tools/node/overlay/ui_model.h"
@@ -90,6 +91,8 @@ struct Link {
   net::ClientPhase shown_phase = net::ClientPhase::Connecting;
   ui::ListenAddresses addresses;
   bool missing_reported = false;
+  /// Hosting: the router's forwarding of the session's port (removed when the link ends).
+  std::unique_ptr<net::PortMapper> mapper;
 };
 
 /// Waits until the session's Welcome is in the mailbox (logging the client's status lines as

@@ -1,6 +1,8 @@
 #include "tools/node/ui_presenter.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 
 namespace lockstep {
 
@@ -29,6 +31,27 @@ const char* match_words(MatchStatus s) {
   return "?";
 }
 
+// The listening addresses as invite links, with what the router said (when it was asked).
+ui::ListenAddresses with_reachability(ui::ListenAddresses a, const PortMapper* mapper, int port,
+                                      const std::string& fingerprint) {
+  if (mapper) {
+    const Reachability r = mapper->now();
+    std::string words = r.words();
+    if (!words.empty()) words[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(words[0])));
+    a.reachability = words;
+    if (r.reachable()) a.addresses.insert(a.addresses.begin(), r.external_ip + ":" + std::to_string(r.external_port));
+  }
+  a.invites.clear();
+  for (std::string& address : a.addresses) {
+    const auto colon = address.rfind(':');
+    const std::string host = address.substr(0, colon);
+    const int p = colon == std::string::npos ? port : std::atoi(address.c_str() + colon + 1);
+    a.invites.push_back(invite_link(host, p, fingerprint));
+    address = "lockstep://" + host + ":" + std::to_string(p);
+  }
+  return a;
+}
+
 LinkFacts link_facts(const Link& L) {
   LinkFacts f;
   const SessionClient& c = *L.client;
@@ -37,7 +60,7 @@ LinkFacts link_facts(const Link& L) {
   if (L.server) {
     f.server_status = L.server->status_line();
     f.server_port = L.server->port();
-    f.addresses = L.addresses;
+    f.addresses = with_reachability(L.addresses, L.mapper.get(), f.server_port, f.fingerprint);
   }
   f.phase = c.phase();
   f.client_status = c.status_line();
@@ -110,6 +133,7 @@ ui::UiSnapshot present(const NodeFacts& n, const std::optional<LinkFacts>& link,
     lv.port = L.server_port;
     lv.addresses = L.addresses.addresses;
     lv.reachability = L.addresses.reachability;
+    lv.invites = L.addresses.invites;
   } else {
     switch (L.phase) {
       case ClientPhase::Connecting:

@@ -37,10 +37,11 @@ void role_radio(PanelFrame& f, NetworkForm& form, NetRole shown, bool editable, 
   ImGui::EndDisabled();
 }
 
-void copy_row(PanelFrame& f, const std::string& text, int index) {
+// A Copy button and `text`; the button copies `copied` (the whole invite link) when given.
+void copy_row(PanelFrame& f, const std::string& text, int index, const std::string& copied = {}) {
   ImGui::PushID(index);
   if (button(f, "Copy", "net.copy." + std::to_string(index), true))
-    ImGui::SetClipboardText(text.c_str());
+    ImGui::SetClipboardText((copied.empty() ? text : copied).c_str());
   ImGui::PopID();
   ImGui::SameLine();
   ImGui::AlignTextToFramePadding();
@@ -64,7 +65,7 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
     role_radio(f, form, shown, editable, label_w);
     if (shown == NetRole::Client) {
       text_field(f, "Host", "##host", "net.host",
-                 "name, 192.168.1.20, host:port or udp://host:port", &form.host, &checks.host,
+                 "name, 192.168.1.20:7450 or a lockstep:// link", &form.host, &checks.host,
                  editable, label_w, 0, &form, "host");
     }
     text_field(f, "Port", "##port", "net.port", port_hint.c_str(), &form.port, &checks.port,
@@ -84,6 +85,7 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
         c.kind = start_kind;
         c.host = checks.endpoint_host;
         c.port = checks.endpoint_port;
+        c.fingerprint = checks.endpoint_fingerprint;
         c.password = form.password;
         c.name = form.name;
         f.out.push_back(std::move(c));
@@ -98,9 +100,10 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
       start_stop("Create", "net.create", NodeCommand::Kind::CreateServer, "Stop", "net.stop",
                  NodeCommand::Kind::StopServer);
       if (active && link.role == NetRole::Server && !link.addresses.empty()) {
-        ImGui::TextUnformatted("Clients can connect to:");
+        ImGui::TextUnformatted("Invite links to share (Copy adds the server key):");
         for (size_t i = 0; i < link.addresses.size(); ++i)
-          copy_row(f, link.addresses[i], static_cast<int>(i));
+          copy_row(f, link.addresses[i], static_cast<int>(i),
+                   i < link.invites.size() ? link.invites[i] : std::string());
         if (!link.reachability.empty()) wrapped(link.reachability, &kGrey);
       }
     } else {

@@ -136,6 +136,7 @@ FormChecks check_form(const NetworkForm& form, int default_port, HostResolver* r
     return c;
   }
   c.endpoint_host = parsed->host;
+  c.endpoint_fingerprint = parsed->fingerprint;
   if (parsed->port != 0) {
     c.endpoint_port = parsed->port;
     // The port in Host wins: a bad Port field no longer matters, but say which port is used.

@@ -98,6 +98,7 @@ struct FormChecks {
   bool button_enabled = false;
   std::string endpoint_host;  // parsed, when the form is right
   int endpoint_port = 0;
+  std::string endpoint_fingerprint;  // from an invite link pasted into Host
   bool resolving = false;  // a lookup is still running: the button waits
 };
 /// Checks `form` for its role. `resolver` may be null (no name resolution: a parsable
@@ -126,6 +127,7 @@ struct LinkView {
   int port = 0;                        // Listening: the UDP port
   std::vector<std::string> addresses;  // Listening: "192.168.1.20:7450" per interface
   std::string reachability;            // Listening: e.g. "LAN only (private addresses): …"
+  std::vector<std::string> invites;    // Listening: the invite link of each address (what Copy copies)
   std::string server_command;          // the `lockstep serve --port P` line for "Dedicated"
   /// The server key's fingerprint ("SHA256:…"): a server shows its own, a client the one it
   /// accepted. Compare them by phone or chat to be sure nobody is in between.
@@ -204,6 +206,9 @@ struct UiSnapshot {
 struct ListenAddresses {
   std::vector<std::string> addresses;
   std::string reachability;
+  /// Invite links ("lockstep://ADDRESS:PORT?fp=…"), one per address, in the same order: the
+  /// internet's first when the router forwards the port (docs/hosting.md).
+  std::vector<std::string> invites;
 };
 ListenAddresses listening_addresses(int port);
 

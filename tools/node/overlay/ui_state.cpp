@@ -164,6 +164,7 @@ json network_json(const UiSnapshot& s, const NetworkForm& form, const FormChecks
             {"port", l.port},
             {"addresses", l.addresses},
             {"reachability", l.reachability},
+            {"invites", l.invites},
             {"fingerprint", l.fingerprint},
             {"server_command", l.server_command.empty()
                                    ? server_command(checks.endpoint_port, !form.password.empty())
