@@ -145,7 +145,20 @@ void add_host(LockstepCli& c) {
 
 void add_join(LockstepCli& c) {
   CLI::App* join = c.app.add_subcommand("join", "Join a session and play in sync");
-  join->add_option("address", c.address, "HOST[:PORT], an invite link lockstep://HOST:PORT?fp=…, or udp://HOST:PORT")->required();
+  CLI::Option* address =
+      join->add_option("address", c.address, "HOST[:PORT], an invite link lockstep://HOST:PORT?fp=…, or udp://HOST:PORT");
+  CLI::Option* list = join->add_flag("--list", c.join_list,
+                                     "List the sessions announced on this network (DNS-SD, Avahi) with their invite links, then exit");
+  join->add_option("--list-wait", c.list_wait_s, "Seconds --list looks for sessions")
+      ->capture_default_str()
+      ->check(finite_in(0.5, 60.0));
+  address->excludes(list);
+  join->callback([&c, join] {
+    if (!c.join_list && c.address.empty())
+      throw CLI::ValidationError("address", "give the session's address or invite link (or --list to see the "
+                                            "sessions on this network)");
+    (void)join;
+  });
   join->add_option("--map", c.session.maps, "Path mapping REMOTE=LOCAL (repeatable)");
   join->add_option("--media-dir", c.session.media_dirs, "Folder to look for the session's files by name (repeatable)");
   join->add_option("--stand-in", c.session.stand_ins,

@@ -25,6 +25,8 @@ struct LockstepCli {
   std::vector<std::string> host_files;
   std::string port_text;
   std::string address;
+  bool join_list = false;      // join --list: print the sessions on this LAN
+  double list_wait_s = 3.0;
   double serve_duration = 0;
   std::string serve_status_http;
   std::vector<std::string> serve_files;

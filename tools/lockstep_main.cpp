@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
     return run_node_app(p);
   }
   if (cli->host->parsed()) return run_host(cli->host_files, session, cli->node);
+  if (cli->join->parsed() && cli->join_list) return run_list_sessions(cli->list_wait_s);
   if (cli->join->parsed()) return run_join(cli->address, session, cli->node);
   if (cli->serve->parsed()) return run_serve(cli->serve_files, session, cli->serve_duration, cli->serve_status_http);
   return 2;

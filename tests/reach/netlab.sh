@@ -7,6 +7,8 @@
 #   netlab.sh up ID WAN_KIND ROUTER_KIND DIR   WAN_KIND: public | cgnat | private
 #                                             ROUTER_KIND: upnp+natpmp | natpmp | upnp | upnp-open |
 #                                                          none | refuse
+#   netlab.sh avahi ID DIR                    a private D-Bus and avahi-daemon in the lan namespace
+#                                             (clients: DBUS_SYSTEM_BUS_ADDRESS=unix:path=DIR/bus)
 #   netlab.sh down ID DIR
 # Namespaces: ls-lan-ID, ls-rtr-ID, ls-wan-ID. DIR holds miniupnpd's config, pid and log.
 # The "public" WAN address (198.20.0.1) is outside every range routers treat as private or
@@ -18,11 +20,60 @@ lan=ls-lan-$id rtr=ls-rtr-$id wan=ls-wan-$id
 
 down() {
   local dir=$1
-  if [ -f "$dir/miniupnpd.pid" ]; then kill "$(cat "$dir/miniupnpd.pid")" 2>/dev/null || true; fi
+  for pidfile in "$dir/miniupnpd.pid" "$dir/avahi.pid" "$dir/dbus.pid"; do
+    if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; fi
+  done
   for ns in $lan $rtr $wan; do ip netns del "$ns" 2>/dev/null || true; done
 }
 
 if [ "$cmd" = down ]; then down "$3"; exit 0; fi
+
+if [ "$cmd" = avahi ]; then
+  dir=$3
+  mkdir -p "$dir"
+  cat >"$dir/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$dir/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+CONF
+  cat >"$dir/avahi.conf" <<CONF
+[server]
+use-ipv4=yes
+use-ipv6=no
+allow-interfaces=lan0
+enable-dbus=yes
+[wide-area]
+enable-wide-area=no
+[publish]
+publish-hinfo=no
+publish-workstation=no
+CONF
+  rm -f "$dir/bus"
+  ip netns exec $lan dbus-daemon --config-file="$dir/bus.conf" --nofork --nopidfile >"$dir/dbus.log" 2>&1 &
+  echo $! >"$dir/dbus.pid"
+  for _ in $(seq 1 50); do [ -S "$dir/bus" ] && break; sleep 0.1; done
+  [ -S "$dir/bus" ] || { cat "$dir/dbus.log" >&2; echo "netlab: dbus-daemon did not start" >&2; exit 1; }
+  # avahi-daemon keeps its pid file in /run/avahi-daemon: a tmpfs of its own, in the mount
+  # namespace `ip netns exec` makes, so that it never meets the machine's.
+  ip netns exec $lan sh -c "mount -t tmpfs tmpfs /run && mkdir -p /run/avahi-daemon && \
+    DBUS_SYSTEM_BUS_ADDRESS=unix:path=$dir/bus exec avahi-daemon -f $dir/avahi.conf --no-drop-root --no-chroot --no-rlimits" \
+    >"$dir/avahi.log" 2>&1 &
+  echo $! >"$dir/avahi.pid"
+  for _ in $(seq 1 50); do grep -q "Server startup complete" "$dir/avahi.log" && break; sleep 0.1; done
+  grep -q "Server startup complete" "$dir/avahi.log" || { cat "$dir/avahi.log" >&2; echo "netlab: avahi-daemon did not start" >&2; exit 1; }
+  echo "unix:path=$dir/bus"
+  exit 0
+fi
 
 wan_kind=$3 router_kind=$4 dir=$5
 mkdir -p "$dir"
@@ -75,7 +126,9 @@ case $router_kind in
   natpmp) natpmp=yes ;;
   upnp) upnp=yes ;;
   upnp-open) upnp=yes secure=no ;;  # any LAN device may map ports for another (to test "taken")
-  refuse) upnp=yes natpmp=yes rules="deny 0-65535 0.0.0.0/0 0-65535" ;;
+  # A router that refuses UPnP mappings. (Not NAT-PMP too: miniupnpd answers a refused NAT-PMP
+  # request by trying every other port, a minute of a busy CPU.)
+  refuse) upnp=yes rules="deny 0-65535 0.0.0.0/0 0-65535" ;;
   none) echo "$lan $rtr $wan $rtr_wan $wan_node"; exit 0 ;;
   *) echo "netlab: unknown router kind $router_kind" >&2; exit 2 ;;
 esac

@@ -78,12 +78,21 @@ class Reach : public ::testing::Test {
     return lab;
   }
 
-  // `argv` in namespace `ns`, port mapping allowed (the tests elsewhere keep it off).
+  // A private D-Bus and avahi-daemon in the lab's lan namespace; nodes started after this use it.
+  void start_avahi(const Lab& lab) {
+    auto r = test::run_process({"/bin/bash", netlab(), "avahi", lab.id, lab.dir}, 30);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    bus_ = "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + lab.dir + "/bus";
+  }
+
+  // `argv` in namespace `ns`, port mapping and announcing allowed (the tests elsewhere keep
+  // them off), on the lab's D-Bus when it has one (else on none: no Avahi daemon).
   test::ChildProcess& start(const std::string& ns, std::vector<std::string> argv, const std::string& name) {
     argv.insert(argv.begin(), {"/usr/bin/ip", "netns", "exec", ns});
     processes_.push_back(std::make_unique<test::ChildProcess>(
         argv, dir_ + "/" + name + ".out",
-        std::vector<std::string>{"LOCKSTEP_NO_REACH=0", "XDG_CONFIG_HOME=" + config_ + "/" + name}));
+        std::vector<std::string>{"LOCKSTEP_NO_REACH=0", "XDG_CONFIG_HOME=" + config_ + "/" + name,
+                                 bus_.empty() ? "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + dir_ + "/no-bus" : bus_}));
     return *processes_.back();
   }
   std::string out(const std::string& name) const { return dir_ + "/" + name + ".out"; }
@@ -133,7 +142,7 @@ class Reach : public ::testing::Test {
     return n;
   }
 
-  std::string dir_, config_;
+  std::string dir_, config_, bus_;
   std::vector<Lab> labs_;
   std::vector<std::unique_ptr<test::ChildProcess>> processes_;
 };
@@ -272,6 +281,49 @@ INSTANTIATE_TEST_SUITE_P(
                          : info.param.router_kind == std::string("refuse") ? "Refusing"
                                                                             : "CgnatAddress");
     });
+
+TEST_F(Reach, LanSessionIsListedAndJoinedFromTheList) {
+  const Lab lab = up("public", "none");
+  start_avahi(lab);
+  serve(lab, {"--no-port-mapping"});
+  ASSERT_TRUE(wait_for_text(out("server"), "announcing the session on this network", 10)) << read_file(out("server"));
+  // A second node on the LAN lists the session, and joins it with the link it printed.
+  start(lab.lan, {test::player_path(), "join", "--list", "--list-wait", "3"}, "list");
+  ASSERT_EQ(processes_.back()->wait(20), 0) << read_file(out("list"));
+  const std::string listed = read_file(out("list"));
+  EXPECT_NE(listed.find("1 session on this network:"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("media: session_320x180_30_12s.mp4 · password: no"), std::string::npos) << listed;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(listed, m, std::regex("(lockstep://192\\.168\\.77\\.2:7450\\?fp=SHA256:\\S+)")))
+      << listed;
+  const std::string log = join(lab.lan, m[1].str(), "lan-node", 3, {"--play"});
+  ASSERT_EQ(processes_.back()->wait(40), 0) << read_file(out("lan-node"));
+  EXPECT_GT(verified_frames(log), 30);
+  // The server left: the list is empty again.
+  processes_.front()->signal(SIGTERM);
+  EXPECT_GE(processes_.front()->wait(20), 0);
+  start(lab.lan, {test::player_path(), "join", "--list", "--list-wait", "2"}, "list-after");
+  ASSERT_EQ(processes_.back()->wait(20), 0) << read_file(out("list-after"));
+  EXPECT_NE(read_file(out("list-after")).find("no lockstep sessions announced"), std::string::npos)
+      << read_file(out("list-after"));
+}
+
+TEST_F(Reach, NoAvahiDaemonIsSaidOnceAndTheHostCarriesOn) {
+  const Lab lab = up("public", "none");
+  serve(lab, {"--no-port-mapping"});
+  ASSERT_TRUE(wait_for_text(out("server"), "LAN discovery is off: no Avahi daemon answers", 10)) << read_file(out("server"));
+  const std::string log = join(lab.router, "192.168.77.2:7450", "lan-node", 3, {"--play"});
+  ASSERT_EQ(processes_.back()->wait(40), 0) << read_file(out("lan-node"));
+  EXPECT_GT(verified_frames(log), 30);
+  const std::string said = read_file(out("server"));
+  size_t count = 0;
+  for (size_t at = said.find("LAN discovery is off"); at != std::string::npos; at = said.find("LAN discovery is off", at + 1))
+    ++count;
+  EXPECT_EQ(count, 1u) << said;
+  start(lab.lan, {test::player_path(), "join", "--list"}, "list");
+  EXPECT_EQ(processes_.back()->wait(20), 1);
+  EXPECT_NE(read_file(out("list")).find("install and start it (apt install avahi-daemon)"), std::string::npos);
+}
 
 TEST_F(Reach, NoPortMappingFlagAsksNoRouter) {
   const Lab lab = up("public", "upnp+natpmp");

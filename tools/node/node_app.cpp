@@ -85,6 +85,7 @@ class NodeApp {
   std::unique_ptr<Player> player_;
   std::unique_ptr<NodeRuntime> runtime_;
   std::unique_ptr<Link> link_;
+  std::unique_ptr<net::LanBrowser> lan_browser_;  // sessions on this LAN, for the overlay
   std::string link_error_;                 // the last link's error, shown until the next one
   ui::NetRole link_role_ = ui::NetRole::Client;
   MatchRules rules_;
@@ -157,6 +158,11 @@ Result<void> NodeApp::open_player(const std::string& path, bool local_start) {
     auto rt = make_runtime(p_.node, mi);
     if (!rt) return make_error(rt.error());
     runtime_ = std::move(rt.value());
+    // The overlay lists the sessions announced on this network (Client role, with Join).
+    if (runtime_->panels && !net::reach_disabled_by_env()) {
+      lan_browser_ = net::LanBrowser::start();
+      if (!lan_browser_->problem().empty()) LS_INFO("{}", lan_browser_->problem());
+    }
     if (runtime_->panels && !config_file_.empty()) {
       runtime_->panels->form() = config_.form;
       if (!config_.overlay_visible) runtime_->overlay->set_visible(false);
@@ -191,6 +197,7 @@ Status NodeApp::create_server(int port, const std::optional<std::string>& passwo
   link_->server = std::move(server.value());
   link_->addresses = ui::listening_addresses(bound);
   link_->mapper = start_port_mapping(p_.session, bound, raw->fingerprint());
+  link_->announcer = start_lan_announcement(p_.session, bound, files, password.has_value(), raw->fingerprint(), name_);
   link_role_ = ui::NetRole::Server;
   LS_INFO("hosting on udp/{}: others run `lockstep join THIS-HOST:{} --fingerprint {}`", bound, bound,
           raw->fingerprint());
@@ -371,6 +378,11 @@ ui::UiSnapshot NodeApp::ui_snapshot() const {
   n.role = link_role_;
   n.link_error = link_error_;
   n.default_port = kDefaultPort;
+  if (lan_browser_) {
+    for (const net::LanSession& s : lan_browser_->sessions())
+      n.lan.push_back(ui::LanRow{s.name, s.address, s.port, s.media, s.password, s.fingerprint});
+    if (!lan_browser_->problem().empty()) n.lan_problem = "LAN discovery is off: no Avahi daemon here (docs/hosting.md)";
+  }
   return present(n, link_ ? std::optional<LinkFacts>(link_facts(*link_)) : std::nullopt, sync_);
 }
 

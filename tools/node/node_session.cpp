@@ -1,5 +1,6 @@
 #include "tools/node/node_session.h"
 
+#include "net/reach/lan_discovery.h"
 #include "net/reach/reachability.h"
 
 #include "tools/node/overlay/ui_model.h"
@@ -150,6 +151,51 @@ std::unique_ptr<net::PortMapper> start_port_mapping(const SessionOptions& s, int
   });
 }
 
+std::unique_ptr<net::LanAnnouncer> start_lan_announcement(const SessionOptions& s, int port,
+                                                          const std::vector<std::string>& files, bool password,
+                                                          const std::string& fingerprint, const std::string& node_name) {
+  if (s.no_announce || net::reach_disabled_by_env()) return nullptr;
+  net::LanAnnouncement a;
+  a.name = node_name.empty() ? std::string() : "lockstep: " + node_name;
+  a.port = port;
+  a.media = files.empty() ? std::string() : std::filesystem::path(files.front()).filename().string();
+  a.password = password;
+  a.fingerprint = fingerprint;
+  auto announcer = net::LanAnnouncer::start(a);
+  if (!announcer->problem().empty())
+    LS_WARN("{}", announcer->problem());
+  else
+    LS_INFO("announcing the session on this network (DNS-SD {}): `lockstep join --list` and the overlay list it",
+            net::kLanServiceType);
+  return announcer;
+}
+
+int run_list_sessions(double wait_s) {
+  auto browser = net::LanBrowser::start();
+  if (!browser->problem().empty()) {
+    LS_ERROR("{}", browser->problem());
+    return 1;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(int64_t(wait_s * 1000)));
+  if (!browser->problem().empty()) {
+    LS_ERROR("{}", browser->problem());
+    return 1;
+  }
+  const auto sessions = browser->sessions();
+  if (sessions.empty()) {
+    std::printf("no lockstep sessions announced on this network (looked for %.1f s); hosts announce theirs unless "
+                "started with --no-announce\n",
+                wait_s);
+    return 0;
+  }
+  std::printf("%zu session%s on this network:\n", sessions.size(), sessions.size() == 1 ? "" : "s");
+  for (const auto& s : sessions)
+    std::printf("  %s\n    %s\n    media: %s · password: %s · host: %s\n", s.name.c_str(), s.invite().c_str(),
+                s.media.empty() ? "(none named)" : s.media.c_str(), s.password ? "yes" : "no", s.host.c_str());
+  std::printf("join one with: lockstep join 'LINK'\n");
+  return 0;
+}
+
 int run_serve(const std::vector<std::string>& files, const SessionOptions& s, double duration_s,
               const std::string& status_http) {
   if (s.control == "host") {
@@ -184,6 +230,7 @@ int run_serve(const std::vector<std::string>& files, const SessionOptions& s, do
   }
   LS_INFO("nodes join with: lockstep join THIS-HOST:{} --fingerprint {}", (*server)->port(), (*server)->fingerprint());
   auto mapper = start_port_mapping(s, (*server)->port(), (*server)->fingerprint());
+  auto announcer = start_lan_announcement(s, (*server)->port(), files, password->has_value(), (*server)->fingerprint());
   std::unique_ptr<StatusHttp> status_page;
   if (status_at) {
     const int64_t started = monotonic_ns();

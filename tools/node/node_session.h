@@ -17,6 +17,7 @@
 namespace lockstep::net {
 class SessionServer;
 class PortMapper;
+class LanAnnouncer;
 }
 
 namespace lockstep {
@@ -111,6 +112,18 @@ Result<std::unique_ptr<net::SessionServer>> start_session_server(const std::vect
 /// the session. Null when turned off.
 std::unique_ptr<net::PortMapper> start_port_mapping(const SessionOptions& session, int port,
                                                    const std::string& fingerprint);
+
+/// Announces the session on this LAN (DNS-SD through Avahi) unless --no-announce (or
+/// LOCKSTEP_NO_REACH in tests); says once when no Avahi daemon runs. Null when turned off.
+std::unique_ptr<net::LanAnnouncer> start_lan_announcement(const SessionOptions& session, int port,
+                                                          const std::vector<std::string>& files, bool password,
+                                                          const std::string& fingerprint,
+                                                          const std::string& node_name = {});
+
+/// `lockstep join --list`: the sessions announced on this LAN, one line each with its invite
+/// link, after looking for `wait_s` seconds. 0 when the lookup ran (even with none found), 1
+/// when no Avahi daemon answers (said in words).
+int run_list_sessions(double wait_s);
 
 /// `status_http`: "" for none, or where to serve the status page (--status-http ADDR:PORT).
 int run_serve(const std::vector<std::string>& files, const SessionOptions& session, double duration_s,

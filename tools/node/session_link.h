@@ -19,6 +19,7 @@
 #include "clock/clock_domain.h"
 #include "clock/transport.h"
 #include "clock/transport_command.h"
+#include "net/reach/lan_discovery.h"
 #include "net/reach/reachability.h"
 #include "net/session/session_client.h"
 #include "net/session/session_server.h"
@@ -93,6 +94,8 @@ struct Link {
   bool missing_reported = false;
   /// Hosting: the router's forwarding of the session's port (removed when the link ends).
   std::unique_ptr<net::PortMapper> mapper;
+  /// Hosting: the session announced on this LAN (withdrawn when the link ends).
+  std::unique_ptr<net::LanAnnouncer> announcer;
 };
 
 /// Waits until the session's Welcome is in the mailbox (logging the client's status lines as

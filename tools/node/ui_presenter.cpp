@@ -95,6 +95,8 @@ std::vector<ui::SyncSeries> SyncHistory::series() const {
 
 ui::UiSnapshot present(const NodeFacts& n, const std::optional<LinkFacts>& link, const SyncHistory& sync) {
   ui::UiSnapshot u;
+  u.lan = n.lan;
+  u.lan_problem = n.lan_problem;
   if (n.player) {
     const PlayerSnapshot& ps = *n.player;
     ui::TransportView& t = u.transport;

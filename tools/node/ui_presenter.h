@@ -49,6 +49,8 @@ struct NodeFacts {
   ui::NetRole role = ui::NetRole::Client;
   std::string link_error;  // the last link's error, shown until the next one
   int default_port = 0;
+  std::vector<ui::LanRow> lan;  // sessions announced on this network
+  std::string lan_problem;
 };
 
 /// Each node's sync error over the last minute (two samples a second), by node id.

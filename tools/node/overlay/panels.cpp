@@ -96,6 +96,31 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
     if (shown == NetRole::Client) {
       start_stop("Connect", "net.connect", NodeCommand::Kind::Connect, "Disconnect", "net.disconnect",
                  NodeCommand::Kind::Disconnect);
+      // Sessions announced on this network: Join one without typing its address.
+      if (!active) {
+        const auto& lan = f.snapshot.lan;
+        if (!lan.empty()) ImGui::TextUnformatted("Sessions on this network:");
+        for (size_t i = 0; i < lan.size() && i < 4; ++i) {
+          ImGui::PushID(static_cast<int>(i));
+          if (button(f, "Join", "net.lan.join." + std::to_string(i), true)) {
+            NodeCommand c;
+            c.kind = NodeCommand::Kind::Connect;
+            c.host = lan[i].address;
+            c.port = lan[i].port;
+            c.fingerprint = lan[i].fingerprint;
+            c.password = form.password;
+            c.name = form.name;
+            f.out.push_back(std::move(c));
+          }
+          ImGui::PopID();
+          ImGui::SameLine();
+          ImGui::AlignTextToFramePadding();
+          const std::string row = lan[i].name + (lan[i].media.empty() ? "" : " \u00b7 " + lan[i].media) +
+                                  (lan[i].password ? " \u00b7 password" : "");
+          ImGui::TextUnformatted(displayable(row).c_str());
+        }
+        if (lan.empty() && !f.snapshot.lan_problem.empty()) wrapped(f.snapshot.lan_problem, &kGrey);
+      }
     } else if (shown == NetRole::Server) {
       start_stop("Create", "net.create", NodeCommand::Kind::CreateServer, "Stop", "net.stop",
                  NodeCommand::Kind::StopServer);

@@ -185,8 +185,20 @@ struct TransportView {
 
 using lockstep::PathMapping;  // core/path_mapping.h: the session's own type
 
+/// A session another host announces on this LAN (DNS-SD): a row with a Join button.
+struct LanRow {
+  std::string name;     // "lockstep on studio-a"
+  std::string address;  // IPv4
+  int port = 0;
+  std::string media;    // the first file's name
+  bool password = false;
+  std::string fingerprint;
+};
+
 struct UiSnapshot {
   LinkView link;
+  std::vector<LanRow> lan;  // sessions seen on this network (Client role lists them)
+  std::string lan_problem;  // why none can be seen (no Avahi daemon), in short words
   std::vector<PeerRow> peers;
   std::vector<MediaRow> media;
   std::vector<SyncSeries> sync;

@@ -141,6 +141,18 @@ namespace {
 /// `shown`: whether the panel shows the check now (a failed one only on a touched field).
 json check_json(const FieldCheck& c, bool shown) { return {{"ok", c.ok}, {"message", c.message}, {"shown", shown}}; }
 
+json lan_json(const UiSnapshot& s) {
+  json rows = json::array();
+  for (const auto& r : s.lan)
+    rows.push_back({{"name", r.name},
+                    {"address", r.address},
+                    {"port", r.port},
+                    {"media", r.media},
+                    {"password", r.password},
+                    {"fingerprint", r.fingerprint}});
+  return {{"sessions", rows}, {"problem", s.lan_problem}};
+}
+
 json network_json(const UiSnapshot& s, const NetworkForm& form, const FormChecks& checks) {
   const LinkView& l = s.link;
   return {{"role", to_string(form.role)},
@@ -168,7 +180,8 @@ json network_json(const UiSnapshot& s, const NetworkForm& form, const FormChecks
             {"fingerprint", l.fingerprint},
             {"server_command", l.server_command.empty()
                                    ? server_command(checks.endpoint_port, !form.password.empty())
-                                   : l.server_command}}}};
+                                   : l.server_command}}},
+          {"lan", lan_json(s)}};
 }
 
 json peers_json(const std::vector<PeerRow>& peers) {
