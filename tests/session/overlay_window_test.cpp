@@ -10,10 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "core/endpoint.h"
 #include "core/time.h"
 #include "skew/skew_analysis.h"
 #include "support/test_media.h"
@@ -579,6 +581,90 @@ TEST(OverlayWindow, HostMapsMediaSetsLatencyAndKicksFromThePanels) {
   EXPECT_EQ(peer_count(sa), 1) << "the kicked node is still listed:\n" << sa.dump(1);
   a.quit();
   b.quit();
+}
+
+}  // namespace
+}  // namespace lockstep
+
+namespace lockstep {
+namespace {
+
+// The overlay's reachability parts, as a home user meets them (docs/hosting.md): behind a
+// router with UPnP (tests/reach/netlab.sh, network namespaces; root only), the host's Network
+// panel says it is reachable from the internet and copies the invite link; a second node on
+// the LAN sees the session in its list (Avahi, a private daemon) and joins it with one click.
+TEST(OverlayWindow, ReachHostCopiesItsInviteLinkAndALanNodeJoinsFromTheList) {
+  if (!have_display()) GTEST_SKIP() << "no DISPLAY: ./tools/run-tests starts Xvfb for this test";
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: the test makes network namespaces (CI runs as root)";
+  const std::string clip = window_clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string dir = test::scratch_dir("overlay_reach");
+  const std::string netlab = test::source_dir() + "/tests/reach/netlab.sh";
+  const std::string id = "ov" + std::to_string(getpid() % 100000);
+  const std::string lab = dir + "/lab";
+  struct LabDown {
+    std::string netlab, id, lab;
+    ~LabDown() { run_process({"/bin/bash", netlab, "down", id, lab}, 30); }
+  } lab_down{netlab, id, lab};
+  auto up = run_process({"/bin/bash", netlab, "up", id, "public", "upnp", lab}, 60);
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  auto avahi = run_process({"/bin/bash", netlab, "avahi", id, lab}, 30);
+  ASSERT_EQ(avahi.exit_code, 0) << avahi.output;
+  const std::vector<std::string> in_lan{"/usr/bin/ip", "netns", "exec", "ls-lan-" + id, "/usr/bin/env",
+                                        "LOCKSTEP_NO_REACH=0", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + lab + "/bus"};
+
+  std::optional<UiNode> host;
+  host.emplace(dir, "host", clip, 0, in_lan, std::vector<std::string>{"--refresh", "30"});
+  ASSERT_TRUE(host->ok()) << "the window did not open; see " << dir;
+  host->select_role("server");
+  host->click("net.create");
+  json sh = host->wait_for([](const json& s) {
+    const auto ptr = "/network/link/reachability"_json_pointer;
+    return s.contains(ptr) && s[ptr].get<std::string>().find("Reachable from the internet") == 0;
+  }, 20);
+  ASSERT_EQ(phase(sh), "listening") << sh.dump(1);
+  EXPECT_EQ(sh["network"]["link"]["reachability"].get<std::string>(),
+            "Reachable from the internet at 198.20.0.1:7450 (UPnP, router 'lockstep test router')");
+  const json invites = sh["network"]["link"]["invites"];
+  ASSERT_GE(invites.size(), 2u) << sh.dump(1);
+  const std::string fingerprint = sh["network"]["link"]["fingerprint"].get<std::string>();
+  EXPECT_EQ(invites[0].get<std::string>(), invite_link("198.20.0.1", 7450, fingerprint));
+  EXPECT_EQ(sh["network"]["link"]["addresses"][0].get<std::string>(), "lockstep://198.20.0.1:7450");
+  // Copy puts the whole link (with the server key) on the clipboard.
+  host->click("net.copy.0");
+  const auto clipboard = run_process({"/usr/bin/xclip", "-o", "-selection", "clipboard"}, 10);
+  EXPECT_EQ(clipboard.output, invites[0].get<std::string>());
+
+  // A second node on the LAN: the session is in its list; Join.
+  UiNode viewer(dir, "viewer", clip, 1280, in_lan, {"--refresh", "30"});
+  ASSERT_TRUE(viewer.ok());
+  viewer.open_panels();
+  json sv = viewer.wait_for([](const json& s) {
+    return s.contains("/network/lan/sessions"_json_pointer) && !s["network"]["lan"]["sessions"].empty();
+  }, 15);
+  ASSERT_FALSE(sv.is_null());
+  ASSERT_EQ(sv["network"]["lan"]["sessions"].size(), 1u) << sv.dump(1);
+  const json row = sv["network"]["lan"]["sessions"][0];
+  EXPECT_EQ(row["address"].get<std::string>(), "192.168.77.2");
+  EXPECT_EQ(row["port"].get<int>(), 7450);
+  EXPECT_EQ(row["media"].get<std::string>(), std::filesystem::path(clip).filename().string());
+  EXPECT_EQ(row["fingerprint"].get<std::string>(), fingerprint);
+  viewer.click("net.lan.join.0");
+  sv = viewer.wait_for([](const json& s) { return phase(s) == "connected"; }, 20);
+  ASSERT_EQ(phase(sv), "connected") << sv.dump(1);
+  EXPECT_EQ(sv["network"]["link"]["fingerprint"].get<std::string>(), fingerprint);
+  sh = host->wait_for([](const json& s) { return peer_count(s) == 2; }, 10);
+  EXPECT_EQ(peer_count(sh), 2) << sh.dump(1);
+  viewer.quit();
+
+  // Stop removes the router's forwarding.
+  host->click("net.stop");
+  host->wait_for([](const json& s) { return phase(s) != "listening"; }, 10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto forwards = run_process({"/usr/bin/ip", "netns", "exec", "ls-rtr-" + id, "/usr/sbin/nft", "list", "chain",
+                                     "inet", "filter", "prerouting_miniupnpd"}, 20);
+  EXPECT_EQ(forwards.output.find("7450"), std::string::npos) << forwards.output;
+  host->quit();
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ LOCKSTEP_BUILD_PACKAGES=(
 )
 # Packages the tests need on top: a display, key events, screenshots, audio devices.
 LOCKSTEP_TEST_PACKAGES=(
-  libgtest-dev libgmock-dev xvfb xauth x11-utils xdotool imagemagick
+  libgtest-dev libgmock-dev xvfb xauth x11-utils xdotool xclip imagemagick
   alsa-utils libasound2-plugins pulseaudio pulseaudio-utils vulkan-validationlayers
   clang-14 libclang-rt-14-dev
   lintian systemd chromium
