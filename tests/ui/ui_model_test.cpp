@@ -6,6 +6,7 @@
 // the not-found case runs in a child inside a new, empty network namespace, where nothing
 // can leave the machine.
 #include "tools/node/overlay/ui_model.h"
+#include "core/endpoint.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -150,6 +151,20 @@ TEST(CheckForm, ClientTakesUdpUrlWithItsPort) {
   EXPECT_TRUE(c.button_enabled);
   EXPECT_EQ(c.endpoint_host, "stage-left");
   EXPECT_EQ(c.endpoint_port, 7460);
+}
+
+TEST(CheckForm, ClientTakesAnInviteLinkWithItsServerKey) {
+  const std::string fp = "SHA256:uflSabVEyuHM6Or2Z1F5I/D3KEImLTB2M1x4/sLXx6c";
+  const FormChecks c = check_form(client(invite_link("198.20.0.1", 7451, fp)), net::kDefaultPort, nullptr);
+  EXPECT_TRUE(c.host.ok) << c.host.message;
+  EXPECT_TRUE(c.button_enabled);
+  EXPECT_EQ(c.endpoint_host, "198.20.0.1");
+  EXPECT_EQ(c.endpoint_port, 7451);
+  EXPECT_EQ(c.endpoint_fingerprint, fp);
+  const FormChecks cut = check_form(client("lockstep://198.20.0.1:7451?fp=SHA256:ufl"), net::kDefaultPort, nullptr);
+  EXPECT_FALSE(cut.host.ok);
+  EXPECT_TRUE(contains(cut.host.message, "damaged server key fingerprint")) << cut.host.message;
+  EXPECT_FALSE(cut.button_enabled);
 }
 
 TEST(CheckForm, ClientExplainsThatIpv6IsNotCarried) {
