@@ -48,8 +48,8 @@ std::string percent_decode(const std::string& s) {
 }
 
 // Splits the query of an invite link ("fp=…&…") off `text`; the fingerprint goes to `fp`.
-Status take_invite_query(std::string& text, std::string& fp, const std::string& raw) {
-  const auto q = text.find_first_of("?#");
+Status take_invite_query(std::string& text, std::string& fp, const std::string& /*raw*/) {
+  const auto q = text.find('?');
   if (q == std::string::npos) return {};
   std::string query = text.substr(q + 1);
   text.erase(q);
@@ -57,11 +57,14 @@ Status take_invite_query(std::string& text, std::string& fp, const std::string& 
   while (at <= query.size()) {
     const auto amp = query.find('&', at);
     const std::string item = query.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
-    if (item.rfind("fp=", 0) == 0) {
+    if (item.size() >= 3 && starts_with_ci(item, "fp=")) {
+      // One key per link: a second one could hide behind the first a person compares.
+      if (!fp.empty())
+        return make_error("the invite link carries two server keys: copy the whole link again from the host");
       fp = percent_decode(item.substr(3));
       if (!fingerprint_shaped(fp))
-        return make_error("the invite link '" + raw.substr(0, 120) +
-                          "' carries a damaged server key fingerprint: copy the whole link again from the host");
+        return make_error("the invite link carries a damaged server key fingerprint: copy the whole link again "
+                          "from the host");
     }
     if (amp == std::string::npos) break;
     at = amp + 1;
@@ -114,6 +117,9 @@ Result<Endpoint> parse_endpoint(const std::string& raw, int default_port) {
     if (auto s = take_invite_query(text, fingerprint, raw); !s) return make_error(s.error());
   } else if (starts_with_ci(text, "udp://")) {
     text = text.substr(6);
+    if (text.find('?') != std::string::npos)
+      return make_error("a udp:// address takes no '?…' part: for a link with a server key, use the lockstep:// "
+                        "invite link as the host gave it");
   }
   while (!text.empty() && text.back() == '/') text.pop_back();
 

@@ -230,6 +230,9 @@ std::string LanAnnouncer::announced_name() const {
 struct LanBrowser::Impl : AvahiBase {
   AvahiServiceBrowser* browser = nullptr;
   std::map<std::string, LanSession> found;  // guarded by mutex; key: name and interface
+  // Resolvers still at work (poll thread only): counted against the bound, freed when their
+  // service goes before it is resolved (else it would come back as a ghost row).
+  std::map<std::string, AvahiServiceResolver*> pending;
 
   static std::string key(AvahiIfIndex interface, const char* name) {
     return std::string(name ? name : "") + "%" + std::to_string(interface);
@@ -238,6 +241,7 @@ struct LanBrowser::Impl : AvahiBase {
                          const char* name, const char*, const char*, const char* host_name, const AvahiAddress* a,
                          uint16_t port, AvahiStringList* txt, AvahiLookupResultFlags, void* user) {
     auto* self = static_cast<Impl*>(user);
+    self->pending.erase(key(interface, name));
     if (event == AVAHI_RESOLVER_FOUND && a && port > 0) {
       LanSession s;
       s.name = clean_text(name ? name : "", 63);
@@ -263,19 +267,28 @@ struct LanBrowser::Impl : AvahiBase {
     auto* self = static_cast<Impl*>(user);
     switch (event) {
       case AVAHI_BROWSER_NEW: {
+        const std::string k = key(interface, name);
         size_t n = 0;
         {
           std::lock_guard lock(self->mutex);
           n = self->found.size();
         }
-        if (n < kMaxSessions)
-          avahi_service_resolver_new(avahi_service_browser_get_client(b), interface, protocol, name, type, domain,
-                                     AVAHI_PROTO_INET, AvahiLookupFlags(0), &Impl::on_resolve, self);
+        if (n + self->pending.size() < kMaxSessions && !self->pending.count(k)) {
+          AvahiServiceResolver* r =
+              avahi_service_resolver_new(avahi_service_browser_get_client(b), interface, protocol, name, type, domain,
+                                         AVAHI_PROTO_INET, AvahiLookupFlags(0), &Impl::on_resolve, self);
+          if (r) self->pending[k] = r;
+        }
         break;
       }
       case AVAHI_BROWSER_REMOVE: {
+        const std::string k = key(interface, name);
+        if (auto it = self->pending.find(k); it != self->pending.end()) {
+          avahi_service_resolver_free(it->second);
+          self->pending.erase(it);
+        }
         std::lock_guard lock(self->mutex);
-        self->found.erase(key(interface, name));
+        self->found.erase(k);
         break;
       }
       case AVAHI_BROWSER_FAILURE:

@@ -4,7 +4,10 @@
 #include <fmt/format.h>
 #define ENABLE_STRNATPMPERR 1
 #include <natpmp.h>
-#include <sys/select.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <miniupnpc/miniupnpc.h>
 #include <miniupnpc/miniwget.h>
@@ -67,8 +70,8 @@ std::string Reachability::words() const {
       std::string s = fmt::format("reachable from the internet at {}:{} ({}, {})", external_ip, external_port,
                                   method, router_named.substr(4));
       if (external_port != port)
-        s += fmt::format("; udp/{} was taken on the router by another device, so it forwards udp/{} here "
-                         "instead: share this address",
+        s += fmt::format("; udp/{} was taken on the router, so it forwards udp/{} here instead: share this "
+                         "address",
                          port, external_port);
       return s;
     }
@@ -86,8 +89,14 @@ std::string Reachability::words() const {
                          "forwarding cannot work; {}",
                          router_named, elsewhere);
     case S::DoubleNat:
+      if (external_port > 0)
+        return fmt::format("not reachable from the internet yet: {}'s internet address {} is private, so another "
+                           "router sits in front of it; {} now forwards udp/{} here: forward udp/{} on the outer "
+                           "router to {} as well, or {}",
+                           router_named, external_ip, router_named.substr(4), external_port, external_port,
+                           external_ip, elsewhere);
       return fmt::format("not reachable from the internet: {}'s internet address {} is private, so another "
-                         "router sits in front of it; forward udp/{} on that one as well, or {}",
+                         "router sits in front of it; forward udp/{} on both routers, or {}",
                          router_named, external_ip, port, elsewhere);
     case S::Cgnat:
       return fmt::format("not reachable from the internet: {}'s internet address {} is in 100.64.0.0/10, "
@@ -101,6 +110,20 @@ std::string Reachability::words() const {
   return {};
 }
 
+std::string public_ipv4_here() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return {};
+  std::string found;
+  for (const ifaddrs* i = list; i && found.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP)) continue;
+    char text[INET_ADDRSTRLEN] = {0};
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr, text, sizeof text);
+    if (classify_ipv4(text) == AddressKind::Public) found = text;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
 bool reach_disabled_by_env() {
   const char* v = std::getenv(kNoReachEnv);
   return v && *v && std::strcmp(v, "0") != 0;
@@ -109,6 +132,7 @@ bool reach_disabled_by_env() {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using Stopping = std::function<bool()>;
 
 // Text from the router, cut to printable ASCII: it reaches logs, the overlay and JSON.
 std::string printable(const char* s, size_t max) {
@@ -120,7 +144,9 @@ std::string printable(const char* s, size_t max) {
   return out;
 }
 
-// <friendlyName> from the router's description (at most 4 KiB read; an unsafe name is cut).
+// <friendlyName> from the router's description; an unsafe name is cut. (miniwget reads the
+// whole answer, as UPNP_GetValidIGD's own fetch of the same description does; a device that
+// drips an endless answer only holds the mapper's thread, which the owner leaves behind.)
 std::string friendly_name(const char* desc_url) {
   if (!desc_url || !*desc_url) return {};
   int size = 0, status = 0;
@@ -138,7 +164,12 @@ std::string friendly_name(const char* desc_url) {
 struct Attempt {
   Reachability r;
   bool answered = false;  // the router spoke this protocol
+  bool mapped = false;    // a mapping of ours exists on the router (also behind a double NAT)
 };
+
+// A lease the router gave: at least 10 s (a hostile router's 1 s would make us renew every
+// half second), 0 for permanent.
+int sane_lease(long s) { return s <= 0 ? 0 : static_cast<int>(std::clamp<long>(s, 10, 86400 * 7)); }
 
 // ---- UPnP-IGD -------------------------------------------------------------------------------
 
@@ -147,7 +178,7 @@ class Upnp {
   ~Upnp() {
     if (have_urls_) FreeUPNPUrls(&urls_);
   }
-  Attempt map(const PortMapOptions& o, int lease_s) {
+  Attempt map(const PortMapOptions& o, int lease_s, const Stopping& stopping) {
     Attempt a;
     a.r.method = "UPnP";
     a.r.port = o.port;
@@ -160,38 +191,55 @@ class Upnp {
       freeUPNPDevlist(devs);
       if (igd == 0) return a;  // UPnP devices, none a gateway
       have_urls_ = true;
+      if (igd == 3) return a;  // a UPnP device that is not a gateway: not the router
       connected_ = igd == 1;
       lan_ = printable(lan, 15);
+      if (stopping()) return a;
       router_ = friendly_name(urls_.rootdescURL);
     }
+    if (!igd_usable()) return a;
     a.answered = true;
     a.r.router = router_;
     a.r.lan_address = lan_;
+    if (stopping()) return a;
     char ext[40] = {0};
     const int rc = UPNP_GetExternalIPAddress(urls_.controlURL, data_.first.servicetype, ext);
+    if (rc != UPNPCOMMAND_SUCCESS && connected_) {
+      a.r.state = Reachability::State::Refused;
+      a.r.detail = fmt::format("UPnP error {} when asked for its internet address", rc);
+      return a;
+    }
     const std::string ext_ip = rc == UPNPCOMMAND_SUCCESS ? printable(ext, 15) : std::string();
     a.r.external_ip = ext_ip;
     const AddressKind kind = classify_ipv4(ext_ip);
-    if (kind == AddressKind::Private) { a.r.state = Reachability::State::DoubleNat; return a; }
     if (kind == AddressKind::SharedCgnat) { a.r.state = Reachability::State::Cgnat; return a; }
-    if (kind != AddressKind::Public || !connected_) {
+    if ((kind != AddressKind::Public && kind != AddressKind::Private) || !connected_) {
       a.r.state = Reachability::State::NoPublicAddress;
       return a;
     }
+    const bool double_nat = kind == AddressKind::Private;
     if (classify_ipv4(lan_) == AddressKind::Invalid) {
       a.r.state = Reachability::State::Refused;
       a.r.detail = "it gave no usable address for this machine";
       return a;
     }
-    // The session's port on the router, or the next of ten that nobody else holds.
+    // The port mapped before (a renewal keeps the address people were given), then the
+    // session's port, then the next of nine that nobody else holds.
+    std::vector<int> ports;
+    if (!mapped_port_.empty()) ports.push_back(std::atoi(mapped_port_.c_str()));
+    for (int p = o.port; p < std::min(o.port + 10, 65536); ++p)
+      if (std::find(ports.begin(), ports.end(), p) == ports.end()) ports.push_back(p);
     const std::string in_port = std::to_string(o.port);
-    for (int ext_port = o.port; ext_port < std::min(o.port + 10, 65536); ++ext_port) {
+    std::string problem;
+    for (const int ext_port : ports) {
+      if (stopping()) return a;
       const std::string ep = std::to_string(ext_port);
-      char client[16] = {0}, iport[6] = {0}, desc[80] = {0}, enabled[4] = {0}, lease[16] = {0};
-      const int q = UPNP_GetSpecificPortMappingEntry(urls_.controlURL, data_.first.servicetype, ep.c_str(), "UDP",
-                                                     nullptr, client, iport, desc, enabled, lease);
-      if (q == UPNPCOMMAND_SUCCESS && !(printable(client, 15) == lan_ && printable(iport, 5) == in_port))
-        continue;  // another device's or program's: never touched
+      const Holder h = holder(ep);
+      if (h.error != 0) {  // cannot tell who holds it: never risk another's mapping
+        problem = fmt::format("UPnP error {} when asked who holds udp/{}", h.error, ep);
+        continue;
+      }
+      if (h.exists && !h.ours(lan_, in_port)) continue;  // another device's or program's
       std::string lease_text = std::to_string(lease_s);
       int add = UPNP_AddPortMapping(urls_.controlURL, data_.first.servicetype, ep.c_str(), in_port.c_str(),
                                     lan_.c_str(), o.description.c_str(), "UDP", nullptr, lease_text.c_str());
@@ -206,28 +254,64 @@ class Upnp {
         a.r.detail = fmt::format("UPnP error {}: {}", add, printable(strupnperror(add) ? strupnperror(add) : "?", 60));
         return a;
       }
-      a.r.state = Reachability::State::Mapped;
-      a.r.external_port = ext_port;
-      a.r.lease_s = std::atoi(lease_text.c_str());
+      // The lease the router really gave (some cap what is asked).
+      int lease = sane_lease(std::atol(lease_text.c_str()));
+      const Holder now = holder(ep);
+      if (now.exists && now.lease_s > 0 && (lease == 0 || now.lease_s < lease)) lease = sane_lease(now.lease_s);
+      if (!mapped_port_.empty() && mapped_port_ != ep) unmap();  // the old one, if still ours
       mapped_port_ = ep;
+      a.mapped = true;
+      a.r.state = double_nat ? Reachability::State::DoubleNat : Reachability::State::Mapped;
+      a.r.external_port = ext_port;
+      a.r.lease_s = lease;
       return a;
     }
     a.r.state = Reachability::State::Refused;
-    a.r.detail = fmt::format("udp/{} to udp/{} are all taken on the router", o.port, o.port + 9);
+    a.r.detail = !problem.empty() ? problem
+                                  : fmt::format("udp/{} to udp/{} are all taken on the router", o.port,
+                                                std::min(o.port + 9, 65535));
     return a;
   }
+  /// Removes our mapping, only while the router still says it is ours.
   void unmap() {
     if (!have_urls_ || mapped_port_.empty()) return;
-    UPNP_DeletePortMapping(urls_.controlURL, data_.first.servicetype, mapped_port_.c_str(), "UDP", nullptr);
+    const Holder h = holder(mapped_port_);
+    if (h.error == 0 && h.exists && h.ours(lan_, in_port_of_mapping_))
+      UPNP_DeletePortMapping(urls_.controlURL, data_.first.servicetype, mapped_port_.c_str(), "UDP", nullptr);
     mapped_port_.clear();
   }
+  void set_internal_port(int port) { in_port_of_mapping_ = std::to_string(port); }
 
  private:
+  struct Holder {
+    bool exists = false;
+    int error = 0;  // a UPnP error other than "no such entry"
+    std::string client, port;
+    long lease_s = 0;
+    bool ours(const std::string& lan, const std::string& in_port) const { return client == lan && port == in_port; }
+  };
+  Holder holder(const std::string& ext_port) {
+    Holder h;
+    char client[16] = {0}, iport[6] = {0}, desc[80] = {0}, enabled[4] = {0}, lease[16] = {0};
+    const int q = UPNP_GetSpecificPortMappingEntry(urls_.controlURL, data_.first.servicetype, ext_port.c_str(), "UDP",
+                                                   nullptr, client, iport, desc, enabled, lease);
+    if (q == UPNPCOMMAND_SUCCESS) {
+      h.exists = true;
+      h.client = printable(client, 15);
+      h.port = printable(iport, 5);
+      h.lease_s = std::atol(printable(lease, 15).c_str());
+    } else if (q != 714) {  // 714 NoSuchEntryInArray: free
+      h.error = q;
+    }
+    return h;
+  }
+  bool igd_usable() const { return have_urls_ && !lan_.empty(); }
+
   UPNPUrls urls_{};
   IGDdatas data_{};
   bool have_urls_ = false;
   bool connected_ = false;
-  std::string lan_, router_, mapped_port_;
+  std::string lan_, router_, mapped_port_, in_port_of_mapping_;
 };
 
 // ---- NAT-PMP --------------------------------------------------------------------------------
@@ -237,7 +321,7 @@ class NatPmp {
   ~NatPmp() {
     if (open_) closenatpmp(&n_);
   }
-  Attempt map(const PortMapOptions& o, int lease_s) {
+  Attempt map(const PortMapOptions& o, int lease_s, const Stopping& stopping) {
     Attempt a;
     a.r.method = "NAT-PMP";
     a.r.port = o.port;
@@ -252,8 +336,9 @@ class NatPmp {
     a.r.router = std::string("at ") + gw;
     a.r.lan_address = lan_address_toward(n_.gateway);
     natpmpresp_t resp{};
+    drain();
     int rc = sendpublicaddressrequest(&n_);
-    if (rc >= 0) rc = await(resp, o.discover_ms);
+    if (rc >= 0) rc = await(resp, o.discover_ms, NATPMP_RESPTYPE_PUBLICADDRESS, stopping);
     if (rc == NATPMP_TRYAGAIN || rc == NATPMP_ERR_NOGATEWAYSUPPORT || rc == NATPMP_ERR_RECVFROM ||
         rc == NATPMP_ERR_SOCKETERROR || rc == NATPMP_ERR_SENDERR)
       return a;  // nothing answered
@@ -264,48 +349,62 @@ class NatPmp {
     inet_ntop(AF_INET, &resp.pnu.publicaddress.addr, ext, sizeof ext);
     a.r.external_ip = ext;
     const AddressKind kind = classify_ipv4(ext);
-    if (kind == AddressKind::Private) { a.r.state = Reachability::State::DoubleNat; return a; }
     if (kind == AddressKind::SharedCgnat) { a.r.state = Reachability::State::Cgnat; return a; }
-    if (kind != AddressKind::Public) { a.r.state = Reachability::State::NoPublicAddress; return a; }
+    if (kind != AddressKind::Public && kind != AddressKind::Private) {
+      a.r.state = Reachability::State::NoPublicAddress;
+      return a;
+    }
+    // A lifetime of 0 would ask to delete: "permanent" becomes two hours, renewed.
+    const uint32_t lifetime = lease_s > 0 ? static_cast<uint32_t>(lease_s) : 7200u;
+    drain();
     rc = sendnewportmappingrequest(&n_, NATPMP_PROTOCOL_UDP, static_cast<uint16_t>(o.port),
-                                   static_cast<uint16_t>(o.port), static_cast<uint32_t>(lease_s));
-    if (rc >= 0) rc = await(resp, o.discover_ms);
-    if (rc < 0 || resp.type != NATPMP_RESPTYPE_UDPPORTMAPPING || resp.pnu.newportmapping.privateport != o.port) {
+                                   static_cast<uint16_t>(public_port_ > 0 ? public_port_ : o.port), lifetime);
+    if (rc >= 0) rc = await(resp, o.discover_ms, NATPMP_RESPTYPE_UDPPORTMAPPING, stopping);
+    if (rc < 0 || resp.pnu.newportmapping.privateport != o.port || resp.pnu.newportmapping.mappedpublicport == 0) {
       a.r.state = Reachability::State::Refused;
       a.r.detail = rc < 0 ? "NAT-PMP: " + std::string(strnatpmperr(rc)) : "NAT-PMP: an answer for another port";
       return a;
     }
-    a.r.state = Reachability::State::Mapped;
+    a.mapped = true;
+    a.r.state = kind == AddressKind::Private ? Reachability::State::DoubleNat : Reachability::State::Mapped;
     a.r.external_port = resp.pnu.newportmapping.mappedpublicport;
-    a.r.lease_s = static_cast<int>(std::min<uint32_t>(resp.pnu.newportmapping.lifetime, 86400 * 7));
+    a.r.lease_s = sane_lease(static_cast<long>(resp.pnu.newportmapping.lifetime));
+    if (a.r.lease_s == 0) a.r.lease_s = 7200;
     mapped_ = true;
     port_ = o.port;
+    public_port_ = a.r.external_port;
     return a;
   }
-  void unmap(int discover_ms) {
+  void unmap(int ms) {
     if (!open_ || !mapped_) return;
     natpmpresp_t resp{};
+    drain();
     if (sendnewportmappingrequest(&n_, NATPMP_PROTOCOL_UDP, static_cast<uint16_t>(port_), 0, 0) >= 0)
-      await(resp, discover_ms);
+      await(resp, ms, NATPMP_RESPTYPE_UDPPORTMAPPING, [] { return false; });
     mapped_ = false;
   }
 
  private:
-  int await(natpmpresp_t& resp, int ms) {
+  // Late answers to an earlier request (libnatpmp resends) must not be read as this one's.
+  void drain() {
+    unsigned char buf[64];
+    while (recv(n_.s, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+    }
+  }
+  int await(natpmpresp_t& resp, int ms, uint16_t type, const Stopping& stopping) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(ms);
     int rc = NATPMP_TRYAGAIN;
-    while (rc == NATPMP_TRYAGAIN && Clock::now() < deadline) {
+    while (rc == NATPMP_TRYAGAIN && Clock::now() < deadline && !stopping()) {
       timeval tv{};
       getnatpmprequesttimeout(&n_, &tv);
-      const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now()).count();
-      const int64_t wait_us = std::min<int64_t>(int64_t(tv.tv_sec) * 1000000 + tv.tv_usec, std::max<int64_t>(left, 0));
-      tv.tv_sec = static_cast<time_t>(wait_us / 1000000);
-      tv.tv_usec = static_cast<suseconds_t>(wait_us % 1000000);
-      fd_set fds;
-      FD_ZERO(&fds);
-      FD_SET(n_.s, &fds);
-      select(n_.s + 1, &fds, nullptr, nullptr, &tv);
+      const int64_t left_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      const int64_t wait_ms = std::clamp<int64_t>(int64_t(tv.tv_sec) * 1000 + tv.tv_usec / 1000, 1,
+                                                  std::clamp<int64_t>(left_ms, 1, 250));
+      pollfd p{n_.s, POLLIN, 0};
+      ::poll(&p, 1, static_cast<int>(wait_ms));
       rc = readnatpmpresponseorretry(&n_, &resp);
+      if (rc == 0 && resp.type != type) rc = NATPMP_TRYAGAIN;  // an answer to something else
     }
     return rc;
   }
@@ -332,102 +431,147 @@ class NatPmp {
   bool open_ = false;
   bool mapped_ = false;
   int port_ = 0;
+  int public_port_ = 0;
 };
 
 }  // namespace
+
+// What the mapper's thread and its owner share: the owner may leave before the thread ends
+// (a router that does not answer), and the thread then finishes with this alone.
+struct PortMapper::Shared {
+  PortMapOptions options;
+  Report report;
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stop = false;
+  bool done = false;
+  Reachability state;
+
+  bool stopping() {
+    std::lock_guard lock(mutex);
+    return stop;
+  }
+  bool wait_stop_for(int64_t ms) {
+    std::unique_lock lock(mutex);
+    return wake.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop; });
+  }
+  void set(const Reachability& r) {
+    bool changed = false;
+    {
+      std::lock_guard lock(mutex);
+      changed = r.state != state.state || r.external_ip != state.external_ip ||
+                r.external_port != state.external_port || r.detail != state.detail;
+      state = r;
+    }
+    if (changed && report) report(r);
+  }
+};
 
 std::unique_ptr<PortMapper> PortMapper::start(const PortMapOptions& options, Report report) {
   return std::unique_ptr<PortMapper>(new PortMapper(options, std::move(report)));
 }
 
-PortMapper::PortMapper(const PortMapOptions& options, Report report) : options_(options), report_(std::move(report)) {
-  state_.state = Reachability::State::Trying;
-  state_.port = options.port;
-  thread_ = std::thread([this] { run(); });
+PortMapper::PortMapper(const PortMapOptions& options, Report report) : shared_(std::make_shared<Shared>()) {
+  shared_->options = options;
+  shared_->report = std::move(report);
+  shared_->state.state = Reachability::State::Trying;
+  shared_->state.port = options.port;
+  thread_ = std::thread([s = shared_] { run(s); });
 }
 
 PortMapper::~PortMapper() {
-  {
-    std::lock_guard lock(mutex_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  std::unique_lock lock(shared_->mutex);
+  shared_->stop = true;
+  shared_->wake.notify_all();
+  // The mapping is removed within a few seconds; a router that does not answer is left to
+  // the thread (it ends on its own, holding only what it shares), never to the caller.
+  const bool done = shared_->wake.wait_for(lock, std::chrono::seconds(4), [this] { return shared_->done; });
+  lock.unlock();
+  if (done)
+    thread_.join();
+  else
+    thread_.detach();
 }
 
 Reachability PortMapper::now() const {
-  std::lock_guard lock(mutex_);
-  return state_;
+  std::lock_guard lock(shared_->mutex);
+  return shared_->state;
 }
 
-void PortMapper::set(const Reachability& r) {
-  bool changed = false;
+void PortMapper::run(std::shared_ptr<Shared> s) {
+  const PortMapOptions& o = s->options;
+  const Stopping stopping = [&s] { return s->stopping(); };
   {
-    std::lock_guard lock(mutex_);
-    changed = r.state != state_.state || r.external_ip != state_.external_ip ||
-              r.external_port != state_.external_port || r.detail != state_.detail;
-    state_ = r;
-  }
-  if (changed && report_) report_(r);
-}
-
-bool PortMapper::wait_stop_for(int64_t ms) {
-  std::unique_lock lock(mutex_);
-  return wake_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop_; });
-}
-
-void PortMapper::run() {
-  Upnp upnp;
-  NatPmp natpmp;
-  const int lease = std::max(options_.lease_s, 0);
-  // The first answer that maps wins; otherwise the most telling of the answers.
-  const auto attempt = [&]() -> Attempt {
-    Attempt best;
-    best.r.state = Reachability::State::NoRouter;
-    best.r.port = options_.port;
-    if (options_.upnp) {
-      Attempt u = upnp.map(options_, lease);
-      if (u.r.reachable()) return u;
-      if (u.answered) best = u;
-    }
-    if (options_.natpmp) {
-      Attempt n = natpmp.map(options_, lease);
-      if (n.r.reachable()) return n;
-      if (best.r.lan_address.empty()) best.r.lan_address = n.r.lan_address;
-      // A refusal with a name and a reason says more than a bare one.
-      if (n.answered && (!best.answered || best.r.state == Reachability::State::Refused)) {
-        if (!(best.answered && n.r.state == Reachability::State::Refused)) best = n;
+    Upnp upnp;
+    upnp.set_internal_port(o.port);
+    NatPmp natpmp;
+    const int lease = std::max(o.lease_s, 0);
+    // The first answer that maps wins; otherwise the most telling of the answers.
+    const auto attempt = [&]() -> Attempt {
+      Attempt best;
+      best.r.state = Reachability::State::NoRouter;
+      best.r.port = o.port;
+      if (o.upnp) {
+        Attempt u = upnp.map(o, lease, stopping);
+        if (u.mapped) return u;
+        if (u.answered) best = u;
+      }
+      if (o.natpmp && !stopping()) {
+        Attempt n = natpmp.map(o, lease, stopping);
+        if (n.mapped) return n;
+        if (best.r.lan_address.empty()) best.r.lan_address = n.r.lan_address;
+        // A refusal with the router's name and reason says more than a bare one.
+        if (n.answered && !(best.answered && n.r.state == Reachability::State::Refused)) best = n;
+      }
+      return best;
+    };
+    Attempt a = attempt();
+    if (!stopping()) s->set(a.r);
+    const bool ever = a.mapped;
+    int renewals = 0;
+    int64_t backoff_ms = 30000;
+    std::string method = a.r.method;
+    while (!stopping()) {
+      if (a.mapped) {
+        // Renew at half the lease (a permanent one is checked every 20 minutes).
+        const int64_t wait_ms =
+            a.r.lease_s > 0 ? std::max<int64_t>(int64_t(a.r.lease_s) * 500, 5000) : 20 * 60 * 1000;
+        if (s->wait_stop_for(wait_ms)) break;
+        method = a.r.method;
+        Attempt again = method == "UPnP" ? upnp.map(o, lease, stopping) : natpmp.map(o, lease, stopping);
+        if (stopping()) break;
+        if (again.mapped) {
+          again.r.renewals = ++renewals;
+        } else {
+          again.r.state = Reachability::State::Lost;
+          again.r.method = method;
+          backoff_ms = 30000;
+        }
+        a = again;
+        s->set(a.r);
+        continue;
+      }
+      if (!ever) break;  // nothing to keep: wait for the end
+      // A mapping that worked and was lost (a router restart): ask again, less and less often.
+      if (s->wait_stop_for(backoff_ms)) break;
+      backoff_ms = std::min<int64_t>(backoff_ms * 2, 300000);
+      Attempt again = attempt();
+      if (stopping()) break;
+      if (again.mapped) {
+        a = again;
+        s->set(a.r);
       }
     }
-    return best;
-  };
-  Attempt a = attempt();
-  set(a.r);
-  int renewals = 0;
-  while (a.r.reachable()) {
-    // Renew at half the lease (a permanent one is checked every 20 minutes).
-    const int64_t wait_ms = a.r.lease_s > 0 ? std::max<int64_t>(int64_t(a.r.lease_s) * 500, 1000) : 20 * 60 * 1000;
-    if (wait_stop_for(wait_ms)) break;
-    const std::string method = a.r.method;
-    Attempt again = method == "UPnP" ? upnp.map(options_, lease) : natpmp.map(options_, lease);
-    if (!again.r.reachable()) {
-      again.r.state = Reachability::State::Lost;
-      again.r.method = method;
-      set(again.r);
-      if (wait_stop_for(30000)) break;
-      again = attempt();
-    } else {
-      again.r.renewals = ++renewals;
+    if (!stopping()) {
+      std::unique_lock lock(s->mutex);
+      s->wake.wait(lock, [&s] { return s->stop; });
     }
-    a = again;
-    set(a.r);
+    upnp.unmap();
+    natpmp.unmap(1000);
   }
-  if (!a.r.reachable()) {
-    std::unique_lock lock(mutex_);
-    wake_.wait(lock, [this] { return stop_; });
-  }
-  upnp.unmap();
-  natpmp.unmap(options_.discover_ms);
+  std::lock_guard lock(s->mutex);
+  s->done = true;
+  s->wake.notify_all();
 }
 
 }  // namespace lockstep::net

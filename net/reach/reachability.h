@@ -28,7 +28,7 @@ struct PortMapOptions {
   int port = 0;               ///< the session's UDP port on this machine
   bool upnp = true;
   bool natpmp = true;
-  int lease_s = 3600;         ///< asked for; renewed at half (0 where a router allows only permanent ones)
+  int lease_s = 3600;         ///< asked for; renewed at half (0: permanent where the router allows it)
   int discover_ms = 2000;     ///< how long each protocol waits for the router
   std::string description = "lockstep";
 };
@@ -67,7 +67,8 @@ class PortMapper {
   using Report = std::function<void(const Reachability&)>;
   /// Starts asking the router on a thread of its own; `report` hears each change.
   static std::unique_ptr<PortMapper> start(const PortMapOptions& options, Report report = {});
-  /// Removes the mapping (bounded by the router's answer time) and ends the thread.
+  /// Removes the mapping and ends the thread; waits at most 4 s (a router that does not
+  /// answer is left to the thread, which then ends on its own).
   ~PortMapper();
   PortMapper(const PortMapper&) = delete;
   PortMapper& operator=(const PortMapper&) = delete;
@@ -75,17 +76,11 @@ class PortMapper {
   Reachability now() const;
 
  private:
+  struct Shared;
   PortMapper(const PortMapOptions& options, Report report);
-  void run();
-  void set(const Reachability& r);
-  bool wait_stop_for(int64_t ms);
+  static void run(std::shared_ptr<Shared> shared);
 
-  PortMapOptions options_;
-  Report report_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  Reachability state_;
+  std::shared_ptr<Shared> shared_;
   std::thread thread_;
 };
 
@@ -93,5 +88,8 @@ class PortMapper {
 /// (LOCKSTEP_NO_REACH=1): nothing is sent to the machine's real network.
 inline constexpr const char* kNoReachEnv = "LOCKSTEP_NO_REACH";
 bool reach_disabled_by_env();
+
+/// An IPv4 address of this machine's that is public (a server that needs no router), or "".
+std::string public_ipv4_here();
 
 }  // namespace lockstep::net

@@ -35,7 +35,7 @@ TEST(ReachWords, EachAnswerHasItsSentence) {
   r.state = Reachability::State::Mapped;
   EXPECT_EQ(r.words(), "reachable from the internet at 203.0.113.5:7450 (UPnP, router 'FRITZ!Box 7590')");
   r.external_port = 7451;
-  EXPECT_NE(r.words().find("udp/7450 was taken on the router by another device, so it forwards udp/7451"),
+  EXPECT_NE(r.words().find("udp/7450 was taken on the router, so it forwards udp/7451"),
             std::string::npos);
   r.state = Reachability::State::Cgnat;
   r.external_ip = "100.64.3.9";
@@ -46,6 +46,11 @@ TEST(ReachWords, EachAnswerHasItsSentence) {
   r.state = Reachability::State::DoubleNat;
   r.external_ip = "192.168.0.2";
   EXPECT_NE(r.words().find("192.168.0.2 is private, so another router sits in front of it"), std::string::npos);
+  r.external_port = 7450;
+  EXPECT_NE(r.words().find("now forwards udp/7450 here: forward udp/7450 on the outer router to 192.168.0.2"),
+            std::string::npos)
+      << r.words();
+  r.external_port = 0;
   r.state = Reachability::State::Refused;
   r.detail = "UPnP error 606: Action not authorized";
   EXPECT_NE(r.words().find("the router 'FRITZ!Box 7590' refused to forward udp/7450 (UPnP error 606"),

@@ -84,6 +84,14 @@ TEST(InviteLink, ADamagedLinkSaysSo) {
   EXPECT_NE(cut.error().find("damaged server key fingerprint"), std::string::npos) << cut.error();
   auto hostile = parse_endpoint("lockstep://198.20.0.1:7450?fp=%00%0A%1B", 7450);
   ASSERT_FALSE(hostile.ok());
+  const std::string fp = "SHA256:uflSabVEyuHM6Or2Z1F5I/D3KEImLTB2M1x4/sLXx6c";
+  const std::string other = "SHA256:AAAASabVEyuHM6Or2Z1F5I/D3KEImLTB2M1x4/sLXx6c";
+  auto two = parse_endpoint("lockstep://198.20.0.1:7450?fp=" + fp + "&x=1&FP=" + other, 7450);
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.error().find("two server keys"), std::string::npos) << two.error();
+  auto udp = parse_endpoint("udp://198.20.0.1:7450?fp=" + fp, 7450);
+  ASSERT_FALSE(udp.ok());
+  EXPECT_NE(udp.error().find("use the lockstep:// invite link"), std::string::npos) << udp.error();
   auto port = parse_endpoint("lockstep://198.20.0.1:99999", 7450);
   ASSERT_FALSE(port.ok());
   EXPECT_NE(port.error().find("out of range"), std::string::npos) << port.error();

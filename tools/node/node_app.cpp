@@ -228,7 +228,15 @@ Status NodeApp::connect(const Endpoint& ep, const std::optional<std::string>& pa
                         p_.session.fingerprint + "): ask the host which is right, then give only that one");
     cp.fingerprint = p_.session.fingerprint;
   } else if (!ep.fingerprint.empty()) {
-    cp.fingerprint = ep.fingerprint;  // an invite link names the server it invites to
+    // An invite link names the server it invites to; a server this node met at that address
+    // before with another key is still refused (a link is easy to forge, the memory is not).
+    const auto remembered = KnownServers(config_dir() / "known-servers").fingerprint_of(to_string(ep));
+    if (remembered && *remembered != ep.fingerprint)
+      return make_error("the invite link's server key (" + ep.fingerprint + ") is not the one this node met at " +
+                        to_string(ep) + " before (" + *remembered + "): ask the host which is right; if the " +
+                        "server's key really changed, remove its line from " +
+                        (config_dir() / "known-servers").string());
+    cp.fingerprint = ep.fingerprint;
   }
   cp.known_servers_file = (config_dir() / "known-servers").string();
   SessionEvents events = mailbox_events(link->box);
@@ -381,7 +389,11 @@ ui::UiSnapshot NodeApp::ui_snapshot() const {
   if (lan_browser_) {
     for (const net::LanSession& s : lan_browser_->sessions())
       n.lan.push_back(ui::LanRow{s.name, s.address, s.port, s.media, s.password, s.fingerprint});
-    if (!lan_browser_->problem().empty()) n.lan_problem = "LAN discovery is off: no Avahi daemon here (docs/hosting.md)";
+    const std::string problem = lan_browser_->problem();
+    if (problem.rfind("LAN discovery is off: no Avahi daemon", 0) == 0)
+      n.lan_problem = "LAN discovery is off: no Avahi daemon here (docs/hosting.md)";
+    else
+      n.lan_problem = problem;
   }
   return present(n, link_ ? std::optional<LinkFacts>(link_facts(*link_)) : std::nullopt, sync_);
 }

@@ -136,6 +136,12 @@ std::unique_ptr<net::PortMapper> start_port_mapping(const SessionOptions& s, int
     LS_DEBUG("port mapping is off: {} is set (tests keep the real network quiet)", net::kNoReachEnv);
     return nullptr;
   }
+  if (const std::string here = net::public_ipv4_here(); !here.empty()) {
+    LS_INFO("this machine has a public address: reachable from the internet at {}:{} if no firewall blocks udp/{} "
+            "(no router to ask); invite: {}",
+            here, port, port, invite_link(here, port, fingerprint));
+    return nullptr;
+  }
   net::PortMapOptions o;
   o.port = port;
   o.lease_s = s.port_mapping_lease_s;
@@ -158,7 +164,8 @@ std::unique_ptr<net::LanAnnouncer> start_lan_announcement(const SessionOptions& 
   net::LanAnnouncement a;
   a.name = node_name.empty() ? std::string() : "lockstep: " + node_name;
   a.port = port;
-  a.media = files.empty() ? std::string() : std::filesystem::path(files.front()).filename().string();
+  // A session with a password does not tell the whole LAN what it plays.
+  a.media = files.empty() || password ? std::string() : std::filesystem::path(files.front()).filename().string();
   a.password = password;
   a.fingerprint = fingerprint;
   auto announcer = net::LanAnnouncer::start(a);

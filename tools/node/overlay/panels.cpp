@@ -107,7 +107,9 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
             c.kind = NodeCommand::Kind::Connect;
             c.host = lan[i].address;
             c.port = lan[i].port;
-            c.fingerprint = lan[i].fingerprint;
+            // Not pinned: anyone on the LAN can announce a key. The node checks the server's
+            // key against the one it met at that address before (known servers), as for an
+            // address typed by hand.
             c.password = form.password;
             c.name = form.name;
             f.out.push_back(std::move(c));
@@ -115,7 +117,8 @@ void draw_network_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& 
           ImGui::PopID();
           ImGui::SameLine();
           ImGui::AlignTextToFramePadding();
-          const std::string row = lan[i].name + (lan[i].media.empty() ? "" : " \u00b7 " + lan[i].media) +
+          const std::string row = lan[i].name + " (" + lan[i].address + ")" +
+                                  (lan[i].media.empty() ? "" : " \u00b7 " + lan[i].media) +
                                   (lan[i].password ? " \u00b7 password" : "");
           ImGui::TextUnformatted(displayable(row).c_str());
         }
