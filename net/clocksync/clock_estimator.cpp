@@ -98,18 +98,28 @@ bool ClockEstimator::add(const ClockSample& s) {
   // most) until the run is confirmed or broken.
   bool hold = false;
   if (fit_ && settled_) {
-    const int64_t margin = std::max<int64_t>(params_.route_change_min_ns,
-                                             round_ns(params_.route_change_jitters * double(fit_->jitter_ns)));
-    const int64_t ref = high_run_ == 0 ? fit_->min_delay_ns : run_ref_ns_;  // frozen for the run
+    // The best delay and the margin are those from before the run began, frozen for the
+    // run: the run's own samples raise the window's jitter (more so the faster the probes),
+    // which must not talk the estimator out of the change it is watching.
+    const int64_t margin = high_run_ != 0 ? run_margin_ns_
+                                          : std::max<int64_t>(params_.route_change_min_ns,
+                                                              round_ns(params_.route_change_jitters * double(fit_->jitter_ns)));
+    const int64_t ref = high_run_ == 0 ? fit_->min_delay_ns : run_ref_ns_;
     const int dir = delay > ref + margin ? 1 : delay < ref - margin ? -1 : 0;
-    if (dir == 0 || (high_run_ != 0 && (dir > 0) != (high_run_ > 0))) {
+    // A reply to a probe sent before the run's first one neither breaks nor extends it:
+    // when the route gets faster, probes still on the old route arrive after the first one
+    // on the new route, and must not end the hold on the crossing sample.
+    const bool straggler = high_run_ != 0 && s.t1_ns < run_first_t1_ns_;
+    if (!straggler && (dir == 0 || (high_run_ != 0 && (dir > 0) != (high_run_ > 0)))) {
       high_run_ = 0;
       run_delays_.clear();
     }
-    if (dir != 0) {
+    if (!straggler && dir != 0) {
       if (high_run_ == 0) {
         run_ref_ns_ = ref;
+        run_margin_ns_ = margin;
         run_start_ns_ = s.t4_ns;
+        run_first_t1_ns_ = s.t1_ns;
       }
       high_run_ += dir;
       if (run_delays_.size() < 256) run_delays_.push_back(delay);
@@ -163,7 +173,7 @@ bool ClockEstimator::add(const ClockSample& s) {
   const bool publishable = !hold && (!mapping_.known() || !settled_ ||
                                      static_cast<int>(window_.size()) >= params_.min_valid_samples);
   if (publishable) publish(*fit_, last_arrival_ns_);
-  if (samples_since_reset_ >= params_.burst_probes) settled_ = true;
+  if (samples_since_reset_ >= burst_length()) settled_ = true;
   // Once the new route has samples enough for a steady fit, corrections are as usual again.
   if (slew_route_change_ && static_cast<int>(window_.size()) >= 4 * params_.route_change_samples)
     slew_route_change_ = false;
@@ -268,6 +278,14 @@ ClockEstimate ClockEstimator::estimate() const {
   return e;
 }
 
+int ClockEstimator::burst_length() const {
+  // Decided once the ordinary burst is in: a very noisy path needs many more samples.
+  if (samples_since_reset_ >= params_.burst_probes && fit_ &&
+      fit_->jitter_ns > params_.very_noisy_jitter_ns)
+    return std::max(params_.burst_probes, params_.very_noisy_burst_probes);
+  return params_.burst_probes;
+}
+
 bool ClockEstimator::valid() const {
   return static_cast<int>(window_.size()) >= params_.min_valid_samples;
 }
@@ -275,7 +293,8 @@ bool ClockEstimator::valid() const {
 int64_t ClockEstimator::next_probe_delay_ns(int64_t now_local_ns) const {
   const bool gap_due = !window_.empty() && now_local_ns - last_arrival_ns_ >= params_.gap_reset_ns;
   if (after_gap_ || gap_due) return params_.steady_interval_ns;  // until the server answers
-  if (samples_since_reset_ < params_.burst_probes) return params_.burst_interval_ns;
+  if (samples_since_reset_ < burst_length()) return params_.burst_interval_ns;
+  if (fit_ && fit_->jitter_ns > params_.very_noisy_jitter_ns) return params_.very_noisy_interval_ns;
   if (fit_ && fit_->jitter_ns > params_.noisy_jitter_ns) return params_.noisy_interval_ns;
   return params_.steady_interval_ns;
 }

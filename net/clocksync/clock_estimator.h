@@ -12,9 +12,9 @@
 // offset line from above and its backward points (t4, t3 - t4) from below. Delays are
 // one-sided (never early, sometimes late), so the points nearest each envelope, the
 // lowest-delay samples of each direction, carry the information (the envelope view of
-// Moon, Skelly and Towsley's skew estimation). The drift is a least-squares slope per
-// direction that weights points by their closeness to the envelope, combined with a
-// Gaussian prior so that a short or noisy window does not invent one; the offset is the
+// Moon, Skelly and Towsley's skew estimation). The drift is each direction's envelope
+// slope, counted by how sharp the envelope is, combined with a Gaussian prior so that a
+// short or noisy window does not invent one; the offset is the
 // midpoint between the two envelopes at that drift, with far samples charged for the
 // drift's uncertainty so that recent ones decide when it is large. The error bound is not a
 // statistic: it is the range of lines that no sample contradicts. What callers see moves
@@ -22,7 +22,8 @@
 // (ClockEstimatorParams::max_slew_rate).
 //
 // Probe scheduling follows Snapcast's time_provider: a burst at connect, a steady rate
-// after (faster while the path is noisy), and a fresh start after a long silence.
+// after (faster while the path is noisy, faster still and a longer first burst while it is
+// very noisy), and a fresh start after a long silence.
 //
 // All times are int64 nanoseconds; local times are the node's monotonic clock
 // (core/time.h), session times the server's.
@@ -68,14 +69,24 @@ struct ClockEstimatorParams {
   /// Mean delay above the path's best (both directions summed) from which a path counts as
   /// noisy, ns. Loopback and wired LANs stay far below; Wi-Fi and the internet do not.
   int64_t noisy_jitter_ns = 1'000'000;  // 1 ms
+  /// A very noisy path (intercontinental: ± 25 ms each way sums to ~50 ms here) from this
+  /// jitter on: probes at very_noisy_interval_ns, and the first burst goes on to
+  /// very_noisy_burst_probes before the estimate counts as settled. The envelope of N
+  /// samples with jitter of width W sits about W / N above the path's floor, so only many
+  /// samples pin it; 16 leave ~2 ms, which would take seconds to slew out.
+  int64_t very_noisy_jitter_ns = 20'000'000;  // 20 ms
+  /// 40 probes a second: ~4 kB/s each way.
+  int64_t very_noisy_interval_ns = 25'000'000;  // 25 ms
+  int very_noisy_burst_probes = 128;
   /// No accepted sample for this long → forget the window and burst again, ns.
   int64_t gap_reset_ns = 10'000'000'000;  // 10 s
 
   // --- filter ---
   /// Samples kept: the most recent ones, at most this many...
-  int window = 256;
+  int window = 1024;
   /// ...and none that arrived more than this before the newest, ns. At the quiet rate the
-  /// window holds 64 samples over 32 s; at the noisy rate, 256 over 25.6 s.
+  /// window holds 64 samples over 32 s; at the noisy rate, 320; at the very noisy rate,
+  /// 1024 over 25.6 s.
   int64_t window_span_ns = 32'000'000'000;  // 32 s
   /// The estimate is `valid` from this many samples in the window.
   int min_valid_samples = 4;
@@ -245,6 +256,9 @@ class ClockEstimator {
   };
 
   void restart_after_gap();
+  /// Samples in the current burst: burst_probes, or very_noisy_burst_probes on a very noisy
+  /// path.
+  int burst_length() const;
   Fit fit_window(int64_t now_ns) const;
   void publish(const Fit& fit, int64_t now_ns);
 
@@ -260,7 +274,9 @@ class ClockEstimator {
   ClockMapping mapping_;            // what to_session() follows
   int high_run_ = 0;                // samples in a row far above (+) or below (-) the best delay
   int64_t run_ref_ns_ = 0;          // the best delay when the run began (compared with, frozen)
+  int64_t run_margin_ns_ = 0;       // the margin when the run began (frozen with it)
   int64_t run_start_ns_ = 0;        // t4 of the run's first sample
+  int64_t run_first_t1_ns_ = 0;     // t1 of the run's first sample
   std::vector<int64_t> run_delays_;  // the run's round trips (at most 256)
   bool slew_route_change_ = false;  // the next corrections are slewed, however large
   int64_t route_changes_ = 0;

@@ -1,6 +1,7 @@
 #include "net/clocksync/offset_fit.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cmath>
 #include <limits>
@@ -11,6 +12,24 @@ namespace {
 
 /// Slack for the integer rounding of the timestamps themselves, ns.
 constexpr double kRoundingNs = 2.0;
+
+/// The envelope drift's standard deviation, in units of (envelope sharpness / lever). The
+/// sharpness estimate (the k-th closest point's distance / k) is itself noisy and the two
+/// envelope points that decide the slope are extremes, so the plain ratio overstates the
+/// precision; 4 is what the simulated matrix (uniform, exponential and bursty jitter, 16 to
+/// 1024 samples) needs for the estimate to stay within about 1 sigma of the truth.
+constexpr double kEnvelopeSdFactor = 4.0;
+/// Below this many samples the envelope's closeness (from the few closest points of each
+/// half) is too rough a guide to its precision, and the least-squares slope is used.
+constexpr size_t kEnvelopeMinSamples = 64;
+/// How far (in the least-squares slope's sigmas) the envelope slope may lie from it.
+constexpr double kEnvelopeAgreement = 3.0;
+/// A quarter of the window whose points sit this many times farther from the envelope line
+/// than the second-closest quarter's: the points do not follow one line. (On one line the
+/// quarters' closeness differs by a factor of a few; a level shift of a few milliseconds
+/// tilts the line, which touches one point before the shift and one at the end, tens to
+/// hundreds of times the closeness away from the other quarters.)
+constexpr double kEnvelopeMisfit = 16.0;
 
 /// Minimum of a convex function on [lo, hi] by golden-section search (the functions here
 /// are piecewise linear plus at most a quadratic, so no derivatives).
@@ -96,39 +115,55 @@ struct DriftEstimate {
   double sd = 0.0;  // posterior 1-sigma
 };
 
-/// The drift, by weighted least squares per direction, combined with the prior. In each
-/// direction the points lie above (forward) or below (backward) the line by their queueing
-/// delay; weights 1/(s² + g²), with g a point's distance from the envelope and s the median
-/// distance, favour the points near the envelope without letting two of them decide alone
-/// (a pure envelope fit swings with every new extreme point). Each direction counts by its
-/// own scatter, so a jitter-free direction pins the drift even when the other is noisy. The
-/// precision is scaled down when the residuals scatter more than the weights assume, so a
-/// short or noisy window leans on the prior instead of inventing a drift.
-DriftEstimate estimate_drift(const std::deque<ClockSample>& samples, int64_t now_ns,
-                             int64_t base_ns, const OffsetFitParams& params) {
+/// One direction's slope estimate: the slope and its precision (1 / variance).
+struct Slope {
+  double slope = 0.0;
+  double precision = 0.0;
+  bool misfit = false;  // the points do not follow one line
+};
+
+/// Each direction's points: x = its local send (forward) or receive (backward) time from
+/// now, y = its one-way offset observation from the base.
+void direction_points(const std::deque<ClockSample>& samples, bool forward, int64_t now_ns,
+                      int64_t base_ns, std::vector<double>& x, std::vector<double>& y) {
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const ClockSample& s = samples[i];
+    x[i] = double((forward ? s.t1_ns : s.t4_ns) - now_ns);
+    y[i] = double((forward ? s.t2_ns - s.t1_ns : s.t3_ns - s.t4_ns) - base_ns);
+  }
+}
+
+/// The drift by weighted least squares, per direction. The points lie above (forward) or
+/// below (backward) the line by their queueing delay; weights 1/(s² + g²), with g a point's
+/// distance from the envelope and s the median distance, favour the points near the
+/// envelope. Each direction's precision is scaled down when its residuals scatter more than
+/// the weights assume, so a direction whose delays do not follow one line (a level shift)
+/// counts for little. Iterated with the combined drift, as the weights depend on it.
+std::array<Slope, 2> least_squares_slopes(const std::deque<ClockSample>& samples,
+                                          int64_t now_ns, int64_t base_ns,
+                                          const OffsetFitParams& params) {
   const size_t m = samples.size();
+  std::array<Slope, 2> out{};
+  if (m < 3) return out;
   std::vector<double> x(m), y(m), gap(m), w(m);
   const double prior_precision = 1.0 / (params.drift_prior_sigma * params.drift_prior_sigma);
   double b = params.drift_prior;
-  double precision = prior_precision;
   for (int iteration = 0; iteration < 3; ++iteration) {
     double weighted_sum = prior_precision * params.drift_prior;
-    precision = prior_precision;
+    double precision = prior_precision;
     for (int direction = 0; direction < 2; ++direction) {
       const bool forward = direction == 0;
+      out[direction] = Slope{};
+      direction_points(samples, forward, now_ns, base_ns, x, y);
       double envelope = forward ? std::numeric_limits<double>::infinity()
                                 : -std::numeric_limits<double>::infinity();
       for (size_t i = 0; i < m; ++i) {
-        const ClockSample& s = samples[i];
-        x[i] = double((forward ? s.t1_ns : s.t4_ns) - now_ns);
-        y[i] = double((forward ? s.t2_ns - s.t1_ns : s.t3_ns - s.t4_ns) - base_ns);
         const double r = y[i] - b * x[i];
         envelope = forward ? std::min(envelope, r) : std::max(envelope, r);
       }
       for (size_t i = 0; i < m; ++i) gap[i] = std::abs(y[i] - b * x[i] - envelope);
-      if (m < 3) continue;
       std::vector<double> sorted = gap;
-      std::nth_element(sorted.begin(), sorted.begin() + m / 2, sorted.end());
+      std::nth_element(sorted.begin(), sorted.begin() + long(m / 2), sorted.end());
       const double s = std::max(params.noise_floor_ns, sorted[m / 2]);
       double sw = 0, sx = 0, sy = 0;
       for (size_t i = 0; i < m; ++i) {
@@ -148,12 +183,120 @@ DriftEstimate estimate_drift(const std::deque<ClockSample>& samples, int64_t now
         const double r = y[i] - ym - slope * (x[i] - xm);
         chi2 += w[i] * r * r;
       }
-      const double direction_precision = sxx / std::max(1.0, chi2 / double(m - 2));
-      weighted_sum += direction_precision * slope;
-      precision += direction_precision;
+      out[direction] = Slope{slope, sxx / std::max(1.0, chi2 / double(m - 2))};
+      weighted_sum += out[direction].precision * slope;
+      precision += out[direction].precision;
     }
     b = std::clamp(weighted_sum / precision, -params.max_drift, params.max_drift);
   }
+  return out;
+}
+
+/// The drift from one direction's lower (upper) envelope, by linear programming (Moon,
+/// Skelly and Towsley): the slope that minimises the direction's total delay above its
+/// envelope. Delays have a floor (the path's propagation time) that the points crowd
+/// against, so the envelope pins the slope far better than a least-squares line through the
+/// scatter: with N points over a span T and jitter of width W its error falls like
+/// W / (N T), a least-squares line's like W / (sqrt(N) T). Its precision comes from how
+/// sharp the envelope is in each half of the window (the k-th closest point's distance / k,
+/// about the expected distance of the closest one) over the lever between the halves.
+Slope envelope_slope(const std::vector<double>& x, const std::vector<double>& y, bool forward,
+                     const OffsetFitParams& params) {
+  const size_t m = x.size();
+  double sum_x = 0, sum_y = 0;
+  for (size_t i = 0; i < m; ++i) sum_x += x[i], sum_y += y[i];
+  auto envelope = [&](double b) {
+    double e = forward ? std::numeric_limits<double>::infinity()
+                       : -std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < m; ++i)
+      e = forward ? std::min(e, y[i] - b * x[i]) : std::max(e, y[i] - b * x[i]);
+    return e;
+  };
+  auto excess = [&](double b) {
+    const double total = (sum_y - b * sum_x) - double(m) * envelope(b);
+    return forward ? total : -total;
+  };
+  // Searched beyond the limit so that a clock drifting past it gives a slope past it
+  // (clamped by the caller) instead of one pinned at the edge and pulled in by the prior.
+  const double b = argmin_convex(excess, -2 * params.max_drift, 2 * params.max_drift);
+  const double e = envelope(b);
+  std::vector<size_t> order(m);
+  for (size_t i = 0; i < m; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t c) { return x[a] < x[c]; });
+  // Closeness of the envelope in each half of the window (by count) gives the precision; a
+  // quarter far less close than the others says the points do not follow one line (a
+  // level shift tilts the envelope line, which must pass under both levels, far from the
+  // points at one end).
+  auto closeness = [&](size_t from, size_t to) {
+    std::vector<double> gaps;
+    for (size_t j = from; j < to; ++j) gaps.push_back(std::abs(y[order[j]] - b * x[order[j]] - e));
+    const size_t k = std::min<size_t>(3, gaps.size());
+    std::nth_element(gaps.begin(), gaps.begin() + long(k - 1), gaps.end());
+    return std::max(params.noise_floor_ns, gaps[k - 1] / double(k));
+  };
+  auto mean_x = [&](size_t from, size_t to) {
+    double sum = 0;
+    for (size_t j = from; j < to; ++j) sum += x[order[j]];
+    return sum / double(to - from);
+  };
+  const size_t half = m / 2;
+  const double d1 = closeness(0, half), d2 = closeness(half, m);
+  const double lever = mean_x(half, m) - mean_x(0, half);
+  const double resolution2 = d1 * d1 + d2 * d2;
+  // Quarters by time (the probe rate changes: a burst puts many points in a few seconds).
+  std::vector<double> quarters;
+  const double x0 = x[order[0]], span = x[order[m - 1]] - x0;
+  size_t from = 0;
+  for (int q = 1; q <= 4 && span > 0; ++q) {
+    size_t to = from;
+    while (to < m && (q == 4 || x[order[to]] < x0 + span * q / 4)) ++to;
+    if (to > from) quarters.push_back(closeness(from, to));
+    from = to;
+  }
+  if (quarters.size() == 4) {
+    std::sort(quarters.begin(), quarters.end());
+    if (quarters[3] > kEnvelopeMisfit * quarters[1]) return Slope{b, 0.0, true};
+  }
+  if (lever <= 0) return Slope{};
+  const double sd = kEnvelopeSdFactor * std::sqrt(resolution2) / lever;
+  return Slope{b, 1.0 / (sd * sd), false};
+}
+
+/// The drift: per direction the envelope slope, combined by precision with the other and
+/// the prior, so a jitter-free direction pins the drift and a short window leans on the
+/// prior. A direction whose delays do not follow one line — a level shift in that direction
+/// only (an asymmetric route change too small to be taken as one) tilts the envelope line,
+/// which must pass under both levels — is left out; if both are, or if the envelope slope
+/// disagrees with the least-squares slope by more than kEnvelopeAgreement of the latter's
+/// sigmas, the least-squares slope stands in: its precision already counts the misfit.
+DriftEstimate estimate_drift(const std::deque<ClockSample>& samples, int64_t now_ns,
+                             int64_t base_ns, const OffsetFitParams& params) {
+  const size_t m = samples.size();
+  const double prior_precision = 1.0 / (params.drift_prior_sigma * params.drift_prior_sigma);
+  double weighted_sum = prior_precision * params.drift_prior;
+  double precision = prior_precision;
+  if (m >= 4) {
+    const std::array<Slope, 2> ls = least_squares_slopes(samples, now_ns, base_ns, params);
+    std::vector<double> x(m), y(m);
+    std::array<Slope, 2> env{};
+    for (int direction = 0; direction < 2; ++direction) {
+      direction_points(samples, direction == 0, now_ns, base_ns, x, y);
+      env[size_t(direction)] = envelope_slope(x, y, direction == 0, params);
+    }
+    const bool both_misfit = env[0].misfit && env[1].misfit;
+    for (size_t direction = 0; direction < 2; ++direction) {
+      Slope use = env[direction];
+      const Slope& check = ls[direction];
+      if (use.misfit && !both_misfit) continue;  // the other direction decides
+      if (m < kEnvelopeMinSamples || use.misfit ||
+          (check.precision > 0 &&
+           std::abs(use.slope - check.slope) * std::sqrt(check.precision) > kEnvelopeAgreement))
+        use = check;
+      weighted_sum += use.precision * use.slope;
+      precision += use.precision;
+    }
+  }
+  const double b = std::clamp(weighted_sum / precision, -params.max_drift, params.max_drift);
   return DriftEstimate{b, 1.0 / std::sqrt(precision)};
 }
 

@@ -10,10 +10,12 @@
 // points closest to the line, the envelope of each direction, carry the information; the
 // rest mostly tell how large the jitter is (Moon, Skelly and Towsley, "Estimation and
 // removal of clock skew from network delay measurements", 1999, fit the envelope by linear
-// programming). A pure envelope fit hangs on two extreme points and swings with every new
-// one, so here:
-//  - the drift is a weighted least-squares slope per direction, weights favouring points
-//    near the envelope, each direction counted by its own scatter, with a Gaussian prior;
+// programming). Here:
+//  - the drift is that envelope slope per direction (the slope that minimises the
+//    direction's total delay above its envelope), each direction counted by how sharp its
+//    envelope is at both ends of the window, combined with a Gaussian prior by precision:
+//    its error falls like 1/N with N samples where a least-squares line's falls like
+//    1/sqrt(N), and the prior keeps a short window from following two extreme points;
 //  - the offset is midway between the two envelopes at that drift, each sample charged for
 //    the drift's uncertainty over its distance from now;
 //  - the bounds are exact: every (offset, drift) no sample's causality rules out.
