@@ -78,7 +78,9 @@ ClockEstimator::ClockEstimator(ClockEstimatorParams p)
 
 bool ClockEstimator::add(const ClockSample& s) {
   const int64_t delay = s.delay_ns();
-  const bool stale = !window_.empty() && s.t4_ns < last_arrival_ns_ - params_.window_span_ns;
+  const bool stale = !window_.empty() &&
+                     s.t4_ns < last_arrival_ns_ - (very_noisy() ? params_.very_noisy_window_span_ns
+                                                               : params_.window_span_ns);
   if (s.t4_ns < s.t1_ns || s.t3_ns < s.t2_ns || delay < 0 || delay > params_.max_delay_ns ||
       stale) {
     ++rejected_;
@@ -155,8 +157,9 @@ bool ClockEstimator::add(const ClockSample& s) {
   window_.push_back(s);
   last_arrival_ns_ = window_.size() == 1 ? s.t4_ns : std::max(last_arrival_ns_, s.t4_ns);
   while (window_.size() > 1 &&
-         (static_cast<int>(window_.size()) > params_.window ||
-          last_arrival_ns_ - window_.front().t4_ns > params_.window_span_ns)) {
+         (static_cast<int>(window_.size()) > (very_noisy() ? params_.very_noisy_window : params_.window) ||
+          last_arrival_ns_ - window_.front().t4_ns >
+              (very_noisy() ? params_.very_noisy_window_span_ns : params_.window_span_ns))) {
     window_.pop_front();
   }
   // Samples that no single drift explains together with the new one belong to another
@@ -278,10 +281,13 @@ ClockEstimate ClockEstimator::estimate() const {
   return e;
 }
 
+bool ClockEstimator::very_noisy() const {
+  return fit_ && fit_->jitter_ns > params_.very_noisy_jitter_ns;
+}
+
 int ClockEstimator::burst_length() const {
   // Decided once the ordinary burst is in: a very noisy path needs many more samples.
-  if (samples_since_reset_ >= params_.burst_probes && fit_ &&
-      fit_->jitter_ns > params_.very_noisy_jitter_ns)
+  if (samples_since_reset_ >= params_.burst_probes && very_noisy())
     return std::max(params_.burst_probes, params_.very_noisy_burst_probes);
   return params_.burst_probes;
 }
@@ -294,7 +300,7 @@ int64_t ClockEstimator::next_probe_delay_ns(int64_t now_local_ns) const {
   const bool gap_due = !window_.empty() && now_local_ns - last_arrival_ns_ >= params_.gap_reset_ns;
   if (after_gap_ || gap_due) return params_.steady_interval_ns;  // until the server answers
   if (samples_since_reset_ < burst_length()) return params_.burst_interval_ns;
-  if (fit_ && fit_->jitter_ns > params_.very_noisy_jitter_ns) return params_.very_noisy_interval_ns;
+  if (very_noisy()) return params_.very_noisy_interval_ns;
   if (fit_ && fit_->jitter_ns > params_.noisy_jitter_ns) return params_.noisy_interval_ns;
   return params_.steady_interval_ns;
 }

@@ -83,11 +83,15 @@ struct ClockEstimatorParams {
 
   // --- filter ---
   /// Samples kept: the most recent ones, at most this many...
-  int window = 1024;
+  int window = 512;
   /// ...and none that arrived more than this before the newest, ns. At the quiet rate the
-  /// window holds 64 samples over 32 s; at the noisy rate, 320; at the very noisy rate,
-  /// 1024 over 25.6 s.
+  /// window holds 64 samples over 32 s; at the noisy rate, 320.
   int64_t window_span_ns = 32'000'000'000;  // 32 s
+  /// On a very noisy path (very_noisy_jitter_ns) the window spans this much and holds this
+  /// many (all of them at the very noisy rate): the envelope's slope sharpens with both the
+  /// count and the span (its error falls like W / (N T)).
+  int64_t very_noisy_window_span_ns = 64'000'000'000;  // 64 s
+  int very_noisy_window = 2560;
   /// The estimate is `valid` from this many samples in the window.
   int min_valid_samples = 4;
   /// Prior on the drift: 1-sigma spread around 0 (around the previous estimate after a
@@ -259,6 +263,8 @@ class ClockEstimator {
   /// Samples in the current burst: burst_probes, or very_noisy_burst_probes on a very noisy
   /// path.
   int burst_length() const;
+  /// The path's jitter is above very_noisy_jitter_ns: probes, burst and window as for one.
+  bool very_noisy() const;
   Fit fit_window(int64_t now_ns) const;
   void publish(const Fit& fit, int64_t now_ns);
 

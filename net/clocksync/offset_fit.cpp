@@ -70,6 +70,27 @@ double crossing(F f, double inside, double outside, double level) {
   return inside;
 }
 
+/// The vertices of the lower (or upper) convex hull of the points (x[i], y[i]), by Andrew's
+/// monotone chain. min(y - b x) (max for the upper hull) over all points is attained at one
+/// of them for every b, and there are a few dozen where a window has a thousand points.
+std::vector<size_t> convex_chain(const std::vector<double>& x, const std::vector<double>& y,
+                                 bool lower) {
+  std::vector<size_t> order(x.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t c) { return x[a] < x[c]; });
+  std::vector<size_t> hull;
+  for (size_t i : order) {
+    while (hull.size() >= 2) {
+      const size_t a = hull[hull.size() - 2], c = hull.back();
+      const double cross = (x[c] - x[a]) * (y[i] - y[a]) - (y[c] - y[a]) * (x[i] - x[a]);
+      if (lower ? cross > 0 : cross < 0) break;
+      hull.pop_back();
+    }
+    hull.push_back(i);
+  }
+  return hull;
+}
+
 /// The samples as points relative to (now, base): forward points (t1, t2 - t1) bound the
 /// offset line from above, backward points (t4, t3 - t4) from below.
 class Envelope {
@@ -84,19 +105,21 @@ class Envelope {
       q_.push_back(double((s.t3_ns - s.t4_ns) - base_ns));
       sum_u_ += u_.back(), sum_p_ += p_.back(), sum_v_ += v_.back(), sum_q_ += q_.back();
     }
+    fwd_hull_ = convex_chain(u_, p_, true);
+    back_hull_ = convex_chain(v_, q_, false);
   }
 
   double n() const { return double(u_.size()); }
   /// Highest offset at now that drift `b` allows: under every forward point.
   double upper(double b) const {
     double m = std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < u_.size(); ++i) m = std::min(m, p_[i] - b * u_[i]);
+    for (size_t i : fwd_hull_) m = std::min(m, p_[i] - b * u_[i]);
     return m;
   }
   /// Lowest offset at now that drift `b` allows: over every backward point.
   double lower(double b) const {
     double m = -std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < v_.size(); ++i) m = std::max(m, q_[i] - b * v_[i]);
+    for (size_t i : back_hull_) m = std::max(m, q_[i] - b * v_[i]);
     return m;
   }
   /// Room between the two envelopes at drift b; concave in b. Negative: b is impossible.
@@ -107,6 +130,7 @@ class Envelope {
 
  private:
   std::vector<double> u_, p_, v_, q_;
+  std::vector<size_t> fwd_hull_, back_hull_;  // the vertices that upper() / lower() can touch
   double sum_u_ = 0, sum_p_ = 0, sum_v_ = 0, sum_q_ = 0;
 };
 
@@ -205,11 +229,14 @@ Slope envelope_slope(const std::vector<double>& x, const std::vector<double>& y,
   const size_t m = x.size();
   double sum_x = 0, sum_y = 0;
   for (size_t i = 0; i < m; ++i) sum_x += x[i], sum_y += y[i];
+  std::vector<size_t> order(m);
+  for (size_t i = 0; i < m; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t c) { return x[a] < x[c]; });
+  const std::vector<size_t> hull = convex_chain(x, y, forward);
   auto envelope = [&](double b) {
     double e = forward ? std::numeric_limits<double>::infinity()
                        : -std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < m; ++i)
-      e = forward ? std::min(e, y[i] - b * x[i]) : std::max(e, y[i] - b * x[i]);
+    for (size_t i : hull) e = forward ? std::min(e, y[i] - b * x[i]) : std::max(e, y[i] - b * x[i]);
     return e;
   };
   auto excess = [&](double b) {
@@ -220,9 +247,6 @@ Slope envelope_slope(const std::vector<double>& x, const std::vector<double>& y,
   // (clamped by the caller) instead of one pinned at the edge and pulled in by the prior.
   const double b = argmin_convex(excess, -2 * params.max_drift, 2 * params.max_drift);
   const double e = envelope(b);
-  std::vector<size_t> order(m);
-  for (size_t i = 0; i < m; ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t c) { return x[a] < x[c]; });
   // Closeness of the envelope in each half of the window (by count) gives the precision; a
   // quarter far less close than the others says the points do not follow one line (a
   // level shift tilts the envelope line, which must pass under both levels, far from the
