@@ -78,9 +78,10 @@ ClockEstimator::ClockEstimator(ClockEstimatorParams p)
 
 bool ClockEstimator::add(const ClockSample& s) {
   const int64_t delay = s.delay_ns();
-  const bool stale = !window_.empty() &&
-                     s.t4_ns < last_arrival_ns_ - (very_noisy() ? params_.very_noisy_window_span_ns
-                                                               : params_.window_span_ns);
+  const int window_count = very_noisy() ? params_.very_noisy_window : params_.window;
+  const int64_t window_span_ns =
+      very_noisy() ? params_.very_noisy_window_span_ns : params_.window_span_ns;
+  const bool stale = !window_.empty() && s.t4_ns < last_arrival_ns_ - window_span_ns;
   if (s.t4_ns < s.t1_ns || s.t3_ns < s.t2_ns || delay < 0 || delay > params_.max_delay_ns ||
       stale) {
     ++rejected_;
@@ -157,9 +158,8 @@ bool ClockEstimator::add(const ClockSample& s) {
   window_.push_back(s);
   last_arrival_ns_ = window_.size() == 1 ? s.t4_ns : std::max(last_arrival_ns_, s.t4_ns);
   while (window_.size() > 1 &&
-         (static_cast<int>(window_.size()) > (very_noisy() ? params_.very_noisy_window : params_.window) ||
-          last_arrival_ns_ - window_.front().t4_ns >
-              (very_noisy() ? params_.very_noisy_window_span_ns : params_.window_span_ns))) {
+         (static_cast<int>(window_.size()) > window_count ||
+          last_arrival_ns_ - window_.front().t4_ns > window_span_ns)) {
     window_.pop_front();
   }
   // Samples that no single drift explains together with the new one belong to another

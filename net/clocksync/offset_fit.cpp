@@ -70,14 +70,20 @@ double crossing(F f, double inside, double outside, double level) {
   return inside;
 }
 
-/// The vertices of the lower (or upper) convex hull of the points (x[i], y[i]), by Andrew's
-/// monotone chain. min(y - b x) (max for the upper hull) over all points is attained at one
-/// of them for every b, and there are a few dozen where a window has a thousand points.
-std::vector<size_t> convex_chain(const std::vector<double>& x, const std::vector<double>& y,
-                                 bool lower) {
+/// The indices of x, in increasing x.
+std::vector<size_t> sorted_by_x(const std::vector<double>& x) {
   std::vector<size_t> order(x.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t c) { return x[a] < x[c]; });
+  return order;
+}
+
+/// The vertices of the lower (or upper) convex hull of the points (x[i], y[i]), by Andrew's
+/// monotone chain over `order` (sorted_by_x). min(y - b x) (max for the upper hull) over all
+/// points is attained at one of them for every b, and there are a few dozen where a window
+/// has a thousand points.
+std::vector<size_t> convex_chain(const std::vector<double>& x, const std::vector<double>& y,
+                                 const std::vector<size_t>& order, bool lower) {
   std::vector<size_t> hull;
   for (size_t i : order) {
     while (hull.size() >= 2) {
@@ -105,8 +111,8 @@ class Envelope {
       q_.push_back(double((s.t3_ns - s.t4_ns) - base_ns));
       sum_u_ += u_.back(), sum_p_ += p_.back(), sum_v_ += v_.back(), sum_q_ += q_.back();
     }
-    fwd_hull_ = convex_chain(u_, p_, true);
-    back_hull_ = convex_chain(v_, q_, false);
+    fwd_hull_ = convex_chain(u_, p_, sorted_by_x(u_), true);
+    back_hull_ = convex_chain(v_, q_, sorted_by_x(v_), false);
   }
 
   double n() const { return double(u_.size()); }
@@ -229,10 +235,8 @@ Slope envelope_slope(const std::vector<double>& x, const std::vector<double>& y,
   const size_t m = x.size();
   double sum_x = 0, sum_y = 0;
   for (size_t i = 0; i < m; ++i) sum_x += x[i], sum_y += y[i];
-  std::vector<size_t> order(m);
-  for (size_t i = 0; i < m; ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t c) { return x[a] < x[c]; });
-  const std::vector<size_t> hull = convex_chain(x, y, forward);
+  const std::vector<size_t> order = sorted_by_x(x);
+  const std::vector<size_t> hull = convex_chain(x, y, order, forward);
   auto envelope = [&](double b) {
     double e = forward ? std::numeric_limits<double>::infinity()
                        : -std::numeric_limits<double>::infinity();

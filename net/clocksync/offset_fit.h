@@ -15,7 +15,10 @@
 //    direction's total delay above its envelope), each direction counted by how sharp its
 //    envelope is at both ends of the window, combined with a Gaussian prior by precision:
 //    its error falls like 1/N with N samples where a least-squares line's falls like
-//    1/sqrt(N), and the prior keeps a short window from following two extreme points;
+//    1/sqrt(N), and the prior keeps a short window from following two extreme points. A
+//    direction whose envelope is far from one line in a quarter of the window (a level
+//    shift in that direction only) is left to the other; a weighted least-squares slope
+//    stands in below 64 samples, when both directions shift, or when it disagrees;
 //  - the offset is midway between the two envelopes at that drift, each sample charged for
 //    the drift's uncertainty over its distance from now;
 //  - the bounds are exact: every (offset, drift) no sample's causality rules out.
