@@ -198,6 +198,7 @@ ClockEstimator::Fit ClockEstimator::fit_window(int64_t now_ns) const {
   fit.bound_ns = std::max(f.offset_high_ns - f.offset_ns, f.offset_ns - f.offset_low_ns);
   fit.drift_error = std::max(f.drift_high - f.drift, f.drift - f.drift_low);
   fit.drift_sd = f.drift_sd;
+  fit.uncertainty_ns = round_ns(f.uncertainty_ns);
   fit.min_delay_ns = f.min_delay_ns;
   fit.jitter_ns = round_ns(f.jitter_fwd_ns + f.jitter_back_ns);
   return fit;
@@ -268,6 +269,7 @@ ClockEstimate ClockEstimator::estimate() const {
     e.error_bound_ns = fit_->bound_ns;
     e.drift_error = fit_->drift_error;
     e.jitter_ns = fit_->jitter_ns;
+    e.uncertainty_ns = fit_->uncertainty_ns;
   } else if (mapping_.known()) {  // after a gap reset: what is still in force
     e.offset_ns = mapping_.offset_ns_;
     e.drift = mapping_.drift_;

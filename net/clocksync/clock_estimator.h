@@ -147,6 +147,11 @@ struct ClockEstimate {
   int64_t error_bound_ns = 0;
   double drift_error = 0.0;  // same kind of bound on |drift - truth|
   int64_t jitter_ns = 0;     // mean delay above the path's best, both directions summed
+  /// How far off the fit probably is (a statistical scale, not a bound): the drift's
+  /// uncertainty over the distance to the samples that pin the offset, plus how sharply
+  /// they do. On loopback microseconds; on a path with ± 25 ms of jitter about 1 ms
+  /// after a join, falling under 0.5 ms as the drift becomes known (tens of seconds).
+  int64_t uncertainty_ns = 0;
   int64_t slew_ns = 0;       // to_session(ref) - (ref + offset): correction still slewing
   int samples = 0;           // samples in the window
   int64_t rejected = 0;      // nonsense samples refused       } since construction
@@ -255,6 +260,7 @@ class ClockEstimator {
     int64_t bound_ns = 0;  // at ref_ns
     double drift_error = 0.0;
     double drift_sd = 0.0;  // statistical 1-sigma (drift_error is a hard bound)
+    int64_t uncertainty_ns = 0;  // statistical error scale of offset_ns
     int64_t min_delay_ns = 0;
     int64_t jitter_ns = 0;
   };

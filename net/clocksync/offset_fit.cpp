@@ -367,15 +367,28 @@ OffsetFit fit_offset(const std::deque<ClockSample>& samples, int64_t now_ns,
   // so both its points are charged that (from the sample's midpoint, so one sample alone
   // stays centred) before taking the envelopes. With an exact drift these are the plain
   // envelopes; with an uncertain one the recent samples take over.
-  double up = std::numeric_limits<double>::infinity();
-  double lo = -up;
+  //
+  // How sure that is (statistically, not a bound): each side's anchor is off by what its
+  // charge stands for (the drift's uncertainty over its distance from now), plus how far
+  // it sits above the path's floor, which the gap to the next-best point measures (for
+  // points spread evenly above a floor, the lowest sits about one spacing above it).
+  const double inf = std::numeric_limits<double>::infinity();
+  double up = inf, up2 = inf, up_charge = 0;
+  double lo = -inf, lo2 = -inf, lo_charge = 0;
   for (const ClockSample& s : samples) {
     const double u = double(s.t1_ns - now_ns), v = double(s.t4_ns - now_ns);
     const double charge = drift.sd * std::abs(double(s.local_mid_ns() - now_ns));
-    up = std::min(up, double((s.t2_ns - s.t1_ns) - base) - b * u + charge);
-    lo = std::max(lo, double((s.t3_ns - s.t4_ns) - base) - b * v - charge);
+    const double f = double((s.t2_ns - s.t1_ns) - base) - b * u + charge;
+    const double k = double((s.t3_ns - s.t4_ns) - base) - b * v - charge;
+    if (f < up) up2 = up, up = f, up_charge = charge;
+    else up2 = std::min(up2, f);
+    if (k > lo) lo2 = lo, lo = k, lo_charge = charge;
+    else lo2 = std::max(lo2, k);
   }
   const double a = 0.5 * (up + lo);
+  const double spacing_up = std::isfinite(up2) ? up2 - up : 0.0;
+  const double spacing_lo = std::isfinite(lo2) ? lo - lo2 : 0.0;
+  const double uncertainty = 0.5 * std::hypot(up_charge, lo_charge) + 0.5 * std::hypot(spacing_up, spacing_lo);
 
   // Every line the samples allow: its value at now is between the lowest lower envelope
   // and the highest upper envelope over the allowed drifts.
@@ -392,6 +405,7 @@ OffsetFit fit_offset(const std::deque<ClockSample>& samples, int64_t now_ns,
   fit.drift_low = drift_low;
   fit.drift_high = drift_high;
   fit.drift_sd = drift.sd;
+  fit.uncertainty_ns = uncertainty;
   fit.jitter_fwd_ns = env.excess_fwd(b) / n;
   fit.jitter_back_ns = env.excess_back(b) / n;
   fit.min_delay_ns = std::numeric_limits<int64_t>::max();

@@ -46,6 +46,7 @@ struct OffsetFit {
   double drift_low = 0.0;  // ... and the drift in [low, high] (within ±max_drift)
   double drift_high = 0.0;
   double drift_sd = 0.0;       // statistical 1-sigma of the drift estimate
+  double uncertainty_ns = 0.0;  // statistical error scale of offset_ns (not a bound)
   double jitter_fwd_ns = 0.0;  // mean delay above the envelope, per direction
   double jitter_back_ns = 0.0;
   int64_t min_delay_ns = 0;  // lowest round trip in the window

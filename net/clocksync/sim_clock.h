@@ -16,6 +16,8 @@ namespace lockstep::net {
 
 /// The environment variable that carries a simulated-clock spec (test aid only).
 inline constexpr const char* kSimClockEnv = "LOCKSTEP_SIM_CLOCK";
+/// With a simulated clock set: PREFIX for a trace of the probe exchanges (test aid only).
+inline constexpr const char* kClockTraceEnv = "LOCKSTEP_CLOCK_TRACE";
 
 /// local = true + offset_ns + drift * (true - t0_ns); all ns. Plain value, thread-safe to
 /// read from any thread.

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <thread>
+
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/time.h"
@@ -35,7 +39,24 @@ namespace {
 /// the simulated offset of a test node applied to the monotonic clock first.
 class SessionClock final : public ClockDomain {
  public:
-  explicit SessionClock(std::optional<SimulatedClock> sim) : sim_(sim) {}
+  explicit SessionClock(std::optional<SimulatedClock> sim) : sim_(sim) {
+    // Test aid beside the simulated clock: LOCKSTEP_CLOCK_TRACE=PREFIX writes every
+    // accepted probe exchange to PREFIX.PID, with the true (monotonic) times of t1 and t4,
+    // so a real run's samples can be replayed through the estimator offline
+    // (tests/net/clocksync/clocksync_replay). Only with a simulated clock: only there is
+    // the truth known.
+    const char* prefix = std::getenv(kClockTraceEnv);
+    if (sim_ && prefix && *prefix) {
+      const std::string path = std::string(prefix) + "." + std::to_string(::getpid());
+      trace_ = std::fopen(path.c_str(), "w");
+      if (trace_) std::fprintf(trace_, "# t1 t2 t3 t4 true_t1 true_t4 (ns)\n");
+    }
+  }
+  ~SessionClock() override {
+    if (trace_) std::fclose(trace_);
+  }
+  SessionClock(const SessionClock&) = delete;
+  SessionClock& operator=(const SessionClock&) = delete;
 
   int64_t local(int64_t mono_ns) const { return sim_ ? sim_->local_from_true(mono_ns) : mono_ns; }
   int64_t to_session(int64_t mono_ns) const override {
@@ -58,6 +79,11 @@ class SessionClock final : public ClockDomain {
   void add(const ClockSample& s) {
     std::lock_guard lock(mutex_);
     estimator_.add(s);
+    if (trace_)
+      std::fprintf(trace_, "%lld %lld %lld %lld %lld %lld\n", static_cast<long long>(s.t1_ns),
+                   static_cast<long long>(s.t2_ns), static_cast<long long>(s.t3_ns), static_cast<long long>(s.t4_ns),
+                   static_cast<long long>(sim_->true_from_local(s.t1_ns)),
+                   static_cast<long long>(sim_->true_from_local(s.t4_ns)));
   }
   int64_t next_probe_delay(int64_t local_now) const {
     std::lock_guard lock(mutex_);
@@ -76,6 +102,7 @@ class SessionClock final : public ClockDomain {
   std::optional<SimulatedClock> sim_;
   mutable std::mutex mutex_;
   ClockEstimator estimator_;  // protected by mutex_
+  std::FILE* trace_ = nullptr;  // protected by mutex_
 };
 
 }  // namespace

@@ -16,17 +16,50 @@ class PathModel {
 
   /// One-way delay of a packet leaving at true time `depart_ns`, or nullopt if it is lost.
   std::optional<int64_t> transit(bool to_server, int64_t depart_ns) {
-    const Leg& leg = to_server ? path_.to_server : path_.to_client;
-    const bool lost = lose(to_server ? bad_up_ : bad_down_);
-    int64_t base = leg.base_ns;
-    if (path_.step && depart_ns >= path_.step->at_ns && depart_ns < path_.step->until_ns)
-      base += to_server ? path_.step->extra_to_server_ns : path_.step->extra_to_client_ns;
-    const int64_t delay = std::max<int64_t>(0, base + jitter(leg.jitter));
-    if (lost || in_outage(depart_ns) || in_outage(depart_ns + delay)) return std::nullopt;
+    Lane& lane = to_server ? up_ : down_;
+    // The other traffic on this lane since the last probe went through it.
+    if (path_.fifo && path_.cross_traffic_hz > 0.0) {
+      std::exponential_distribution<double> gap(path_.cross_traffic_hz / 1e9);
+      if (lane.next_cross_ns < 0) lane.next_cross_ns = depart_ns + static_cast<int64_t>(gap(rng_));
+      while (lane.next_cross_ns <= depart_ns) {
+        if (!lose(lane.bad)) pass(to_server, lane, lane.next_cross_ns);
+        lane.next_cross_ns += 1 + static_cast<int64_t>(gap(rng_));
+      }
+    }
+    if (lose(lane.bad)) {
+      jitter((to_server ? path_.to_server : path_.to_client).jitter);  // drawn anyway: each seed keeps its path
+      return std::nullopt;
+    }
+    const int64_t delay = pass(to_server, lane, depart_ns);
+    if (in_outage(depart_ns) || in_outage(depart_ns + delay)) return std::nullopt;
     return delay;
   }
 
  private:
+  struct Lane {
+    bool bad = false;              // Gilbert–Elliott state
+    int64_t last_release_ns = 0;   // fifo: when the last packet in order left
+    int64_t next_cross_ns = -1;    // the next packet of other traffic
+  };
+
+  /// Delay of a packet (not lost) entering `lane` at depart_ns; moves the lane.
+  int64_t pass(bool to_server, Lane& lane, int64_t depart_ns) {
+    const Leg& leg = to_server ? path_.to_server : path_.to_client;
+    int64_t base = leg.base_ns;
+    if (path_.step && depart_ns >= path_.step->at_ns && depart_ns < path_.step->until_ns)
+      base += to_server ? path_.step->extra_to_server_ns : path_.step->extra_to_client_ns;
+    int64_t release = depart_ns + std::max<int64_t>(0, base + jitter(leg.jitter));
+    if (path_.reorder > 0.0 && std::uniform_real_distribution<double>(0, 1)(rng_) < path_.reorder) {
+      const int64_t spread = leg.jitter.kind == Jitter::Kind::kUniform ? leg.jitter.amount_ns : 0;
+      return release + std::max<int64_t>(2 * spread, 1'000'000) - depart_ns;
+    }
+    if (path_.fifo) {
+      release = std::max(release, lane.last_release_ns);
+      lane.last_release_ns = release;
+    }
+    return release - depart_ns;
+  }
+
   int64_t jitter(const Jitter& j) {
     switch (j.kind) {
       case Jitter::Kind::kNone:
@@ -53,7 +86,7 @@ class PathModel {
   }
 
   SimPath path_;
-  bool bad_up_ = false, bad_down_ = false;
+  Lane up_, down_;
   std::optional<Outage> outage_;
   std::mt19937_64 rng_;
 };
@@ -132,6 +165,7 @@ SimResult run_scenario(const Scenario& sc) {
     m.true_ns = t;
     m.error_ns = est.to_session(local) - t;
     m.bound_ns = est.error_bound_at(local);
+    m.uncertainty_ns = e.uncertainty_ns + std::abs(est.mapping().slew_at(local));
     m.valid = e.valid;
     m.settled = e.settled;
     m.drift = e.drift;

@@ -49,6 +49,16 @@ struct SimPath {
   double burst_length = 0.0;
   std::optional<RouteStep> step;
   int64_t server_turnaround_ns = 20'000;  // t3 - t2
+  /// As lockstep-impair's lanes: each direction keeps its packets in order, so a packet
+  /// drawn faster than the one before it waits for it (the delay is no longer independent
+  /// per packet, and the fastest draws are often spent waiting).
+  bool fifo = false;
+  /// Other packets sharing each direction's lane (acks, status, state), per second,
+  /// Poisson: with `fifo`, the probes wait behind them too.
+  double cross_traffic_hz = 0.0;
+  /// Share of packets held back by max(2 x jitter, 1 ms) without holding the lane up (they
+  /// are overtaken), as lockstep-impair --reorder.
+  double reorder = 0.0;
 };
 
 /// Every packet in flight during [start, start + length) of true time is lost.
@@ -73,6 +83,7 @@ struct Measurement {
   int64_t true_ns = 0;
   int64_t error_ns = 0;  // to_session(local) - true
   int64_t bound_ns = 0;  // error_bound_at(local)
+  int64_t uncertainty_ns = 0;  // statistical error scale, the slew still to come included
   bool valid = false;
   bool settled = false;
   double drift = 0.0;  // estimated

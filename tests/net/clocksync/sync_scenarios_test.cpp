@@ -54,6 +54,7 @@ SimPath wan_exponential_both() {  // 20 ms each way + exponential (mean 2 ms) ea
 struct Worst {
   ErrorStats after_burst;  // from the end of the first burst
   ErrorStats after_10s;
+  ErrorStats after_30s;
   double drift_error_10s = 0;  // |estimated - true| drift, at 10 s and at the end
   double drift_error_end = 0;
   int64_t max_jump_ns = 0;
@@ -61,6 +62,11 @@ struct Worst {
   int64_t gap_resets = 0;
   int64_t probes = 0;  // most probes sent in one run
   int64_t route_changes_min = INT64_MAX, route_changes_max = 0;  // over the runs
+  // The estimate's own uncertainty: how often the error was beyond twice it (from the end
+  // of the burst), and its largest value over the last second of a run.
+  int64_t beyond_2x_uncertainty = 0, measured = 0;
+  int64_t uncertainty_at_end_ns = 0;
+  int64_t uncertainty_at_6s_min_ns = INT64_MAX;  // the least over the runs, 6 s in
 
   static void fold(ErrorStats& into, const ErrorStats& s) {
     into.count += s.count;
@@ -74,6 +80,7 @@ struct Worst {
   void fold(const Worst& w) {
     fold(after_burst, w.after_burst);
     fold(after_10s, w.after_10s);
+    fold(after_30s, w.after_30s);
     drift_error_10s = std::max(drift_error_10s, w.drift_error_10s);
     drift_error_end = std::max(drift_error_end, w.drift_error_end);
     max_jump_ns = std::max(max_jump_ns, w.max_jump_ns);
@@ -82,13 +89,19 @@ struct Worst {
     probes = std::max(probes, w.probes);
     route_changes_min = std::min(route_changes_min, w.route_changes_min);
     route_changes_max = std::max(route_changes_max, w.route_changes_max);
+    beyond_2x_uncertainty += w.beyond_2x_uncertainty;
+    measured += w.measured;
+    uncertainty_at_end_ns = std::max(uncertainty_at_end_ns, w.uncertainty_at_end_ns);
+    uncertainty_at_6s_min_ns = std::min(uncertainty_at_6s_min_ns, w.uncertainty_at_6s_min_ns);
   }
+  double beyond_share() const { return measured ? double(beyond_2x_uncertainty) / double(measured) : 0.0; }
 };
 
 Worst measure(const SimResult& r, int64_t duration_ns) {
   Worst w;
   w.after_burst = error_stats(r, r.settled_at_ns, duration_ns);
   w.after_10s = error_stats(r, 10 * kSec, duration_ns);
+  w.after_30s = error_stats(r, 30 * kSec, duration_ns);
   w.drift_error_10s = std::abs(drift_error_at(r, 10 * kSec));
   w.drift_error_end = std::abs(drift_error_at(r, duration_ns));
   w.max_jump_ns = r.max_jump_ns;
@@ -96,15 +109,26 @@ Worst measure(const SimResult& r, int64_t duration_ns) {
   w.gap_resets = r.final_estimate.gap_resets;
   w.probes = r.probes_sent;
   w.route_changes_min = w.route_changes_max = r.final_estimate.route_changes;
+  for (const Measurement& m : r.measurements) {
+    if (m.true_ns >= r.settled_at_ns && r.settled_at_ns >= 0) {
+      ++w.measured;
+      if (std::abs(m.error_ns) > 2 * m.uncertainty_ns) ++w.beyond_2x_uncertainty;
+    }
+    if (m.true_ns >= duration_ns - 1'000'000'000)
+      w.uncertainty_at_end_ns = std::max(w.uncertainty_at_end_ns, m.uncertainty_ns);
+    if (m.true_ns == 6 * kSec) w.uncertainty_at_6s_min_ns = m.uncertainty_ns;
+  }
   return w;
 }
 
 void print(const std::string& name, const Worst& w) {
-  char extra[160];
+  char extra[260];
   std::snprintf(extra, sizeof extra,
-                "| >10s max %8.1f us | drift err %6.1f ppm @10s %5.1f ppm @end | probes %lld",
-                double(w.after_10s.max_abs_ns) / 1e3, w.drift_error_10s * 1e6,
-                w.drift_error_end * 1e6, static_cast<long long>(w.probes));
+                "| >10s max %8.1f us | >30s max %8.1f us | drift err %6.1f ppm @10s %5.1f ppm @end | probes %lld"
+                " | uncertainty @end %7.1f us, error beyond 2x %4.1f %%",
+                double(w.after_10s.max_abs_ns) / 1e3, double(w.after_30s.max_abs_ns) / 1e3, w.drift_error_10s * 1e6,
+                w.drift_error_end * 1e6, static_cast<long long>(w.probes), double(w.uncertainty_at_end_ns) / 1e3,
+                100.0 * w.beyond_share());
   report(name, "after burst", w.after_burst, extra);
 }
 
@@ -149,6 +173,9 @@ TEST(ClockSyncScenarios, LoopbackStaysWithin50usFromTheBurstOnDespiteDrift) {
   EXPECT_EQ(w.after_burst.invalid, 0);
   EXPECT_LE(w.after_burst.max_abs_ns, 50 * kUs);
   EXPECT_LE(w.after_10s.max_abs_ns, 20 * kUs);
+  // The uncertainty the estimate gives itself: microseconds, and rarely exceeded twice.
+  EXPECT_LE(w.uncertainty_at_end_ns, 10 * kUs);
+  EXPECT_LE(w.beyond_share(), 0.05);
 }
 
 TEST(ClockSyncScenarios, LoopbackDriftIsWithin20ppmAfter10s) {
@@ -273,6 +300,29 @@ TEST(ClockSyncScenarios, IntercontinentalJitterStaysWithin1msFrom10sOn) {
   const Worst w = run_matrix("intercontinental 80ms+-25ms 5% loss", sc);
   EXPECT_LE(w.after_10s.max_abs_ns, 1 * kMs);
   EXPECT_LE(w.after_10s.p50_abs_ns, 250 * kUs);
+}
+
+TEST(ClockSyncScenarios, IntercontinentalThroughOrderedLanesIsWithin1msFrom30sOnAndSaysSoBefore) {
+  // The same profile as lockstep-impair plays it: each direction keeps its packets in order
+  // (a fast draw waits for the slower packet before it), other traffic shares the lanes, 2 %
+  // of packets are held back 50 ms and overtaken. The lowest delays come rarer than with
+  // independent draws.
+  SimPath path{{80 * kMs, Jitter::uniform(25 * kMs)}, {80 * kMs, Jitter::uniform(25 * kMs)}};
+  path.fifo = true;
+  path.cross_traffic_hz = 4;
+  path.reorder = 0.02;
+  // The drift is what is missing early: with it known exactly, the same samples pin the
+  // offset to ~0.1-0.2 ms; at 10-20 s it is known to 50-300 ppm, and the error reaches
+  // 1.3-1.9 ms (2026-12-06). The estimate says so: its uncertainty is above 0.3 ms then,
+  // and the error stays within twice the uncertainty most of the time.
+  Scenario sc = on(path, 0.05);
+  sc.duration_ns = 60 * kSec;
+  const Worst w = run_matrix("intercontinental, ordered lanes, 2% reorder", sc);
+  EXPECT_LE(w.after_30s.max_abs_ns, 1 * kMs);
+  EXPECT_LE(w.after_burst.p50_abs_ns, 350 * kUs);
+  EXPECT_GE(w.uncertainty_at_6s_min_ns, 300 * kUs);
+  EXPECT_LE(w.uncertainty_at_end_ns, 500 * kUs);
+  EXPECT_LE(w.beyond_share(), 0.15);
 }
 
 TEST(ClockSyncScenarios, BurstLossOnWifiKeepsTheBounds) {

@@ -1,0 +1,139 @@
+// Replays a node's probe exchanges, recorded in a real run with LOCKSTEP_CLOCK_TRACE beside
+// LOCKSTEP_SIM_CLOCK (net/clocksync/sim_clock.h), through the clock estimator, and prints
+// what the path did to each direction and how far the estimate was from the truth:
+//
+//   clocksync_replay TRACE [--from SECONDS]
+//
+// The trace holds, per accepted reply, t1 t2 t3 t4 and the true (monotonic) times of t1 and
+// t4; the server's clock is the machine's monotonic clock, so each direction's true delay
+// is known: forward t2 - true_t1, back true_t4 - t3. A difference between the two
+// directions' lowest delays is a bias that no four-timestamp estimate can see (half of it).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "net/clocksync/clock_estimator.h"
+
+namespace {
+
+using lockstep::net::ClockEstimator;
+using lockstep::net::ClockSample;
+
+struct Row {
+  ClockSample s;
+  int64_t true_t1 = 0;
+  int64_t true_t4 = 0;
+  int64_t fwd() const { return s.t2_ns - true_t1; }
+  int64_t back() const { return true_t4 - s.t3_ns; }
+};
+
+double ms(double ns) { return ns / 1e6; }
+
+double quantile(std::vector<int64_t> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return double(v[std::min(v.size() - 1, size_t(q * double(v.size())))]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: clocksync_replay TRACE [--from SECONDS]\n");
+    return 2;
+  }
+  double from_s = 10.0;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::string(argv[i]) == "--from") from_s = std::atof(argv[i + 1]);
+  }
+  std::ifstream in(argv[1]);
+  if (!in) {
+    std::fprintf(stderr, "clocksync_replay: cannot open %s\n", argv[1]);
+    return 1;
+  }
+  std::vector<Row> rows;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ls(line);
+    Row r;
+    int64_t t1, t2, t3, t4, a, b;
+    if (!(ls >> t1 >> t2 >> t3 >> t4 >> a >> b)) continue;
+    r.s = {t1, t2, t3, t4};
+    r.true_t1 = a;
+    r.true_t4 = b;
+    rows.push_back(r);
+  }
+  if (rows.empty()) {
+    std::fprintf(stderr, "clocksync_replay: no samples in %s\n", argv[1]);
+    return 1;
+  }
+  const int64_t start = rows.front().true_t1;
+  std::printf("%zu samples over %.1f s\n", rows.size(), double(rows.back().true_t4 - start) / 1e9);
+
+  // The path, per 10 s: each direction's lowest delays.
+  std::printf("%8s %10s %10s %10s %10s %12s\n", "from s", "fwd min", "fwd p1", "back min", "back p1",
+              "(f-b)/2 min");
+  for (int64_t w = 0;; ++w) {
+    std::vector<int64_t> f, b;
+    for (const Row& r : rows) {
+      const int64_t t = r.true_t1 - start;
+      if (t >= w * 10'000'000'000 && t < (w + 1) * 10'000'000'000) f.push_back(r.fwd()), b.push_back(r.back());
+    }
+    if (f.empty()) break;
+    const double fmin = quantile(f, 0), bmin = quantile(b, 0);
+    std::printf("%8lld %10.3f %10.3f %10.3f %10.3f %12.3f\n", static_cast<long long>(w * 10), ms(fmin),
+                ms(quantile(f, 0.01)), ms(bmin), ms(quantile(b, 0.01)), ms((fmin - bmin) / 2));
+  }
+
+  // The truth's drift over the trace: d(true - local) / d local.
+  const Row& first = rows.front();
+  const Row& last = rows.back();
+  const double true_drift = double((last.true_t4 - last.s.t4_ns) - (first.true_t1 - first.s.t1_ns)) /
+                            double(last.s.t4_ns - first.s.t1_ns);
+
+  // The estimate, replayed: its error at each reply's t4 (as published, slew included), the
+  // fit's own error there and the drift's.
+  ClockEstimator est;
+  std::vector<int64_t> errs;
+  double sum = 0;
+  std::printf("%8s %10s %10s %10s %10s %10s %10s\n", "from s", "err mean", "err min", "err max", "fit err", "drift ppm", "uncert");
+  int64_t window = -1;
+  double wsum = 0, wmin = 1e18, wmax = -1e18, wfit = 0, wdrift = 0, wunc = 0;
+  int64_t wn = 0;
+  auto flush = [&] {
+    if (wn > 0)
+      std::printf("%8lld %10.3f %10.3f %10.3f %10.3f %10.1f %10.3f\n", static_cast<long long>(window * 5),
+                  ms(wsum / double(wn)), ms(wmin), ms(wmax), ms(wfit / double(wn)), wdrift / double(wn) * 1e6,
+                  ms(wunc / double(wn)));
+    wsum = 0, wmin = 1e18, wmax = -1e18, wfit = 0, wdrift = 0, wunc = 0, wn = 0;
+  };
+  for (const Row& r : rows) {
+    est.add(r.s);
+    const int64_t t = r.true_t4 - start;
+    const int64_t err = est.to_session(r.s.t4_ns) - r.true_t4;
+    if (t / 5'000'000'000 != window) {
+      flush();
+      window = t / 5'000'000'000;
+    }
+    const auto e = est.estimate();
+    const double fit = double(r.s.t4_ns + e.offset_ns) + e.drift * double(r.s.t4_ns - e.ref_local_ns);
+    wsum += double(err), wmin = std::min(wmin, double(err)), wmax = std::max(wmax, double(err)), ++wn;
+    wfit += fit - double(r.true_t4), wdrift += e.drift - true_drift, wunc += double(e.uncertainty_ns);
+    if (double(t) >= from_s * 1e9) {
+      errs.push_back(std::abs(err));
+      sum += double(err);
+    }
+  }
+  flush();
+  if (!errs.empty()) {
+    std::printf("from %.0f s: error mean %.3f ms, |error| p50 %.3f p99 %.3f max %.3f ms (%zu replies)\n", from_s,
+                ms(sum / double(errs.size())), ms(quantile(errs, 0.5)), ms(quantile(errs, 0.99)),
+                ms(quantile(errs, 1.0)), errs.size());
+  }
+  return 0;
+}
