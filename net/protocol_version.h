@@ -5,7 +5,7 @@
 
 namespace lockstep::net {
 /// The version this build speaks; carried in every packet header and in Hello.
-inline constexpr int kProtocolVersion = 3;
+inline constexpr int kProtocolVersion = 4;
 /// The default UDP port of a session (see docs/hosting.md when it exists).
 inline constexpr int kDefaultPort = 7450;
 }  // namespace lockstep::net

@@ -441,6 +441,9 @@ struct NodeStatus {
   std::int64_t dropped = 0;               ///< frames dropped since load
   std::int64_t repeated = 0;              ///< frames repeated since load
   std::int64_t latency_offset_ns = 0;     ///< this node's display/audio delay, ns
+  /// How far off the node's clock estimate probably is (a statistical scale, not a bound:
+  /// ClockEstimate::uncertainty_ns plus the correction still being slewed in), ns.
+  std::int64_t clock_uncertainty_ns = 0;
 
   template <class V>
   void fields(V& v) {
@@ -453,6 +456,7 @@ struct NodeStatus {
     v("dropped", dropped);
     v("repeated", repeated);
     v("latency_offset_ns", latency_offset_ns);
+    v("clock_uncertainty_ns", clock_uncertainty_ns);
   }
   bool operator==(const NodeStatus&) const = default;
 };

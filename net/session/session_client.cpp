@@ -35,6 +35,9 @@ const char* to_string(ClientPhase p) {
 
 namespace {
 
+/// A clock estimate this sure (statistically) is in step for frame-accurate playback.
+constexpr int64_t kTrustedClockNs = 500 * kNsPerUs;
+
 /// The session clock for the render and audio threads: the estimator behind a mutex, and
 /// the simulated offset of a test node applied to the monotonic clock first.
 class SessionClock final : public ClockDomain {
@@ -135,6 +138,8 @@ struct SessionClient::Impl {
   int64_t next_status_ns = 0;
   uint32_t probe_seq = 0;
   int64_t route_changes_seen = 0;
+  int64_t welcomed_ns = 0;          // monotonic time of the last Welcome
+  bool clock_trusted_said = false;  // the "clock in step" line, once per connection
   // The probes in flight (seq, t1): a reply counts only for one of them, once.
   std::array<std::pair<uint32_t, int64_t>, 16> probes_out{};
   bool ever_connected = false;
@@ -485,6 +490,8 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
     attempt = 0;
     backoff_ns = 500 * kNsPerMs;
     next_probe_ns = 0;
+    welcomed_ns = monotonic_ns();
+    clock_trusted_said = false;
     set_phase(ClientPhase::Connected, "Connected to " + to_string(params.server));
     {
       std::lock_guard lock(mutex);
@@ -589,6 +596,14 @@ void SessionClient::Impl::tick(int64_t now_local) {
     st.rtt_ns = rtt_ns;
     st.clock_offset_ns = e.offset_ns;
     st.clock_error_bound_ns = e.error_bound_ns;
+    st.clock_uncertainty_ns = e.settled ? e.uncertainty_ns + std::abs(e.slew_ns) : e.error_bound_ns;
+    // Said once per connection, when the clock can be trusted to a frame-switch's worth:
+    // on a LAN right after the first burst, on a very noisy path some tens of seconds in.
+    if (!clock_trusted_said && e.settled && st.clock_uncertainty_ns <= kTrustedClockNs) {
+      clock_trusted_said = true;
+      LS_INFO("session: clock in step with the server's to about ±{:.2f} ms, {:.1f} s after joining",
+              double(st.clock_uncertainty_ns) / 1e6, double(now - welcomed_ns) / 1e9);
+    }
     send(kStatusChannel, st);
   }
   if ((!out.empty() || ready) && host) enet_host_flush(host.get());

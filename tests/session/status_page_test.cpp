@@ -133,12 +133,17 @@ TEST_F(StatusPage, JsonAndMetricsShowTwoJoinedNodesAndFollowALeave) {
     EXPECT_EQ(n["state"], "playing") << n.dump();
     EXPECT_GE(n["rtt_ms"].get<double>(), 0.0);
     EXPECT_LT(std::abs(n["sync_error_ms"].get<double>()), 50.0) << n.dump();
+    // Playing on loopback: the clock is long settled, to microseconds.
+    EXPECT_GE(n["clock_uncertainty_ms"].get<double>(), 0.0) << n.dump();
+    EXPECT_LE(n["clock_uncertainty_ms"].get<double>(), 0.5) << n.dump();
     ASSERT_EQ(n["media"].size(), 1u);
     EXPECT_EQ(n["media"][0]["status"], "found");
     EXPECT_EQ(n["media"][0]["name"], "session_320x180_30_12s.mp4");
     EXPECT_TRUE(n["address"].get<std::string>().rfind("127.0.0.1:", 0) == 0) << n.dump();
   }
   EXPECT_EQ(names, (std::set<std::string>{"wall-a", "wall-b"}));
+  // Each node said when its clock could be trusted (on loopback: right after the burst).
+  EXPECT_NE(read_text(a.out).find("clock in step with the server's to about"), std::string::npos) << read_text(a.out);
   EXPECT_EQ(two["media"][0]["found_by"], 2);
   EXPECT_EQ(two["server"]["port"], udp);
   EXPECT_TRUE(two["server"]["fingerprint"].get<std::string>().rfind("SHA256:", 0) == 0);
@@ -166,10 +171,13 @@ TEST_F(StatusPage, JsonAndMetricsShowTwoJoinedNodesAndFollowALeave) {
   }
   EXPECT_EQ(samples["lockstep_nodes"], 2.0);
   EXPECT_EQ(samples["lockstep_session_playing"], 1.0);
-  int node_rtts = 0;
-  for (const auto& [k, v] : samples)
+  int node_rtts = 0, node_clocks = 0;
+  for (const auto& [k, v] : samples) {
     if (k.rfind("lockstep_node_rtt_seconds{", 0) == 0) ++node_rtts;
+    if (k.rfind("lockstep_node_clock_uncertainty_seconds{", 0) == 0 && v >= 0.0 && v <= 0.0005) ++node_clocks;
+  }
   EXPECT_EQ(node_rtts, 2);
+  EXPECT_EQ(node_clocks, 2);
 
   // One node leaves (its process ends): the table follows.
   b.process.reset();

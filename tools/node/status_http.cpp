@@ -80,6 +80,7 @@ function render(s) {
     r.dataset.node = n.id;
     cell(r, n.name); cell(r, n.address); cell(r, n.state, n.state === 'playing' || n.state === 'ready' ? 'ok' : 'bad');
     cell(r, num(n.rtt_ms, 1), 'num'); cell(r, num(n.clock_offset_ms, 3), 'num');
+    cell(r, num(n.clock_uncertainty_ms, 2), n.clock_uncertainty_ms > 0.5 ? 'num bad' : 'num');
     cell(r, num(n.sync_error_ms, 3), Math.abs(n.sync_error_ms) > 1 ? 'num bad' : 'num');
     cell(r, String(n.frame), 'num'); cell(r, String(n.dropped), 'num');
     const missing = n.media.filter(m => m.status !== 'found').map(m => m.name + ': ' + m.status);
@@ -112,7 +113,7 @@ const char* kPageHtml = R"(<!DOCTYPE html>
 <link rel="stylesheet" href="status.css"></head>
 <body><h1>lockstep session server</h1>
 <div id="summary">loading…</div>
-<table><thead><tr><th>Node</th><th>Address</th><th>State</th><th>RTT ms</th><th>Clock offset ms</th>
+<table><thead><tr><th>Node</th><th>Address</th><th>State</th><th>RTT ms</th><th>Clock offset ms</th><th>Clock &plusmn; ms</th>
 <th>Sync error ms</th><th>Frame</th><th>Dropped</th><th>Media</th></tr></thead><tbody id="nodes"></tbody></table>
 <table><thead><tr><th>#</th><th>File</th><th>Seconds</th><th>fps</th><th>Found by</th></tr></thead><tbody id="media"></tbody></table>
 <p>Updated <span id="updated">never</span> <span id="stale">— the server does not answer</span> ·
@@ -197,6 +198,7 @@ nlohmann::json status_json(const net::SessionStatus& s, const ServerFacts& f) {
                      {"rtt_ms", ms(p.status.rtt_ns)},
                      {"clock_offset_ms", ms(p.status.clock_offset_ns)},
                      {"clock_error_bound_ms", ms(p.status.clock_error_bound_ns)},
+                     {"clock_uncertainty_ms", ms(p.status.clock_uncertainty_ns)},
                      {"sync_error_ms", ms(p.status.sync_error_ns)},
                      {"frame", p.status.frame_index},
                      {"dropped", p.status.dropped},
@@ -240,6 +242,9 @@ std::string status_metrics(const net::SessionStatus& s, const ServerFacts& f) {
        [](const net::PeerInfo& p) { return fmt::format("{:.9f}", double(p.status.clock_offset_ns) / 1e9); }},
       {"lockstep_node_clock_error_bound_seconds", "gauge", "Bound on the node's clock estimate error.",
        [](const net::PeerInfo& p) { return fmt::format("{:.9f}", double(p.status.clock_error_bound_ns) / 1e9); }},
+      {"lockstep_node_clock_uncertainty_seconds", "gauge",
+       "How far off the node's clock estimate probably is (statistical, not a bound).",
+       [](const net::PeerInfo& p) { return fmt::format("{:.9f}", double(p.status.clock_uncertainty_ns) / 1e9); }},
       {"lockstep_node_sync_error_seconds", "gauge", "Shown minus expected media position (+ ahead).",
        [](const net::PeerInfo& p) { return fmt::format("{:.9f}", double(p.status.sync_error_ns) / 1e9); }},
       {"lockstep_node_frame", "gauge", "Last presented frame (unwrapped).",

@@ -168,6 +168,7 @@ ui::UiSnapshot present(const NodeFacts& n, const std::optional<LinkFacts>& link,
     r.state = state_words(peer.status.state);
     r.rtt_ms = double(peer.status.rtt_ns) / 1e6;
     r.clock_offset_ms = double(peer.status.clock_offset_ns) / 1e6;
+    r.clock_uncertainty_ms = double(peer.status.clock_uncertainty_ns) / 1e6;
     r.sync_error_ms = double(peer.status.sync_error_ns) / 1e6;
     r.dropped = peer.status.dropped;
     r.repeated = peer.status.repeated;

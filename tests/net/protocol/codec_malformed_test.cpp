@@ -99,7 +99,7 @@ TEST(ProtocolMalformed, BadEnumValueIsRejectedNamingTheField) {
   };
   PeerTable table;
   table.peers.resize(2);
-  const std::size_t second_peer_state = 3 + 2 + (4 + 2 + 2 + 65 + 2) + 4 + 2 + 2;
+  const std::size_t second_peer_state = 3 + 2 + (4 + 2 + 2 + 73 + 2) + 4 + 2 + 2;
   const std::vector<Case> cases = {
       {Reject{}, 3, 7, "Reject.reason: bad value 7 at byte 3 (valid 0..6)"},
       {Hello{}, 3 + 2 + 2 + 32, 2, "Hello.role: bad value 2 at byte 39 (valid 0..1)"},

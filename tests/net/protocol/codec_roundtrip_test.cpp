@@ -93,7 +93,7 @@ TEST(ProtocolCodec, PayloadSizesAreTheDocumentedOnes) {
   const std::vector<std::pair<Message, std::size_t>> cases = {
       {Hello{}, 37},       {Challenge{}, 209}, {Auth{}, 96},       {Welcome{}, 97},
       {Reject{}, 5},       {ClockProbe{}, 12}, {ClockReply{}, 28}, {Command{}, 38},
-      {StateUpdate{}, 58}, {MediaReport{}, 2}, {Ready{}, 5},       {NodeStatus{}, 65},
+      {StateUpdate{}, 58}, {MediaReport{}, 2}, {Ready{}, 5},       {NodeStatus{}, 73},
       {PeerTable{}, 2},    {Kick{}, 4},        {Bye{}, 2},         {LatencyOffset{}, 12},
   };
   ASSERT_EQ(cases.size(), std::variant_size_v<Message>);
@@ -101,7 +101,7 @@ TEST(ProtocolCodec, PayloadSizesAreTheDocumentedOnes) {
     EXPECT_EQ(encoded(message).size(), kPacketHeaderBytes + payload) << message_name(message);
   }
   EXPECT_EQ(encoded(MediaReport{.matches = {MediaMatch{}}}).size(), kPacketHeaderBytes + 2 + 9);
-  EXPECT_EQ(encoded(PeerTable{.peers = {PeerInfo{}}}).size(), kPacketHeaderBytes + 2 + 75);
+  EXPECT_EQ(encoded(PeerTable{.peers = {PeerInfo{}}}).size(), kPacketHeaderBytes + 2 + 83);
   Welcome one_media;
   one_media.snapshot.media.resize(1);
   EXPECT_EQ(encoded(one_media).size(), kPacketHeaderBytes + 97 + 52);

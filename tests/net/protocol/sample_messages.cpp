@@ -224,7 +224,7 @@ std::vector<SampleMessage> extreme_list() {
   }
   add("long-strings", wide_table);
   // As many minimal peers as one packet holds (the list bound itself does not fit).
-  constexpr std::size_t kMinPeerBytes = 4 + 2 + 2 + (1 + 8 * 8) + 2;
+  constexpr std::size_t kMinPeerBytes = 4 + 2 + 2 + (1 + 9 * 8) + 2;
   PeerTable long_table;
   long_table.peers.resize((kMaxPacketBytes - kPacketHeaderBytes - 2) / kMinPeerBytes);
   add("most-peers", long_table);

@@ -192,7 +192,7 @@ void latency_cell(PanelFrame& f, PanelState& st, const PeerRow& p) {
 
 void peers_table(PanelFrame& f, PanelState& st) {
   const UiSnapshot& s = f.snapshot;
-  const int columns = s.is_server ? 10 : 8;
+  const int columns = s.is_server ? 11 : 9;
   const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
                                 ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX;
   const float row_h = ImGui::GetFrameHeightWithSpacing();
@@ -216,7 +216,8 @@ void peers_table(PanelFrame& f, PanelState& st) {
   const std::pair<const char*, float> cols[] = {
       {"Address", width("255.255.255.255:65535")}, {"State", width("missing media")},
       {"RTT", width("000.0")},                     {"Offset", width("-00000.000")},
-      {"Sync err", width("-0000.00")},             {"Drop/Rep", width("00000/00000")},
+      {"Clock \xC2\xB1", width("00.00")},           {"Sync err", width("-0000.00")},
+      {"Drop/Rep", width("00000/00000")},
       {"Media", width("1:missing 2:ok")}};
   for (const auto& [h, w] : cols) ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthFixed, w);
   ImGui::TableSetupScrollFreeze(1, 1);
@@ -248,6 +249,10 @@ void peers_table(PanelFrame& f, PanelState& st) {
     ImGui::Text("%.1f", p.rtt_ms);
     ImGui::TableNextColumn();
     ImGui::Text("%.3f", p.clock_offset_ms);
+    ImGui::TableNextColumn();
+    // The clock's own uncertainty: amber while it settles (tens of seconds on a path with
+    // tens of ms of jitter), green once frame-switch accurate.
+    ImGui::TextColored(p.clock_uncertainty_ms <= 0.5 ? kGreen : kAmber, "%.2f", p.clock_uncertainty_ms);
     ImGui::TableNextColumn();
     ImGui::Text("%.2f", p.sync_error_ms);
     ImGui::TableNextColumn();
@@ -286,7 +291,8 @@ void draw_peers_panel(PanelFrame& f, PanelState& st, const PanelLayout::Rect& wh
   if (begin_panel("Peers and sync", where)) {
     if (!f.snapshot.peers.empty())
       ImGui::TextDisabled(
-          "RTT, clock offset, sync error and latency offset in ms; media per session file");
+          "RTT, clock offset and its uncertainty (Clock \xC2\xB1), sync error and latency offset in ms; "
+          "media per session file");
     if (f.snapshot.peers.empty())
       ImGui::TextDisabled("No session: connect or create one in the Network panel.");
     else

@@ -142,6 +142,7 @@ struct PeerRow {
   std::string state;  // ready, playing, loading, missing media, behind, reconnecting, …
   double rtt_ms = 0.0;
   double clock_offset_ms = 0.0;
+  double clock_uncertainty_ms = 0.0;  // how far off the clock probably is (0 on the server)
   double sync_error_ms = 0.0;
   double latency_offset_ms = 0.0;
   int64_t dropped = 0;
