@@ -158,7 +158,7 @@ int bench_sync(const SyncOptions& o) {
   }
   for (size_t i = 0; i < outs.size(); ++i) {
     std::string summary;
-    for (const char* key : {"refreshes", "present vs schedule", "frames verified"})
+    for (const char* key : {"clock in step", "refreshes", "present vs schedule", "frames verified"})
       for (const auto& l : lines_with(outs[i], key)) summary += "\n      " + l;
     std::printf("  node %zu exit %d%s\n", i, codes[i] ? *codes[i] : -1, summary.c_str());
     if (codes[i] && *codes[i] != 0) {

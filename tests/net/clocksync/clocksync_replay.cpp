@@ -12,6 +12,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
+#include <deque>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -88,6 +90,25 @@ int main(int argc, char** argv) {
     const double fmin = quantile(f, 0), bmin = quantile(b, 0);
     std::printf("%8lld %10.3f %10.3f %10.3f %10.3f %12.3f\n", static_cast<long long>(w * 10), ms(fmin),
                 ms(quantile(f, 0.01)), ms(bmin), ms(quantile(b, 0.01)), ms((fmin - bmin) / 2));
+  }
+
+  // A reference: the offset error with the drift known exactly, taking each direction's
+  // lowest true delay over the last 64 s (the estimator's window on such a path): what the
+  // samples allow once the drift is no longer in doubt.
+  {
+    std::vector<int64_t> exact;
+    std::deque<const Row*> win;
+    for (const Row& r : rows) {
+      win.push_back(&r);
+      while (win.front()->true_t4 < r.true_t4 - 64'000'000'000) win.pop_front();
+      if (double(r.true_t4 - start) < from_s * 1e9) continue;
+      int64_t f = INT64_MAX, b = INT64_MAX;
+      for (const Row* w : win) f = std::min(f, w->fwd()), b = std::min(b, w->back());
+      exact.push_back(std::abs(f - b) / 2);
+    }
+    if (!exact.empty())
+      std::printf("from %.0f s with the drift known exactly: |error| p50 %.3f p99 %.3f max %.3f ms\n", from_s,
+                  ms(quantile(exact, 0.5)), ms(quantile(exact, 0.99)), ms(quantile(exact, 1.0)));
   }
 
   // The truth's drift over the trace: d(true - local) / d local.
