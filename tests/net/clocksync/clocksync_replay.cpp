@@ -46,12 +46,14 @@ double quantile(std::vector<int64_t> v, double q) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: clocksync_replay TRACE [--from SECONDS]\n");
+    std::fprintf(stderr, "usage: clocksync_replay TRACE [--from SECONDS] [--series]\n");
     return 2;
   }
   double from_s = 10.0;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    if (std::string(argv[i]) == "--from") from_s = std::atof(argv[i + 1]);
+  bool series = false;  // --series: one line per reply, "t_s error_ms uncertainty_ms"
+  for (int i = 2; i < argc; ++i) {
+    if (std::string(argv[i]) == "--from" && i + 1 < argc) from_s = std::atof(argv[++i]);
+    else if (std::string(argv[i]) == "--series") series = true;
   }
   std::ifstream in(argv[1]);
   if (!in) {
@@ -145,6 +147,9 @@ int main(int argc, char** argv) {
     const double fit = double(r.s.t4_ns + e.offset_ns) + e.drift * double(r.s.t4_ns - e.ref_local_ns);
     wsum += double(err), wmin = std::min(wmin, double(err)), wmax = std::max(wmax, double(err)), ++wn;
     wfit += fit - double(r.true_t4), wdrift += e.drift - true_drift, wunc += double(e.uncertainty_ns);
+    if (series)
+      std::fprintf(stderr, "%.3f %.4f %.4f\n", double(t) / 1e9, ms(double(err)),
+                   ms(double(e.uncertainty_ns + std::abs(e.slew_ns))));
     if (double(t) >= from_s * 1e9) {
       errs.push_back(std::abs(err));
       sum += double(err);
