@@ -100,6 +100,7 @@ bool ClockEstimator::add(const ClockSample& s) {
   // but is off by half the change, so samples far below are not published (for 3 s at
   // most) until the run is confirmed or broken.
   bool hold = false;
+  bool new_route = false;
   if (fit_ && settled_) {
     // The best delay and the margin are those from before the run began, frozen for the
     // run: the run's own samples raise the window's jitter (more so the faster the probes),
@@ -152,6 +153,7 @@ bool ClockEstimator::add(const ClockSample& s) {
       slew_route_change_ = true;
       hold = false;
       ++route_changes_;
+      new_route = true;
     }
   }
 
@@ -162,14 +164,20 @@ bool ClockEstimator::add(const ClockSample& s) {
           last_arrival_ns_ - window_.front().t4_ns > window_span_ns)) {
     window_.pop_front();
   }
+  ++samples_since_reset_;
+  after_gap_ = false;
+  // On a very noisy path, once settled, the window is refitted every
+  // very_noisy_refit_interval_ns rather than for every reply (40 a second, thousands of
+  // samples each): the samples in between wait in the window for the next fit.
+  if (fit_ && settled_ && !new_route && very_noisy() && s.t4_ns >= fit_->ref_ns &&
+      s.t4_ns - fit_->ref_ns < params_.very_noisy_refit_interval_ns)
+    return true;
   // Samples that no single drift explains together with the new one belong to another
   // regime (the clock's rate moved, or exceeds max_drift): the oldest go first.
   while (window_.size() > 1 && !detail::samples_consistent(window_, params_.max_drift)) {
     window_.pop_front();
     ++dropped_;
   }
-  ++samples_since_reset_;
-  after_gap_ = false;
 
   fit_ = fit_window(last_arrival_ns_);
   // After a gap reset the old mapping, extrapolated, beats a fit of one or two samples.

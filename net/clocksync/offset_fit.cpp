@@ -70,11 +70,25 @@ double crossing(F f, double inside, double outside, double level) {
   return inside;
 }
 
-/// The indices of x, in increasing x.
+/// The indices of x, in increasing x. The window is in arrival order, so x (send or
+/// arrival times) is already sorted or nearly (a reordered reply moves a few places):
+/// insertion sort, which is linear then, falling back to std::sort if it is not.
 std::vector<size_t> sorted_by_x(const std::vector<double>& x) {
   std::vector<size_t> order(x.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t c) { return x[a] < x[c]; });
+  const auto less = [&](size_t a, size_t c) { return x[a] < x[c]; };
+  size_t moves = 0;
+  const size_t budget = 8 * order.size() + 64;
+  for (size_t i = 1; i < order.size(); ++i) {
+    const size_t v = order[i];
+    size_t j = i;
+    for (; j > 0 && less(v, order[j - 1]) && moves < budget; --j, ++moves) order[j] = order[j - 1];
+    order[j] = v;
+    if (moves >= budget) {
+      std::sort(order.begin(), order.end(), less);
+      break;
+    }
+  }
   return order;
 }
 

@@ -95,14 +95,14 @@ int main(int argc, char** argv) {
   }
 
   // A reference: the offset error with the drift known exactly, taking each direction's
-  // lowest true delay over the last 64 s (the estimator's window on such a path): what the
+  // lowest true delay over the last 128 s (the estimator's window on such a path): what the
   // samples allow once the drift is no longer in doubt.
   {
     std::vector<int64_t> exact;
     std::deque<const Row*> win;
     for (const Row& r : rows) {
       win.push_back(&r);
-      while (win.front()->true_t4 < r.true_t4 - 64'000'000'000) win.pop_front();
+      while (win.front()->true_t4 < r.true_t4 - 128'000'000'000) win.pop_front();
       if (double(r.true_t4 - start) < from_s * 1e9) continue;
       int64_t f = INT64_MAX, b = INT64_MAX;
       for (const Row* w : win) f = std::min(f, w->fwd()), b = std::min(b, w->back());
