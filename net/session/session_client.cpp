@@ -35,6 +35,9 @@ const char* to_string(ClientPhase p) {
 
 namespace {
 
+/// No packet from the server for this long: it is gone.
+constexpr int64_t kServerSilenceNs = 3 * kNsPerSec;
+
 /// A clock estimate this sure (statistically) is in step for frame-accurate playback.
 constexpr int64_t kTrustedClockNs = 500 * kNsPerUs;
 
@@ -139,6 +142,7 @@ struct SessionClient::Impl {
   uint32_t probe_seq = 0;
   int64_t route_changes_seen = 0;
   int64_t welcomed_ns = 0;          // monotonic time of the last Welcome
+  int64_t last_heard_ns = 0;        // monotonic time of the last packet from the server
   bool clock_trusted_said = false;  // the "clock in step" line, once per connection
   // The clock's uncertainty at the last 10 status reports (5 s): the largest is reported.
   std::array<int64_t, 10> recent_uncertainty{};
@@ -372,6 +376,7 @@ void SessionClient::Impl::run() {
                            " (is the server running? firewall, or UDP port not forwarded?)");
           break;
         case ENET_EVENT_TYPE_RECEIVE:
+          last_heard_ns = monotonic_ns();
           on_datagram({ev.packet->data, ev.packet->dataLength}, ev.channelID, received_local);
           enet_packet_destroy(ev.packet);
           break;
@@ -380,6 +385,14 @@ void SessionClient::Impl::run() {
       if (!peer) break;
       got = enet_host_check_events(host.get(), &ev);
     }
+    // A server that has said nothing for kServerSilenceNs is gone (it answers probes at 2 a
+    // second at least, and sends the peer table every second): reconnect. ENet's own
+    // timeout, which gives up when one reliable packet goes unacknowledged for a few
+    // retries, is kept for the handshake only: on a path losing 5 % each way it had
+    // dropped a working connection about once every ten minutes.
+    if (peer && phase == ClientPhase::Connected && monotonic_ns() - last_heard_ns > kServerSilenceNs)
+      lost("no word from the server " + to_string(params.server) + " for " +
+           std::to_string(kServerSilenceNs / kNsPerSec) + " s; playing on, reconnecting");
     if (peer && phase == ClientPhase::Connected) tick(local_now());
   }
   if (peer) {
@@ -494,6 +507,9 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
     backoff_ns = 500 * kNsPerMs;
     next_probe_ns = 0;
     welcomed_ns = monotonic_ns();
+    last_heard_ns = welcomed_ns;
+    // From here on silence decides that the server is gone (run()), not ENet's retries.
+    if (peer) enet_peer_timeout(peer, 0, 30'000, 60'000);
     clock_trusted_said = false;
     recent_uncertainty_next = 0;
     set_phase(ClientPhase::Connected, "Connected to " + to_string(params.server));
