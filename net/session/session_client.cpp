@@ -391,8 +391,7 @@ void SessionClient::Impl::run() {
     // retries, is kept for the handshake only: on a path losing 5 % each way it had
     // dropped a working connection about once every ten minutes.
     if (peer && phase == ClientPhase::Connected && monotonic_ns() - last_heard_ns > kServerSilenceNs)
-      lost("no word from the server " + to_string(params.server) + " for " +
-           std::to_string(kServerSilenceNs / kNsPerSec) + " s; playing on, reconnecting");
+      lost("lost the server " + to_string(params.server) + "; playing on, reconnecting");
     if (peer && phase == ClientPhase::Connected) tick(local_now());
   }
   if (peer) {

@@ -157,7 +157,6 @@ TEST(SessionSync, AConnectionLosingAThirdOfItsPacketsEachWayStaysUp) {
   const auto joined = out.find("session: joined");
   ASSERT_NE(joined, std::string::npos) << out;
   EXPECT_EQ(out.find("lost the server", joined), std::string::npos) << out;
-  EXPECT_EQ(out.find("no word from the server", joined), std::string::npos) << out;
   ASSERT_EQ(r.pairs.size(), 1u);
   EXPECT_GT(r.agreement.session_ticks, 10);  // joining through such loss takes a few seconds
 }
