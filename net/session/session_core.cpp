@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <map>
 #include <set>
@@ -388,6 +389,9 @@ void SessionCore::Impl::on_message(Peer& peer, const Message& message, int64_t r
     peer.status = *status;
     // Shown to everybody: keep it to what a real node can report.
     peer.status.latency_offset_ns = std::clamp<int64_t>(status->latency_offset_ns, -kNsPerSec, kNsPerSec);
+    // No real clock is negatively uncertain: such a report says nothing (it would show as
+    // in step).
+    if (status->clock_uncertainty_ns < 0) peer.status.clock_uncertainty_ns = std::numeric_limits<int64_t>::max();
   } else if (const auto* restore = std::get_if<StateUpdate>(&message)) {
     on_restore(peer, restore->transport);
   } else if (const auto* kick_msg = std::get_if<Kick>(&message)) {

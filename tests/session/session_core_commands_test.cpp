@@ -232,5 +232,29 @@ TEST(SessionCoreShutdown, NodesInTheSessionGetAByeAndNodesLoggingInAShuttingDown
   EXPECT_TRUE(rejected);
 }
 
+TEST(SessionCoreStatus, ANodesStatusIsKeptToWhatARealNodeCanReport) {
+  // Shown to every node and on the status page: a negative clock uncertainty (which would
+  // show as in step) counts as unknown, and the latency offset stays within ±1 s.
+  OneNodeSession s(false);
+  s.send_message(Message{NodeStatus{.latency_offset_ns = -50'000'000'000, .clock_uncertainty_ns = -5}});
+  s.core().tick();  // the peer table is published by tick()
+  bool seen = false;
+  for (const PeerInfo& p : s.core().peers()) {
+    if (p.name != "node") continue;
+    seen = true;
+    EXPECT_EQ(p.status.clock_uncertainty_ns, std::numeric_limits<int64_t>::max());
+    EXPECT_EQ(p.status.latency_offset_ns, -1'000'000'000);
+  }
+  EXPECT_TRUE(seen);
+  s.send_message(Message{NodeStatus{.clock_uncertainty_ns = 350'000}});
+  s.advance(2'000'000'000);  // the next table is due
+  s.core().tick();
+  for (const PeerInfo& p : s.core().peers()) {
+    if (p.name == "node") {
+      EXPECT_EQ(p.status.clock_uncertainty_ns, 350'000);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lockstep::net
