@@ -216,7 +216,7 @@ void peers_table(PanelFrame& f, PanelState& st) {
   const std::pair<const char*, float> cols[] = {
       {"Address", width("255.255.255.255:65535")}, {"State", width("missing media")},
       {"RTT", width("000.0")},                     {"Offset", width("-00000.000")},
-      {"Clock \xC2\xB1", width("00.00")},           {"Sync err", width("-0000.00")},
+      {"Clock \xC2\xB1", width("Clock \xC2\xB1")},   {"Sync err", width("-0000.00")},
       {"Drop/Rep", width("00000/00000")},
       {"Media", width("1:missing 2:ok")}};
   for (const auto& [h, w] : cols) ImGui::TableSetupColumn(h, ImGuiTableColumnFlags_WidthFixed, w);
