@@ -35,6 +35,7 @@ struct Peer {
   std::string name;
   std::string address;
   int64_t connected_ns = 0;
+  int64_t last_heard_ns = 0;  // the last packet that opened (sealed by this connection's key)
   Nonce client_nonce{};
   Nonce server_nonce{};
   Stage stage = Stage::Connected;
@@ -49,6 +50,13 @@ struct Peer {
 
 /// A connection that has not logged in by then is dropped (it holds a slot).
 constexpr int64_t kLoginDeadlineNs = 5'000'000'000;
+/// A joined node that has sent nothing for this long is gone: it probes the clock at 2 a
+/// second at least (40 on a very noisy path), so this is ten probes or more lost in a row.
+/// Until then its place in the table, its readiness and its name are kept (a node behind a
+/// lossy path is not dropped because a few resends went unanswered: that is ENet's rule,
+/// kept for the login only). A node gone silent notices the same silence from its side
+/// (3 s) and rejoins.
+constexpr int64_t kNodeSilenceNs = 5'000'000'000;
 /// Connections not yet logged in: at most this many in all, and from one network (an IPv4
 /// /24: a flood from many addresses of one network is one source; a video wall of 12 nodes
 /// on one LAN logging in at once still fits).
@@ -253,6 +261,7 @@ void SessionCore::Impl::on_connect(PeerHandle handle, PeerAddress from) {
   peer.from = from;
   peer.address = address_text(from);
   peer.connected_ns = clock();
+  peer.last_heard_ns = peer.connected_ns;
   peers[handle] = std::move(peer);
 }
 
@@ -264,6 +273,15 @@ void SessionCore::Impl::sweep(int64_t now) {
       complain(p, "did not log in within " + std::to_string(kLoginDeadlineNs / kNsPerSec) + " s: dropped");
       link.drop(it->first);
       it = peers.erase(it);
+    } else if (p.authed && now - p.last_heard_ns > kNodeSilenceNs) {
+      // (A replaced connection, already out of the table, goes the same way, quietly.)
+      if (!p.replaced)
+        LS_WARN("session: '{}' ({}) sent nothing for {} s: dropped from the session (it rejoins when its "
+                "network lets it; check that node and the path to it if this repeats)",
+                printable(p.name), p.address, kNodeSilenceNs / kNsPerSec);
+      link.drop(it->first);
+      it = peers.erase(it);
+      table_soon(now);
     } else {
       ++it;
     }
@@ -332,6 +350,7 @@ void SessionCore::Impl::on_packet(Peer& peer, std::span<const uint8_t> bytes, ui
     opened = std::move(o).value();
     bytes = opened;
   }
+  peer.last_heard_ns = clock();
   const auto version = peek_version(bytes);
   if (version && *version != kProtocolVersion) {
     reject(peer, RejectReason::VersionMismatch,
@@ -501,6 +520,7 @@ void SessionCore::Impl::on_auth(Peer& peer, const Auth& auth) {
   peer.id = next_id++;
   peer.authed = true;
   send(peer, kControlChannel, Welcome{peer.id, *proof, snapshot()});
+  link.joined(peer.handle);
   LS_INFO("session: '{}' joined from {} (node {})", printable(peer.name), peer.address, peer.id);
   table_soon(clock());
 }

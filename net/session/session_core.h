@@ -66,6 +66,9 @@ class PeerLink {
   virtual void close(PeerHandle peer) = 0;
   /// Drops at once, sending nothing; no on_disconnect follows.
   virtual void drop(PeerHandle peer) = 0;
+  /// The peer has joined: from now on the core decides when it is gone (by its silence),
+  /// and the transport stops giving up on it over unacknowledged resends.
+  virtual void joined(PeerHandle peer) = 0;
   /// The connection's smoothed round trip (0 when not known).
   virtual int64_t round_trip_ns(PeerHandle peer) const = 0;
 };

@@ -26,6 +26,10 @@ class EnetPeerLink final : public PeerLink {
   void flush() override { enet_host_flush(host_); }
   void close(PeerHandle peer) override { enet_peer_disconnect_later(enet_peer(peer), 0); }
   void drop(PeerHandle peer) override { enet_peer_reset(enet_peer(peer)); }  // no DISCONNECT event follows
+  // ENet's own timeout gives up when one reliable packet goes unacknowledged for a few
+  // retries, which a path losing a third of its packets does now and then: once a node has
+  // joined, the core's silence rule decides instead (session_core.cpp, kNodeSilenceNs).
+  void joined(PeerHandle peer) override { enet_peer_timeout(enet_peer(peer), 0, 30'000, 60'000); }
   int64_t round_trip_ns(PeerHandle peer) const override {
     return int64_t(enet_peer(peer)->roundTripTime) * kNsPerMs;
   }
@@ -109,7 +113,8 @@ void SessionServer::Impl::run() {
       const int64_t received_ns = monotonic_ns();
       switch (ev.type) {
         case ENET_EVENT_TYPE_CONNECT:
-          // A node that stops answering is dropped after 5 s (ENet's default is ~30 s).
+          // A connection that stops answering before it has joined is dropped after 5 s
+          // (ENet's default is ~30 s); a joined node by the core's silence rule.
           enet_peer_timeout(ev.peer, 0, 2000, 5000);
           core->on_connect(handle_of(ev.peer), PeerAddress{ev.peer->address.host, ev.peer->address.port});
           break;

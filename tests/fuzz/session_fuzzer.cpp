@@ -122,6 +122,7 @@ class RecordingLink final : public PeerLink {
     check(live.erase(peer) == 1);
     closing.erase(peer);
   }
+  void joined(PeerHandle peer) override { check(live.count(peer) == 1); }
   int64_t round_trip_ns(PeerHandle peer) const override {
     check(live.count(peer) == 1);
     return rtt_ns.at(peer);

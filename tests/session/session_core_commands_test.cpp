@@ -35,8 +35,10 @@ class RecordingLink final : public PeerLink {
   }
   void flush() override {}
   void close(PeerHandle) override {}
-  void drop(PeerHandle) override {}
+  void drop(PeerHandle peer) override { dropped.push_back(peer); }
+  void joined(PeerHandle peer) override { joined_peers.push_back(peer); }
   int64_t round_trip_ns(PeerHandle) const override { return 0; }
+  std::vector<PeerHandle> dropped, joined_peers;
 };
 
 constexpr PeerHandle kNode = 1;
@@ -193,6 +195,33 @@ TEST(SessionCoreCommands, StepsGoRoundTheLoopRangeAsOnALocalNode) {
   const TransportWire t = s.core().transport();
   EXPECT_EQ(t.position_ns, 34 * kFrameNs)
       << "a step of 200 from inside the range [30, 45) goes round it";
+}
+
+TEST(SessionCoreCommands, AJoinedNodeIsDroppedForSilenceNotForALossyPath) {
+  OneNodeSession s(/*loop=*/false);
+  EXPECT_EQ(s.link().joined_peers, std::vector<PeerHandle>{kNode})
+      << "the transport is told when a node has joined (ENet's retry timeout no longer decides)";
+  // A node heard from every 4.5 s (most of its packets lost) stays, for a minute.
+  for (int i = 0; i < 14; ++i) {
+    s.advance(4'500'000'000);
+    s.core().tick();
+    s.send_message(Message{Ready{.ready = true}});
+  }
+  s.core().tick();
+  EXPECT_TRUE(s.link().dropped.empty());
+  EXPECT_EQ(s.core().peers().size(), 1u);
+  // Packets that do not open (forged, or sealed by another key) do not count as hearing from it.
+  for (int i = 0; i < 6; ++i) {
+    s.advance(1'000'000'000);
+    const std::vector<uint8_t> junk(64, 0x5a);
+    s.core().on_packet(kNode, junk, kControlChannel, s.now());
+    s.core().tick();
+  }
+  EXPECT_EQ(s.link().dropped, std::vector<PeerHandle>{kNode}) << "6 s of silence: gone";
+  s.advance(1'000'000'000);
+  s.core().tick();
+  EXPECT_TRUE(s.core().peers().empty()) << "the node table follows";
+  EXPECT_EQ(s.core().connection_count(), 0u);
 }
 
 /// Found by an outsider's attack: a server that stops told nodes still logging in nothing

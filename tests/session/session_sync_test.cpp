@@ -28,11 +28,12 @@ using test::start_node;
 int test_port(int k) { return test::session_port(21000, k); }
 
 std::unique_ptr<ChildProcess> start_server(const std::string& dir, int port, const std::string& clip,
-                                           double duration_s, const std::string& tag = "server") {
-  return std::make_unique<ChildProcess>(
-      std::vector<std::string>{test::player_path(), "serve", "--port", std::to_string(port), clip,
-                               "--duration", std::to_string(duration_s)},
-      dir + "/" + tag + ".out");
+                                           double duration_s, const std::string& tag = "server",
+                                           const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv{test::player_path(), "serve", "--port", std::to_string(port), clip,
+                                "--duration", std::to_string(duration_s)};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return std::make_unique<ChildProcess>(argv, dir + "/" + tag + ".out");
 }
 
 skew::SkewReport analyse(const std::vector<std::string>& logs, double after_s) {
@@ -309,6 +310,47 @@ TEST(SessionRestart, NodesPlayOnWhileTheServerIsDownAndRecoverWhenItReturns) {
   std::ifstream out(dir + "/server2.out");
   std::string text((std::istreambuf_iterator<char>(out)), {});
   EXPECT_NE(text.find("state restored"), std::string::npos) << text;
+}
+
+TEST(SessionRestart, ANodeThatFallsSilentLeavesTheTableAndRejoinsWhenItWakes) {
+  // A stopped process (SIGSTOP) sends nothing, as a node behind a dead path: the server
+  // drops it after 5 s of silence (its own rule, not ENet's: a joined node is not dropped for
+  // unanswered resends), and the node, woken, sees the server's silence and rejoins.
+  const std::string clip = session_clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string dir = test::scratch_dir("session_silent");
+  const int port = test_port(0);
+  auto server = start_server(dir, port, clip, 24, "server", {"--loop"});  // the 12 s clip plays on
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string addr = "127.0.0.1:" + std::to_string(port);
+  auto a = start_node(dir, "a", addr, "", 20, {"--play"});
+  auto b = start_node(dir, "b", addr, "offset=1s,drift=100ppm", 20);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  b.process->signal(SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  b.process->signal(SIGCONT);
+  const int64_t woken = monotonic_ns();
+  for (NodeRun* n : {&a, &b}) EXPECT_EQ(n->process->wait(40), 0) << n->log;
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  const std::string server_out = read(dir + "/server.out"), b_out = read(b.out);
+  const auto dropped = server_out.find("sent nothing for 5 s: dropped from the session");
+  ASSERT_NE(dropped, std::string::npos) << server_out;
+  const auto line = server_out.rfind('\n', dropped) + 1;
+  EXPECT_NE(server_out.substr(line, dropped - line).find("'b' (127.0.0.1:"), std::string::npos) << server_out;
+  EXPECT_EQ(server_out.find("sent nothing", dropped + 1), std::string::npos) << "node a was never silent:\n" << server_out;
+  const auto lost = b_out.find("lost the server");
+  ASSERT_NE(lost, std::string::npos) << b_out;
+  EXPECT_NE(b_out.find("session: joined", lost), std::string::npos) << "node b did not rejoin:\n" << b_out;
+  // Node b presented frames again after it woke and rejoined.
+  auto lb = skew::read_present_log(b.log);
+  ASSERT_TRUE(lb.ok());
+  int64_t after = 0;
+  for (const auto& l : lb->lines)
+    if (l.t_ns > woken + 4 * kNsPerSec && !l.paused) ++after;
+  EXPECT_GT(after, 60) << b.log;
 }
 
 }  // namespace
