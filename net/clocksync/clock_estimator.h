@@ -169,6 +169,11 @@ struct ClockEstimate {
   int64_t gap_resets = 0;    // gap resets
   int64_t steps = 0;         // corrections stepped instead of slewed (after settling)
   int64_t route_changes = 0;  // paths seen to change (old samples dropped)
+  double drift_sd = 0.0;      // statistical 1-sigma of `drift` (not a bound)
+  /// A remembered drift (set_drift_prior) is still the prior; false once the samples
+  /// contradicted it (counted in remembered_drift_dropped) or a gap or route change replaced it.
+  bool remembered_drift = false;
+  int64_t remembered_drift_dropped = 0;
 };
 
 /// The local → session mapping a ClockEstimator publishes: its fit line plus a correction
@@ -260,6 +265,15 @@ class ClockEstimator {
   /// Forgets everything (a new server): window, mapping, drift, counters.
   void reset();
 
+  /// A drift known before the first sample, as ntpd's drift file keeps one: this node's
+  /// drift against this server, remembered from an earlier session. The fit starts from
+  /// `drift` ± `sigma` instead of 0 ± drift_prior_sigma (both clamped to the params'
+  /// limits), and moves away from it as far as the samples are sure. Once the samples'
+  /// own drift contradicts it (kRememberedDisagreement sigmas of both together: the server
+  /// moved to another machine, or this one's clock changed) it is dropped for the usual
+  /// prior, so a wrong memory costs no more than having none. reset() forgets it.
+  void set_drift_prior(double drift, double sigma);
+
   const ClockEstimatorParams& params() const { return params_; }
 
  private:
@@ -270,6 +284,8 @@ class ClockEstimator {
     int64_t bound_ns = 0;  // at ref_ns
     double drift_error = 0.0;
     double drift_sd = 0.0;  // statistical 1-sigma (drift_error is a hard bound)
+    double data_drift = 0.0;  // the samples' own drift, without the prior, and its 1-sigma
+    double data_drift_sd = 0.0;
     int64_t uncertainty_ns = 0;  // statistical error scale of offset_ns
     int64_t min_delay_ns = 0;
     int64_t jitter_ns = 0;
@@ -292,6 +308,9 @@ class ClockEstimator {
   bool settled_ = false;            // first burst done since construction / reset()
   double drift_prior_ = 0.0;        // centre of the drift prior
   double drift_prior_sigma_;        // its spread (narrowed after a gap reset)
+  bool remembered_prior_ = false;   // the prior is a remembered drift (set_drift_prior)
+  std::optional<int64_t> remembered_disagree_since_ns_;  // the samples contradict it since
+  int64_t remembered_dropped_ = 0;
   std::optional<Fit> fit_;          // fit of the current window
   ClockMapping mapping_;            // what to_session() follows
   int high_run_ = 0;                // samples in a row far above (+) or below (-) the best delay

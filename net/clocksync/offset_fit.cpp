@@ -157,6 +157,8 @@ class Envelope {
 struct DriftEstimate {
   double drift = 0.0;
   double sd = 0.0;  // posterior 1-sigma
+  double data_drift = 0.0;  // what the samples say without the prior...
+  double data_sd = std::numeric_limits<double>::infinity();  // ...and its 1-sigma
 };
 
 /// One direction's slope estimate: the slope and its precision (1 / variance).
@@ -339,7 +341,13 @@ DriftEstimate estimate_drift(const std::deque<ClockSample>& samples, int64_t now
     }
   }
   const double b = std::clamp(weighted_sum / precision, -params.max_drift, params.max_drift);
-  return DriftEstimate{b, 1.0 / std::sqrt(precision)};
+  DriftEstimate out{b, 1.0 / std::sqrt(precision)};
+  const double data_precision = precision - prior_precision;
+  if (data_precision > 0) {
+    out.data_drift = (weighted_sum - prior_precision * params.drift_prior) / data_precision;
+    out.data_sd = 1.0 / std::sqrt(data_precision);
+  }
+  return out;
 }
 
 int64_t base_of(const std::deque<ClockSample>& samples) { return samples.back().offset_ns(); }
@@ -419,6 +427,8 @@ OffsetFit fit_offset(const std::deque<ClockSample>& samples, int64_t now_ns,
   fit.drift_low = drift_low;
   fit.drift_high = drift_high;
   fit.drift_sd = drift.sd;
+  fit.data_drift = drift.data_drift;
+  fit.data_drift_sd = drift.data_sd;
   fit.uncertainty_ns = uncertainty;
   fit.jitter_fwd_ns = env.excess_fwd(b) / n;
   fit.jitter_back_ns = env.excess_back(b) / n;

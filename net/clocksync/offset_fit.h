@@ -46,6 +46,8 @@ struct OffsetFit {
   double drift_low = 0.0;  // ... and the drift in [low, high] (within ±max_drift)
   double drift_high = 0.0;
   double drift_sd = 0.0;       // statistical 1-sigma of the drift estimate
+  double data_drift = 0.0;     // the samples' drift without the prior, and its 1-sigma
+  double data_drift_sd = 0.0;  // (infinite when the samples say nothing about it)
   double uncertainty_ns = 0.0;  // statistical error scale of offset_ns (not a bound)
   double jitter_fwd_ns = 0.0;  // mean delay above the envelope, per direction
   double jitter_back_ns = 0.0;

@@ -16,6 +16,7 @@
 #include "net/protocol/identity.h"
 #include "net/protocol/sealer.h"
 #include "net/protocol_version.h"
+#include "net/session/drift_memory.h"
 #include "net/session/wire_checks.h"
 #include "net/transport/cookie_gate.h"
 #include "net/transport/enet_transport.h"
@@ -103,6 +104,17 @@ class SessionClock final : public ClockDomain {
     std::lock_guard lock(mutex_);
     return estimator_.estimate();
   }
+  /// Starts the estimate from a remembered drift, if it has no samples yet (the first
+  /// server of this run). Returns whether it did.
+  bool start_from_drift(double drift, double sigma) {
+    std::lock_guard lock(mutex_);
+    if (estimator_.mapping().known()) return false;
+    estimator_.set_drift_prior(drift, sigma);
+    return true;
+  }
+  std::optional<double> simulated_drift() const {
+    return sim_ ? std::optional<double>(sim_->drift) : std::nullopt;
+  }
 
  private:
   std::optional<SimulatedClock> sim_;
@@ -144,6 +156,9 @@ struct SessionClient::Impl {
   int64_t welcomed_ns = 0;          // monotonic time of the last Welcome
   int64_t last_heard_ns = 0;        // monotonic time of the last packet from the server
   bool clock_trusted_said = false;  // the "clock in step" line, once per connection
+  std::string drift_key;            // this server's key in the drift memory (empty: none)
+  int64_t next_drift_save_ns = 0;   // once in step: when to save the drift again
+  int64_t remembered_dropped_said = 0;
   // The clock's uncertainty at the last 10 status reports (5 s): the largest is reported.
   std::array<int64_t, 10> recent_uncertainty{};
   size_t recent_uncertainty_next = 0;
@@ -179,6 +194,18 @@ struct SessionClient::Impl {
   void await_cookie();
   void lost(const std::string& why);
   void fail(const std::string& why);
+  /// The server's key is accepted: starts the clock from the drift remembered for it.
+  void recall_drift(const std::string& fingerprint) {
+    if (params.clock_drift_file.empty()) return;
+    drift_key = DriftMemory::key(fingerprint, clock->simulated_drift());
+    const auto e = DriftMemory(params.clock_drift_file).recall(drift_key);
+    // The spread: twice what it was known to, at least 20 ppm (a room's temperature
+    // moves quartz by a few ppm; NTP steering, by a few more).
+    if (e && clock->start_from_drift(e->drift, std::max(2.0 * e->sd, 20e-6)))
+      LS_INFO("session: starting from this machine's clock drift against this server, {:+.1f} ppm, remembered "
+              "from an earlier run",
+              e->drift * 1e6);
+  }
   void set_phase(ClientPhase p, std::string text) {
     std::lock_guard lock(mutex);
     phase = p;
@@ -472,6 +499,7 @@ void SessionClient::Impl::on_message(const Message& m, int64_t received_local) {
       std::lock_guard lock(mutex);
       server_fingerprint = fingerprint_of(challenge->server_key);
     }
+    recall_drift(fingerprint_of(challenge->server_key));
     handshake.emplace(std::move(answer.value()));
     send(kControlChannel, handshake->auth());  // the last packet in the clear
     sealer = std::make_unique<ConnectionSealer>(handshake->session_keys(), AeadSealer::Side::Client, kChannelCount);
@@ -630,6 +658,19 @@ void SessionClient::Impl::tick(int64_t now_local) {
       clock_trusted_said = true;
       LS_INFO("session: clock in step with the server's to about ±{:.2f} ms, {:.1f} s after joining",
               double(st.clock_uncertainty_ns) / 1e6, double(now - welcomed_ns) / 1e9);
+      next_drift_save_ns = now;
+    }
+    if (e.remembered_drift_dropped > remembered_dropped_said) {
+      remembered_dropped_said = e.remembered_drift_dropped;
+      LS_INFO("session: the clock drift remembered for this server does not fit this run ({:+.1f} ppm measured); "
+              "learning it afresh",
+              e.drift * 1e6);
+    }
+    // The drift, once in step, is kept for the next run (and again every 10 minutes).
+    if (clock_trusted_said && !drift_key.empty() && now >= next_drift_save_ns && e.drift_sd > 0) {
+      next_drift_save_ns = now + 600 * kNsPerSec;
+      if (auto saved = DriftMemory(params.clock_drift_file).remember(drift_key, e.drift, e.drift_sd); !saved)
+        LS_WARN("session: {}", saved.error());
     }
     send(kStatusChannel, st);
   }

@@ -37,6 +37,8 @@ struct SessionClientParams {
   std::optional<std::string> fingerprint;
   /// The file of servers met before (identity.h, KnownServers); empty: no memory.
   std::string known_servers_file;
+  /// This machine's clock drift against the servers it met (drift_memory.h); empty: none.
+  std::string clock_drift_file;
 };
 
 struct SessionEvents {

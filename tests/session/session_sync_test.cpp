@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -228,6 +229,49 @@ TEST(SessionJoin, ALateJoinerIsOnTheRunningFrameWithinOneSecond) {
   ASSERT_TRUE(r.ok()) << r.error();
   std::printf("%s", skew::format_text(*r).c_str());
   expect_sync(*r, 2.0, 1.0);
+}
+
+TEST(SessionJoin, ANodeThatMetThisServerBeforeStartsFromTheDriftItLearntThen) {
+  // The memory is $XDG_CONFIG_HOME/lockstep/clock-drift (tools/run-tests sets a fresh one).
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  if (!xdg || xdg[0] != '/') GTEST_SKIP() << "needs XDG_CONFIG_HOME (tools/run-tests sets it)";
+  const fs::path memory = fs::path(xdg) / "lockstep" / "clock-drift";
+  fs::remove(memory);
+  const std::string clip = session_clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string dir = test::scratch_dir("session_drift_memory");
+  const int port = test_port(3);
+  auto server = start_server(dir, port, clip, 20, "server", {"--loop"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string addr = "127.0.0.1:" + std::to_string(port);
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  // First meeting: nothing remembered; once in step (about 5 s on loopback) it is saved.
+  auto first = start_node(dir, "first", addr, "offset=2s,drift=137ppm", 8, {"--play"});
+  EXPECT_EQ(first.process->wait(40), 0) << first.log;
+  const std::string first_out = read(first.out);
+  EXPECT_EQ(first_out.find("remembered from an earlier run"), std::string::npos) << first_out;
+  EXPECT_NE(first_out.find("clock in step"), std::string::npos) << first_out;
+  const std::string saved = read(memory.string());
+  const auto at = saved.find("+simulated-drift=137.000ppm ");
+  ASSERT_NE(at, std::string::npos) << saved;
+  // session - local runs slower than local by the simulated 137 ppm.
+  EXPECT_NEAR(std::atof(saved.c_str() + saved.find(' ', at) + 1), -137.0, 2.0) << saved;
+  // Second meeting (same server key, same simulated clock): it starts from it.
+  auto second = start_node(dir, "second", addr, "offset=-1s,drift=137ppm", 4);
+  EXPECT_EQ(second.process->wait(40), 0) << second.log;
+  const std::string second_out = read(second.out);
+  const std::string said = "starting from this machine's clock drift against this server, ";
+  const auto from = second_out.find(said);
+  ASSERT_NE(from, std::string::npos) << second_out;
+  EXPECT_NEAR(std::atof(second_out.c_str() + from + said.size()), -137.0, 2.0) << second_out;
+  EXPECT_EQ(second_out.find("does not fit this run"), std::string::npos) << second_out;
+  // A node with another clock has nothing remembered.
+  auto other = start_node(dir, "other", addr, "drift=-50ppm", 3);
+  EXPECT_EQ(other.process->wait(40), 0) << other.log;
+  EXPECT_EQ(read(other.out).find("remembered from an earlier run"), std::string::npos);
 }
 
 TEST(SessionJoin, OnALongGopClipAJoinerAndAFarSeekLandOnTheSessionFrame) {

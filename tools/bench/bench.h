@@ -39,6 +39,10 @@ struct SyncOptions {
   unsigned seed = 7;
   double skip_s = 1.0;
   bool keep = false;
+  /// The server's and nodes' XDG_CONFIG_HOME (their keys, the servers met, the clock drift
+  /// remembered against each); empty: a fresh one in the run's folder, so that every run
+  /// measures a first meeting. The same folder twice measures a node's later joins.
+  std::string config_dir;
   // Every node decodes and renders on this machine's CPU (lavapipe): the smaller their work,
   // the less the nodes delay each other's presents, which is what the skew would measure
   // otherwise. The frame index is still read back from each rendered picture.

@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
   syn->add_option("--seed", so.seed, "lockstep-impair's random seed (wan)")->capture_default_str();
   syn->add_option("--skip", so.skip_s, "Seconds at the start left out of the figures")->capture_default_str()->check(CLI::Range(0.0, 60.0));
   syn->add_flag("--keep", so.keep, "Keep the present logs and process outputs");
+  syn->add_option("--config", so.config_dir,
+                  "XDG_CONFIG_HOME of the server and nodes: keys, servers met, each node's remembered clock drift "
+                  "(default: a fresh folder per run, a first meeting; give the same folder to two runs to measure "
+                  "the second, with the drift remembered)");
   syn->add_option("--node-size", so.node_size, "Each node's headless target WxH, or clip (the clip's own size); the frame tag needs >= 120 px wide")
       ->capture_default_str();
   syn->add_option("--node-threads", so.node_threads, "Decoder threads per node (0: one per core)")

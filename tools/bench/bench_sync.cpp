@@ -72,7 +72,10 @@ int bench_sync(const SyncOptions& o) {
     LS_ERROR("{}", port ? relay_port.error() : port.error());
     return 1;
   }
-  std::printf("clip: %s\nlogs: %s\n", clip.c_str(), dir->c_str());
+  const std::string config = o.config_dir.empty() ? *dir + "/config" : fs::absolute(o.config_dir).string();
+  const std::string config_env = "XDG_CONFIG_HOME=" + config;
+  std::printf("clip: %s\nlogs: %s\nconfig: %s%s\n", clip.c_str(), dir->c_str(), config.c_str(),
+              o.config_dir.empty() ? " (fresh: the nodes meet this server for the first time)" : "");
   const std::string lockstep = tool("lockstep");
   const std::string server_ep = "127.0.0.1:" + std::to_string(*port);
 
@@ -84,7 +87,7 @@ int bench_sync(const SyncOptions& o) {
     // soon as they are done.
     auto server = Child::spawn({lockstep, "serve", "--port", std::to_string(*port), clip, "--duration",
                                 std::to_string(int(o.seconds) + 40)},
-                               *dir + "/server.out");
+                               *dir + "/server.out", {config_env});
     if (!server) {
       LS_ERROR("{}", server.error());
       return 1;
@@ -126,7 +129,7 @@ int bench_sync(const SyncOptions& o) {
       const bool last = i == o.nodes - 1;
       if (last) argv.push_back("--play");
       const std::string sim = sim_clock_spec(i);
-      auto n = Child::spawn(argv, outs.back(), {std::string(net::kSimClockEnv) + "=" + sim});
+      auto n = Child::spawn(argv, outs.back(), {std::string(net::kSimClockEnv) + "=" + sim, config_env});
       if (!n) {
         LS_ERROR("{}", n.error());
         return 1;
@@ -158,7 +161,7 @@ int bench_sync(const SyncOptions& o) {
   }
   for (size_t i = 0; i < outs.size(); ++i) {
     std::string summary;
-    for (const char* key : {"clock in step", "refreshes", "present vs schedule", "frames verified"})
+    for (const char* key : {"remembered", "does not fit this run", "clock in step", "refreshes", "present vs schedule", "frames verified"})
       for (const auto& l : lines_with(outs[i], key)) summary += "\n      " + l;
     std::printf("  node %zu exit %d%s\n", i, codes[i] ? *codes[i] : -1, summary.c_str());
     if (codes[i] && *codes[i] != 0) {

@@ -239,6 +239,7 @@ Status NodeApp::connect(const Endpoint& ep, const std::optional<std::string>& pa
     cp.fingerprint = ep.fingerprint;
   }
   cp.known_servers_file = (config_dir() / "known-servers").string();
+  cp.clock_drift_file = (config_dir() / "clock-drift").string();
   SessionEvents events = mailbox_events(link->box);
   events.on_latency_offset = [this](int64_t ns) {
     latency_offset_ns_ = ns;

@@ -2,7 +2,11 @@
 // LOCKSTEP_SIM_CLOCK (net/clocksync/sim_clock.h), through the clock estimator, and prints
 // what the path did to each direction and how far the estimate was from the truth:
 //
-//   clocksync_replay TRACE [--from SECONDS]
+//   clocksync_replay TRACE [--from SECONDS] [--series] [--remembered-drift SIGMA_PPM [--drift-off PPM]]
+//
+// --remembered-drift starts the estimator from the trace's true drift (plus --drift-off) with
+// that spread, as a node that remembers its drift against this server from an earlier
+// session does.
 //
 // The trace holds, per accepted reply, t1 t2 t3 t4 and the true (monotonic) times of t1 and
 // t4; the server's clock is the machine's monotonic clock, so each direction's true delay
@@ -46,14 +50,17 @@ double quantile(std::vector<int64_t> v, double q) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: clocksync_replay TRACE [--from SECONDS] [--series]\n");
+    std::fprintf(stderr, "usage: clocksync_replay TRACE [--from SECONDS] [--series] [--remembered-drift SIGMA_PPM [--drift-off PPM]]\n");
     return 2;
   }
   double from_s = 10.0;
   bool series = false;  // --series: one line per reply, "t_s error_ms uncertainty_ms"
+  double remembered_sigma_ppm = 0, drift_off_ppm = 0;
   for (int i = 2; i < argc; ++i) {
     if (std::string(argv[i]) == "--from" && i + 1 < argc) from_s = std::atof(argv[++i]);
     else if (std::string(argv[i]) == "--series") series = true;
+    else if (std::string(argv[i]) == "--remembered-drift" && i + 1 < argc) remembered_sigma_ppm = std::atof(argv[++i]);
+    else if (std::string(argv[i]) == "--drift-off" && i + 1 < argc) drift_off_ppm = std::atof(argv[++i]);
   }
   std::ifstream in(argv[1]);
   if (!in) {
@@ -122,6 +129,7 @@ int main(int argc, char** argv) {
   // The estimate, replayed: its error at each reply's t4 (as published, slew included), the
   // fit's own error there and the drift's.
   ClockEstimator est;
+  if (remembered_sigma_ppm > 0) est.set_drift_prior(true_drift + drift_off_ppm * 1e-6, remembered_sigma_ppm * 1e-6);
   std::vector<int64_t> errs;
   double sum = 0;
   std::printf("%8s %10s %10s %10s %10s %10s %10s\n", "from s", "err mean", "err min", "err max", "fit err", "drift ppm", "uncert");
@@ -135,9 +143,14 @@ int main(int argc, char** argv) {
                   ms(wunc / double(wn)));
     wsum = 0, wmin = 1e18, wmax = -1e18, wfit = 0, wdrift = 0, wunc = 0, wn = 0;
   };
+  bool remembered = remembered_sigma_ppm > 0;
   for (const Row& r : rows) {
     est.add(r.s);
     const int64_t t = r.true_t4 - start;
+    if (remembered && !est.estimate().remembered_drift) {
+      remembered = false;
+      std::printf("remembered drift dropped at %.1f s\n", double(t) / 1e9);
+    }
     const int64_t err = est.to_session(r.s.t4_ns) - r.true_t4;
     if (t / 5'000'000'000 != window) {
       flush();

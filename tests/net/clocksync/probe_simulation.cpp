@@ -108,6 +108,7 @@ SimResult run_scenario(const Scenario& sc) {
   const SimulatedClock& clock = sc.client;
   // session - local = true - local(true); its derivative w.r.t. local time:
   out.true_drift = -clock.drift / (1.0 + clock.drift);
+  if (sc.remembered_drift_error) est.set_drift_prior(out.true_drift + *sc.remembered_drift_error, sc.remembered_sigma);
 
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
   events.push(Event{0, Event::Kind::kSend, {}});
@@ -148,6 +149,8 @@ SimResult run_scenario(const Scenario& sc) {
           out.max_jump_ns = std::max(out.max_jump_ns, std::abs(est.to_session(s.t4_ns) - before));
         }
         if (out.settled_at_ns < 0 && est.estimate().settled) out.settled_at_ns = ev.true_ns;
+        if (out.remembered_dropped_at_ns < 0 && est.estimate().remembered_drift_dropped > 0)
+          out.remembered_dropped_at_ns = ev.true_ns;
         break;
       }
     }

@@ -76,6 +76,10 @@ struct Scenario {
   uint64_t seed = 1;
   int64_t measure_step_ns = 1'000'000;  // how often the error is sampled (true time)
   ClockEstimatorParams params;
+  /// A node that remembers its drift against this server (ClockEstimator::set_drift_prior):
+  /// the true drift plus this error, with remembered_sigma; none: a first meeting.
+  std::optional<double> remembered_drift_error;
+  double remembered_sigma = 20e-6;
 };
 
 /// One measurement of the client's view of the session clock, at true time true_ns.
@@ -100,6 +104,8 @@ struct SimResult {
   /// Local times of probes sent (to check the schedule).
   std::vector<int64_t> send_true_ns;
   ClockEstimate final_estimate;
+  /// True time at which a remembered drift was dropped (-1: never).
+  int64_t remembered_dropped_at_ns = -1;
   double true_drift = 0.0;  // session - local drift: -drift/(1+drift) of the client clock
 };
 

@@ -51,6 +51,16 @@ SimPath wan_exponential_both() {  // 20 ms each way + exponential (mean 2 ms) ea
                  {20 * kMs, Jitter::exponential(2 * kMs)}};
 }
 
+// lockstep-impair's intercontinental profile as it plays it: 80 ms ± 25 ms each way, each
+// direction keeping its packets in order, other traffic sharing the lanes, 2 % reordered.
+SimPath intercontinental_lanes() {
+  SimPath path{{80 * kMs, Jitter::uniform(25 * kMs)}, {80 * kMs, Jitter::uniform(25 * kMs)}};
+  path.fifo = true;
+  path.cross_traffic_hz = 4;
+  path.reorder = 0.02;
+  return path;
+}
+
 struct Worst {
   ErrorStats after_burst;  // from the end of the first burst
   ErrorStats after_10s;
@@ -147,6 +157,11 @@ Worst run_matrix(const std::string& name, Scenario base) {
       sc.seed = uint64_t(seed) * 7919;
       const SimResult r = run_scenario(sc);
       SCOPED_TRACE(name + " " + clock_name(clock) + " seed " + std::to_string(seed));
+      if (sc.remembered_drift_error)
+        std::printf("  seed %d: remembered drift %s\n", seed,
+                    r.remembered_dropped_at_ns < 0
+                        ? "kept"
+                        : ("dropped at " + std::to_string(double(r.remembered_dropped_at_ns) / 1e9) + " s").c_str());
       EXPECT_GE(r.settled_at_ns, 0);
       const Worst w = measure(r, sc.duration_ns);
       EXPECT_EQ(w.after_burst.bound_violations, 0) << "truth outside error_bound_at()";
@@ -307,10 +322,7 @@ TEST(ClockSyncScenarios, IntercontinentalThroughOrderedLanesIsWithin1msFrom30sOn
   // (a fast draw waits for the slower packet before it), other traffic shares the lanes, 2 %
   // of packets are held back 50 ms and overtaken. The lowest delays come rarer than with
   // independent draws.
-  SimPath path{{80 * kMs, Jitter::uniform(25 * kMs)}, {80 * kMs, Jitter::uniform(25 * kMs)}};
-  path.fifo = true;
-  path.cross_traffic_hz = 4;
-  path.reorder = 0.02;
+  const SimPath path = intercontinental_lanes();
   // The drift is what is missing early: with it known exactly, the same samples pin the
   // offset to ~0.1-0.2 ms; at 10-20 s it is known to 50-300 ppm, and the error reaches
   // 1.3-1.9 ms (2026-12-06). The estimate says so: its uncertainty is above 0.3 ms then,
@@ -323,6 +335,65 @@ TEST(ClockSyncScenarios, IntercontinentalThroughOrderedLanesIsWithin1msFrom30sOn
   EXPECT_GE(w.uncertainty_at_6s_min_ns, 300 * kUs);
   EXPECT_LE(w.uncertainty_at_end_ns, 500 * kUs);
   EXPECT_LE(w.beyond_share(), 0.15);
+}
+
+TEST(ClockSyncScenarios, IntercontinentalWithTheDriftRememberedIsWithin1msFrom10sOn) {
+  // A node that has met this server before starts from the drift it learnt then
+  // (net/session/drift_memory.h), 20 ppm off here (temperature, NTP steering): the part
+  // that is missing early on this path is there from the start.
+  Scenario sc = on(intercontinental_lanes(), 0.05);
+  sc.remembered_drift_error = 20e-6;
+  const Worst w = run_matrix("intercontinental, ordered lanes, drift remembered (20 ppm off)", sc);
+  EXPECT_LE(w.after_10s.max_abs_ns, 1 * kMs);
+  EXPECT_LE(w.after_10s.p50_abs_ns, 300 * kUs);
+  EXPECT_LE(w.drift_error_10s, 40e-6);
+}
+
+TEST(ClockSyncScenarios, AWrongRememberedDriftIsDroppedAndTheClockComesInStep) {
+  // The memory is 300 ppm off (the server's key moved to another machine): once the samples
+  // have contradicted it for 5 s it is dropped for the usual prior (14-31 s in, 2026-12-07),
+  // and by 45 s the clock is as close as a first meeting's. Until then such a memory costs
+  // more than none (up to 4 ms off at 30 s): the price of trusting a right one, which is
+  // the common case, from the start.
+  for (const double off : {300e-6, -300e-6}) {
+    Scenario sc = on(intercontinental_lanes(), 0.05);
+    sc.remembered_drift_error = off;
+    for (const SimulatedClock& clock : client_clocks()) {
+      for (int seed = 1; seed <= 3; ++seed) {
+        sc.client = clock;
+        sc.seed = uint64_t(seed) * 7919;
+        const SimResult r = run_scenario(sc);
+        SCOPED_TRACE(clock_name(clock) + " seed " + std::to_string(seed) + " memory off by " +
+                     std::to_string(off * 1e6) + " ppm");
+        std::printf("  %s seed %d, memory %+.0f ppm off: dropped at %.1f s; error max from 30 s %.3f ms, from 45 s %.3f ms\n",
+                    clock_name(clock).c_str(), seed, off * 1e6, double(r.remembered_dropped_at_ns) / 1e9,
+                    double(error_stats(r, 30 * kSec, sc.duration_ns).max_abs_ns) / 1e6,
+                    double(error_stats(r, 45 * kSec, sc.duration_ns).max_abs_ns) / 1e6);
+        EXPECT_FALSE(r.final_estimate.remembered_drift);
+        EXPECT_EQ(r.final_estimate.remembered_drift_dropped, 1);
+        EXPECT_LE(error_stats(r, 45 * kSec, sc.duration_ns).max_abs_ns, 1 * kMs);
+        EXPECT_LE(r.max_jump_ns, 2);
+      }
+    }
+  }
+  // On a quiet path the first burst already says so.
+  Scenario lo = on(loopback());
+  lo.remembered_drift_error = 300e-6;
+  lo.client = client_clocks()[0];
+  const SimResult r = run_scenario(lo);
+  EXPECT_EQ(r.final_estimate.remembered_drift_dropped, 1);
+  EXPECT_LE(r.remembered_dropped_at_ns, 15 * kSec);
+  EXPECT_LE(error_stats(r, 1 * kSec, lo.duration_ns).max_abs_ns, 100 * kUs);
+  EXPECT_LE(error_stats(r, 7 * kSec, lo.duration_ns).max_abs_ns, 50 * kUs);
+}
+
+TEST(ClockSyncScenarios, ARightRememberedDriftIsKept) {
+  Scenario sc = on(loopback());
+  sc.remembered_drift_error = 5e-6;
+  sc.client = client_clocks()[2];
+  const SimResult r = run_scenario(sc);
+  EXPECT_TRUE(r.final_estimate.remembered_drift);
+  EXPECT_EQ(r.final_estimate.remembered_drift_dropped, 0);
 }
 
 TEST(ClockSyncScenarios, BurstLossOnWifiKeepsTheBounds) {
