@@ -22,7 +22,7 @@ constexpr double kRememberedDisagreement = 4.0;
 /// 2.5 sigmas, memories only 20 ppm off were dropped at 12-17 s in 4 of 15 simulated runs,
 /// which then took tens of seconds to come in step. With these, none of 15 simulated and 30
 /// replayed real intercontinental runs drops a memory 20 ppm off, and one 300 ppm off goes
-/// after 14-35 s (tests/net/clocksync: the scenarios and clocksync_replay).
+/// after 15-34 s (tests/net/clocksync: the scenarios and clocksync_replay).
 constexpr int64_t kRememberedDisagreementNs = 5'000'000'000;
 /// A route change lasts at least this long before the old route's samples are dropped.
 constexpr int64_t kRouteChangeMinNs = 3'000'000'000;
@@ -156,9 +156,12 @@ bool ClockEstimator::add(const ClockSample& s) {
       while (window_.size() > keep) window_.pop_front();
       // Only samples at the new route's level stay (not those that crossed the change).
       std::erase_if(window_, [&](const ClockSample& w) { return std::abs(w.delay_ns() - level) > margin; });
-      drift_prior_ = fit_->drift;
-      drift_prior_sigma_ = std::clamp(2.0 * fit_->drift_sd, kMinGapPriorSigma, params_.drift_prior_sigma);
-      remembered_prior_ = false;
+      // The drift carries over as the prior, unless a remembered one is still on trial
+      // (the fit leans on it: it would become a narrower prior no longer checked).
+      if (!remembered_prior_) {
+        drift_prior_ = fit_->drift;
+        drift_prior_sigma_ = std::clamp(2.0 * fit_->drift_sd, kMinGapPriorSigma, params_.drift_prior_sigma);
+      }
       high_run_ = 0;
       run_delays_.clear();
       slew_route_change_ = true;
@@ -264,12 +267,12 @@ void ClockEstimator::publish(const Fit& fit, int64_t now_ns) {
 }
 
 void ClockEstimator::restart_after_gap() {
-  if (fit_) {
-    // The drift outlives a network outage: it becomes the prior, with twice its spread.
+  if (fit_ && !remembered_prior_) {
+    // The drift outlives a network outage: it becomes the prior, with twice its spread
+    // (a remembered drift still on trial stays the prior, and on trial).
     drift_prior_ = fit_->drift;
     drift_prior_sigma_ =
         std::clamp(2.0 * fit_->drift_sd, kMinGapPriorSigma, params_.drift_prior_sigma);
-    remembered_prior_ = false;
   }
   window_.clear();
   fit_.reset();
@@ -307,6 +310,7 @@ ClockEstimate ClockEstimator::estimate() const {
   e.remembered_drift_dropped = remembered_dropped_;
   if (fit_) {
     e.drift_sd = fit_->drift_sd;
+    e.data_drift_sd = fit_->data_drift_sd;
     e.offset_ns = fit_->offset_ns;
     e.drift = fit_->drift;
     e.ref_local_ns = fit_->ref_ns;

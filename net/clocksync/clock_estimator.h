@@ -171,9 +171,12 @@ struct ClockEstimate {
   int64_t route_changes = 0;  // paths seen to change (old samples dropped)
   double drift_sd = 0.0;      // statistical 1-sigma of `drift` (not a bound)
   /// A remembered drift (set_drift_prior) is still the prior; false once the samples
-  /// contradicted it (counted in remembered_drift_dropped) or a gap or route change replaced it.
+  /// contradicted it (counted in remembered_drift_dropped).
   bool remembered_drift = false;
   int64_t remembered_drift_dropped = 0;
+  /// What the samples alone say of the drift: its 1-sigma (infinite while they say nothing).
+  /// Below a remembered drift's spread, the samples decide and the fit can be remembered.
+  double data_drift_sd = 0.0;
 };
 
 /// The local → session mapping a ClockEstimator publishes: its fit line plus a correction
@@ -269,9 +272,10 @@ class ClockEstimator {
   /// drift against this server, remembered from an earlier session. The fit starts from
   /// `drift` ± `sigma` instead of 0 ± drift_prior_sigma (both clamped to the params'
   /// limits), and moves away from it as far as the samples are sure. Once the samples'
-  /// own drift contradicts it (kRememberedDisagreement sigmas of both together: the server
-  /// moved to another machine, or this one's clock changed) it is dropped for the usual
-  /// prior, so a wrong memory costs no more than having none. reset() forgets it.
+  /// own drift has contradicted it for a while (the server moved to another machine, or
+  /// this one's clock changed) it is dropped for the usual prior; until then a wrong memory
+  /// costs more than none (clock_estimator.cpp, kRememberedDisagreement). A gap or a route
+  /// change keeps it on trial. reset() forgets it.
   void set_drift_prior(double drift, double sigma);
 
   const ClockEstimatorParams& params() const { return params_; }

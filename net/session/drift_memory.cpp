@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -15,7 +16,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr double kMaxRememberedDrift = 1000e-6;
+/// As ClockEstimatorParams::max_drift: no clock is taken to drift more.
+constexpr double kMaxRememberedDrift = 500e-6;
+/// The smallest spread written (the file keeps 4 decimals of a ppm).
+constexpr double kMinRememberedSd = 0.001e-6;
+/// A file larger than this is not ours (256 entries take ~25 kB): it is not read.
+constexpr std::uintmax_t kMaxFileBytes = 256 * 1024;
 
 struct Line {
   std::string key;
@@ -35,8 +41,18 @@ std::optional<Line> parse(const std::string& text) {
   return l;
 }
 
+/// Only a regular file of a sane size is read (not a FIFO someone put there, which would
+/// block the network thread, nor a huge file).
+bool readable(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) return false;
+  const auto size = fs::file_size(file, ec);
+  return !ec && size <= kMaxFileBytes;
+}
+
 std::vector<Line> read_all(const fs::path& file) {
   std::vector<Line> out;
+  if (!readable(file)) return out;
   std::ifstream in(file);
   for (std::string text; std::getline(in, text);)
     if (auto l = parse(text)) out.push_back(std::move(*l));
@@ -57,6 +73,11 @@ Status DriftMemory::remember(const std::string& key, double drift, double sd) co
     return make_error("cannot remember a clock drift under the key '" + key + "'");
   if (!std::isfinite(drift) || !std::isfinite(sd) || std::abs(drift) > kMaxRememberedDrift || !(sd > 0))
     return make_error("will not remember a clock drift of " + std::to_string(drift * 1e6) + " ppm");
+  std::error_code exists_ec;
+  if (fs::exists(file_, exists_ec) && !readable(file_))
+    return make_error("'" + file_.string() + "' is not a regular file of at most " + std::to_string(kMaxFileBytes / 1024) +
+                      " KiB: not touched (delete it; it only holds this machine's clock drift against servers)");
+  sd = std::max(sd, kMinRememberedSd);
   std::vector<Line> lines = read_all(file_);
   std::erase_if(lines, [&](const Line& l) { return l.key == key; });
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());

@@ -42,6 +42,14 @@ constexpr int64_t kServerSilenceNs = 3 * kNsPerSec;
 /// A clock estimate this sure (statistically) is in step for frame-accurate playback.
 constexpr int64_t kTrustedClockNs = 500 * kNsPerUs;
 
+/// A remembered drift is trusted to at least this (1 sigma): a room's temperature moves
+/// quartz by a few ppm, NTP steering by a few more.
+constexpr double kRememberedDriftSigmaFloor = 10e-6;
+
+/// While a remembered drift is the prior, the fit is saved only once the samples alone know
+/// the drift this well (half the remembered spread's floor): then they, not the memory, decide.
+constexpr double kDriftSavedFromSamples = 5e-6;
+
 /// The session clock for the render and audio threads: the estimator behind a mutex, and
 /// the simulated offset of a test node applied to the monotonic clock first.
 class SessionClock final : public ClockDomain {
@@ -158,6 +166,7 @@ struct SessionClient::Impl {
   bool clock_trusted_said = false;  // the "clock in step" line, once per connection
   std::string drift_key;            // this server's key in the drift memory (empty: none)
   int64_t next_drift_save_ns = 0;   // once in step: when to save the drift again
+  std::optional<std::pair<double, double>> drift_to_save;  // drift and its sd, while worth saving
   int64_t remembered_dropped_said = 0;
   // The clock's uncertainty at the last 10 status reports (5 s): the largest is reported.
   std::array<int64_t, 10> recent_uncertainty{};
@@ -194,14 +203,19 @@ struct SessionClient::Impl {
   void await_cookie();
   void lost(const std::string& why);
   void fail(const std::string& why);
+  void save_drift() {
+    if (!drift_to_save) return;
+    if (auto saved = DriftMemory(params.clock_drift_file).remember(drift_key, drift_to_save->first, drift_to_save->second);
+        !saved)
+      LS_WARN("session: {}", saved.error());
+  }
   /// The server's key is accepted: starts the clock from the drift remembered for it.
   void recall_drift(const std::string& fingerprint) {
     if (params.clock_drift_file.empty()) return;
     drift_key = DriftMemory::key(fingerprint, clock->simulated_drift());
     const auto e = DriftMemory(params.clock_drift_file).recall(drift_key);
-    // The spread: twice what it was known to, at least 20 ppm (a room's temperature
-    // moves quartz by a few ppm; NTP steering, by a few more).
-    if (e && clock->start_from_drift(e->drift, std::max(2.0 * e->sd, 20e-6)))
+    // The spread: twice what it was known to, at least kRememberedDriftSigmaFloor.
+    if (e && clock->start_from_drift(e->drift, std::max(2.0 * e->sd, kRememberedDriftSigmaFloor)))
       LS_INFO("session: starting from this machine's clock drift against this server, {:+.1f} ppm, remembered "
               "from an earlier run",
               e->drift * 1e6);
@@ -421,6 +435,7 @@ void SessionClient::Impl::run() {
       lost("lost the server " + to_string(params.server) + "; playing on, reconnecting");
     if (peer && phase == ClientPhase::Connected) tick(local_now());
   }
+  save_drift();  // what the whole run learnt (if the clock is in step now)
   if (peer) {
     send(kControlChannel, Bye{"node closed"});
     enet_host_flush(host.get());
@@ -658,19 +673,27 @@ void SessionClient::Impl::tick(int64_t now_local) {
       clock_trusted_said = true;
       LS_INFO("session: clock in step with the server's to about ±{:.2f} ms, {:.1f} s after joining",
               double(st.clock_uncertainty_ns) / 1e6, double(now - welcomed_ns) / 1e9);
-      next_drift_save_ns = now;
     }
     if (e.remembered_drift_dropped > remembered_dropped_said) {
       remembered_dropped_said = e.remembered_drift_dropped;
+      next_drift_save_ns = now;  // the right one, as soon as it is known
       LS_INFO("session: the clock drift remembered for this server does not fit this run ({:+.1f} ppm measured); "
               "learning it afresh",
               e.drift * 1e6);
     }
-    // The drift, once in step, is kept for the next run (and again every 10 minutes).
-    if (clock_trusted_said && !drift_key.empty() && now >= next_drift_save_ns && e.drift_sd > 0) {
-      next_drift_save_ns = now + 600 * kNsPerSec;
-      if (auto saved = DriftMemory(params.clock_drift_file).remember(drift_key, e.drift, e.drift_sd); !saved)
-        LS_WARN("session: {}", saved.error());
+    // The drift is kept for the next run once the clock is in step, again every minute
+    // while it is and when the node closes (the longer it ran, the better it knows it),
+    // and only as the samples say it: while a remembered one is still the prior, not before
+    // the samples alone pin it closer than it does.
+    const bool in_step_now = e.settled && known == recent_uncertainty.size() && st.clock_uncertainty_ns <= kTrustedClockNs;
+    const bool samples_decide = !e.remembered_drift || e.data_drift_sd <= kDriftSavedFromSamples;
+    drift_to_save.reset();
+    if (in_step_now && samples_decide && !drift_key.empty() && e.drift_sd > 0) {
+      drift_to_save = std::pair{e.drift, e.drift_sd};
+      if (now >= next_drift_save_ns) {
+        next_drift_save_ns = now + 60 * kNsPerSec;
+        save_drift();
+      }
     }
     send(kStatusChannel, st);
   }

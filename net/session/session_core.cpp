@@ -43,6 +43,7 @@ struct Peer {
   std::shared_ptr<ConnectionSealer> sealer;  // every packet after Auth, both ways
   bool authed = false;   // Welcome sent (stage == Answered)
   bool replaced = false;  // logged in, then replaced by a newer login under its name: closing
+  bool closing = false;   // refused, kicked or said Bye: what it sends now is not read
   bool ready = false;
   NodeStatus status;
   std::vector<MediaMatch> media;
@@ -274,8 +275,10 @@ void SessionCore::Impl::sweep(int64_t now) {
       link.drop(it->first);
       it = peers.erase(it);
     } else if (p.authed && now - p.last_heard_ns > kNodeSilenceNs) {
-      // (A replaced connection, already out of the table, goes the same way, quietly.)
-      if (!p.replaced)
+      // A connection already closing goes the same way (a replaced one quietly).
+      if (p.closing && !p.replaced)
+        LS_INFO("session: '{}' ({}) left", printable(p.name), p.address);
+      else if (!p.replaced)
         LS_WARN("session: '{}' ({}) sent nothing for {} s: dropped from the session (it rejoins when its "
                 "network lets it; check that node and the path to it if this repeats)",
                 printable(p.name), p.address, kNodeSilenceNs / kNsPerSec);
@@ -335,6 +338,7 @@ void SessionCore::Impl::reject(Peer& peer, RejectReason reason, const std::strin
   send(peer, kControlChannel, Reject{reason, uint16_t(kProtocolVersion), detail});
   link.flush();
   link.close(peer.handle);
+  peer.closing = true;
 }
 
 void SessionCore::Impl::on_packet(Peer& peer, std::span<const uint8_t> bytes, uint8_t channel,
@@ -350,7 +354,7 @@ void SessionCore::Impl::on_packet(Peer& peer, std::span<const uint8_t> bytes, ui
     opened = std::move(o).value();
     bytes = opened;
   }
-  peer.last_heard_ns = clock();
+  if (!peer.closing && !peer.replaced) peer.last_heard_ns = clock();
   const auto version = peek_version(bytes);
   if (version && *version != kProtocolVersion) {
     reject(peer, RejectReason::VersionMismatch,
@@ -388,7 +392,7 @@ void SessionCore::Impl::on_message(Peer& peer, const Message& message, int64_t r
     complain(peer, std::string("sent ") + message_name(message) + " before logging in: ignored");
     return;
   }
-  if (peer.replaced) return;  // closing: a newer login has its name
+  if (peer.replaced || peer.closing) return;  // closing: a newer login has its name, or it was refused
   if (const auto* probe = std::get_if<ClockProbe>(&message)) {
     // Answered at once: the reply's times are what clock sync measures.
     ClockReply reply{probe->seq, probe->t1_ns, received_ns, 0};
@@ -430,6 +434,7 @@ void SessionCore::Impl::on_message(Peer& peer, const Message& message, int64_t r
       if (other.authed && other.id == offset->node_id) send(other, kControlChannel, clamped);
   } else if (std::get_if<Bye>(&message)) {
     link.close(peer.handle);
+    peer.closing = true;
   } else {
     complain(peer, std::string("sent ") + message_name(message) + ", which only a server sends: ignored");
   }

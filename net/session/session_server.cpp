@@ -24,7 +24,12 @@ class EnetPeerLink final : public PeerLink {
     send_bytes(enet_peer(peer), channel, bytes);
   }
   void flush() override { enet_host_flush(host_); }
-  void close(PeerHandle peer) override { enet_peer_disconnect_later(enet_peer(peer), 0); }
+  void close(PeerHandle peer) override {
+    // A closing connection gets ENet's short timeout back: one that never acknowledges its
+    // disconnect is gone within 5 s, not the 60 s a joined node is allowed (joined()).
+    enet_peer_timeout(enet_peer(peer), 0, 2000, 5000);
+    enet_peer_disconnect_later(enet_peer(peer), 0);
+  }
   void drop(PeerHandle peer) override { enet_peer_reset(enet_peer(peer)); }  // no DISCONNECT event follows
   // ENet's own timeout gives up when one reliable packet goes unacknowledged for a few
   // retries, which a path losing a third of its packets does now and then: once a node has

@@ -2,6 +2,7 @@
 #include "net/session/drift_memory.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -56,7 +57,7 @@ TEST(DriftMemory, ADamagedFileIsReadAroundAndNoImpossibleDriftIsUsed) {
     std::ofstream out(f);
     out << "SHA256:good 5.0000 1.0000 1764000000\n"
         << "garbage\n"
-        << "SHA256:huge 90000 1 1764000000\n"   // 9 %: no clock drifts so
+        << "SHA256:huge 900 1 1764000000\n"   // 900 ppm: no clock drifts so
         << "SHA256:nan nan 1 1764000000\n"
         << "SHA256:zero-sd 5 0 1764000000\n"
         << "SHA256:cut 5.0\n"
@@ -83,6 +84,33 @@ TEST(DriftMemory, RefusesWhatItCouldNotReadBackAndNamesTheFile) {
   const auto r = nowhere.remember("SHA256:x", 1e-6, 1e-6);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().find("/proc/lockstep-no-such-dir/clock-drift"), std::string::npos) << r.error();
+}
+
+TEST(DriftMemory, LeavesAFileThatIsNotOneAlone) {
+  // A FIFO in its place would block the reader; a huge file is not one it wrote.
+  const fs::path fifo = fresh_file("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const DriftMemory m(fifo);
+  EXPECT_FALSE(m.recall("SHA256:x"));
+  const auto r = m.remember("SHA256:x", 1e-6, 1e-6);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find(fifo.string()), std::string::npos) << r.error();
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  const fs::path big = fresh_file("big");
+  {
+    std::ofstream out(big);
+    out << "SHA256:x 1.0 1.0 1764000000\n" << std::string(300 * 1024, '#') << "\n";
+  }
+  EXPECT_FALSE(DriftMemory(big).recall("SHA256:x"));
+  EXPECT_FALSE(DriftMemory(big).remember("SHA256:y", 1e-6, 1e-6));
+}
+
+TEST(DriftMemory, ATinySpreadIsKeptReadable) {
+  const DriftMemory m(fresh_file("tiny"));
+  ASSERT_TRUE(m.remember("SHA256:x", 3e-6, 1e-13));
+  const auto e = m.recall("SHA256:x");
+  ASSERT_TRUE(e) << read(m.file());
+  EXPECT_GT(e->sd, 0.0);
 }
 
 TEST(DriftMemory, KeepsTheNewestEntriesOnly) {

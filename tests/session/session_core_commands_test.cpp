@@ -210,13 +210,20 @@ TEST(SessionCoreCommands, AJoinedNodeIsDroppedForSilenceNotForALossyPath) {
   s.core().tick();
   EXPECT_TRUE(s.link().dropped.empty());
   EXPECT_EQ(s.core().peers().size(), 1u);
-  // Packets that do not open (forged, or sealed by another key) do not count as hearing from it.
+  // Packets that do not open (forged, or replayed: an attacker on the path has seen some)
+  // do not count as hearing from it.
+  const auto ready = encode(Message{Ready{.ready = true}});
+  ASSERT_TRUE(ready.ok());
+  const std::vector<uint8_t> sealed = s.sealer().seal(kControlChannel, *ready);
+  s.core().on_packet(kNode, sealed, kControlChannel, s.now());  // heard: now
   for (int i = 0; i < 6; ++i) {
     s.advance(1'000'000'000);
     const std::vector<uint8_t> junk(64, 0x5a);
     s.core().on_packet(kNode, junk, kControlChannel, s.now());
+    s.core().on_packet(kNode, sealed, kControlChannel, s.now());  // the same packet again
     s.core().tick();
   }
+  EXPECT_GE(s.core().refused_packets(), 12u);
   EXPECT_EQ(s.link().dropped, std::vector<PeerHandle>{kNode}) << "6 s of silence: gone";
   s.advance(1'000'000'000);
   s.core().tick();

@@ -31,9 +31,12 @@ struct NodeRun {
 };
 
 /// `lockstep join ADDRESS --headless --verify-frames --present-log DIR/NAME.jsonl ...`;
-/// `sim` sets LOCKSTEP_SIM_CLOCK when not empty.
+/// `sim` sets LOCKSTEP_SIM_CLOCK when not empty. Each node has its own XDG_CONFIG_HOME,
+/// DIR/config-NAME unless `config` is given: a node meets the server for the first time
+/// (nothing remembered from other tests: no known key, no clock drift).
 inline NodeRun start_node(const std::string& dir, const std::string& name, const std::string& address,
-                          const std::string& sim, double duration_s, std::vector<std::string> extra = {}) {
+                          const std::string& sim, double duration_s, std::vector<std::string> extra = {},
+                          std::string config = "") {
   NodeRun n;
   n.log = dir + "/" + name + ".jsonl";
   n.out = dir + "/" + name + ".out";
@@ -45,6 +48,11 @@ inline NodeRun start_node(const std::string& dir, const std::string& name, const
   argv.insert(argv.end(), extra.begin(), extra.end());
   std::vector<std::string> env;
   if (!sim.empty()) env.push_back("LOCKSTEP_SIM_CLOCK=" + sim);
+  if (config.empty()) {
+    config = dir + "/config-" + name;
+    std::filesystem::remove_all(config);
+  }
+  env.push_back("XDG_CONFIG_HOME=" + config);
   n.process = std::make_unique<ChildProcess>(argv, n.out, env);
   return n;
 }

@@ -79,7 +79,7 @@ struct Scenario {
   /// A node that remembers its drift against this server (ClockEstimator::set_drift_prior):
   /// the true drift plus this error, with remembered_sigma; none: a first meeting.
   std::optional<double> remembered_drift_error;
-  double remembered_sigma = 20e-6;
+  double remembered_sigma = 10e-6;  // as a node gives a memory (session_client.cpp)
 };
 
 /// One measurement of the client's view of the session clock, at true time true_ns.

@@ -339,21 +339,21 @@ TEST(ClockSyncScenarios, IntercontinentalThroughOrderedLanesIsWithin1msFrom30sOn
 
 TEST(ClockSyncScenarios, IntercontinentalWithTheDriftRememberedIsWithin1msFrom10sOn) {
   // A node that has met this server before starts from the drift it learnt then
-  // (net/session/drift_memory.h), 20 ppm off here (temperature, NTP steering): the part
-  // that is missing early on this path is there from the start.
+  // (net/session/drift_memory.h), 20 ppm off here (temperature, NTP steering; trusted to
+  // 10 ppm): the part that is missing early on this path is there from the start.
   Scenario sc = on(intercontinental_lanes(), 0.05);
   sc.remembered_drift_error = 20e-6;
   const Worst w = run_matrix("intercontinental, ordered lanes, drift remembered (20 ppm off)", sc);
   EXPECT_LE(w.after_10s.max_abs_ns, 1 * kMs);
-  EXPECT_LE(w.after_10s.p50_abs_ns, 300 * kUs);
+  EXPECT_LE(w.after_10s.p50_abs_ns, 400 * kUs);  // 2 sigmas off leaves a bias until the samples outweigh it
   EXPECT_LE(w.drift_error_10s, 40e-6);
 }
 
 TEST(ClockSyncScenarios, AWrongRememberedDriftIsDroppedAndTheClockComesInStep) {
   // The memory is 300 ppm off (the server's key moved to another machine): once the samples
-  // have contradicted it for 5 s it is dropped for the usual prior (14-31 s in, 2026-12-07),
+  // have contradicted it for 5 s it is dropped for the usual prior (15-31 s in, 2026-12-07),
   // and by 45 s the clock is as close as a first meeting's. Until then such a memory costs
-  // more than none (up to 4 ms off at 30 s): the price of trusting a right one, which is
+  // more than none (up to 5 ms off at 30 s): the price of trusting a right one, which is
   // the common case, from the start.
   for (const double off : {300e-6, -300e-6}) {
     Scenario sc = on(intercontinental_lanes(), 0.05);
@@ -371,6 +371,8 @@ TEST(ClockSyncScenarios, AWrongRememberedDriftIsDroppedAndTheClockComesInStep) {
                     double(error_stats(r, 45 * kSec, sc.duration_ns).max_abs_ns) / 1e6);
         EXPECT_FALSE(r.final_estimate.remembered_drift);
         EXPECT_EQ(r.final_estimate.remembered_drift_dropped, 1);
+        // Even a wrong memory never takes the clock outside its (causal) error bound.
+        EXPECT_EQ(error_stats(r, r.settled_at_ns, sc.duration_ns).bound_violations, 0);
         EXPECT_LE(error_stats(r, 45 * kSec, sc.duration_ns).max_abs_ns, 1 * kMs);
         EXPECT_LE(r.max_jump_ns, 2);
       }
