@@ -77,6 +77,7 @@ case "$target" in
   client)
     sources=("${protocol_sources[@]}"
              "$src/net/session/session_client.cpp"
+             "$src/net/session/drift_memory.cpp"
              "$src/net/session/media_match.cpp"
              "$src/net/session/wire_checks.cpp"
              "$src/net/transport/enet_transport.cpp"
