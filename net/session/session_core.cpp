@@ -55,8 +55,8 @@ constexpr int64_t kLoginDeadlineNs = 5'000'000'000;
 /// second at least (40 on a very noisy path), so this is ten probes or more lost in a row.
 /// Until then its place in the table, its readiness and its name are kept (a node behind a
 /// lossy path is not dropped because a few resends went unanswered: that is ENet's rule,
-/// kept for the login only). A node gone silent notices the same silence from its side
-/// (3 s) and rejoins.
+/// kept for the login and for connections being closed). A node gone silent notices the
+/// same silence from its side (3 s) and rejoins.
 constexpr int64_t kNodeSilenceNs = 5'000'000'000;
 /// Connections not yet logged in: at most this many in all, and from one network (an IPv4
 /// /24: a flood from many addresses of one network is one source; a video wall of 12 nodes

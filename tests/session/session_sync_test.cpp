@@ -68,9 +68,13 @@ void expect_sync(const skew::SkewReport& r, double p99_bound_ms, double share) {
   }
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
 void expect_frames_verified(const std::string& out_path) {
-  std::ifstream in(out_path);
-  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const std::string text = read_text(out_path);
   EXPECT_NE(text.find("wrong 0  unreadable 0"), std::string::npos) << out_path << ":\n" << text;
 }
 
@@ -244,17 +248,13 @@ TEST(SessionJoin, ANodeThatMetThisServerBeforeStartsFromTheDriftItLearntThen) {
   auto server = start_server(dir, port, clip, 30, "server", {"--loop"});
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const std::string addr = "127.0.0.1:" + std::to_string(port);
-  auto read = [](const std::string& path) {
-    std::ifstream in(path);
-    return std::string((std::istreambuf_iterator<char>(in)), {});
-  };
   // First meeting: nothing remembered; once in step (about 5 s on loopback) it is saved.
   auto first = start_node(dir, "first", addr, "offset=2s,drift=137ppm", 12, {"--play"}, config);
   EXPECT_EQ(first.process->wait(40), 0) << first.log;
-  const std::string first_out = read(first.out);
+  const std::string first_out = read_text(first.out);
   EXPECT_EQ(first_out.find("remembered from an earlier run"), std::string::npos) << first_out;
   EXPECT_NE(first_out.find("clock in step"), std::string::npos) << first_out;
-  const std::string saved = read(memory.string());
+  const std::string saved = read_text(memory.string());
   const auto at = saved.find("+simulated-drift=137.000ppm ");
   ASSERT_NE(at, std::string::npos) << saved;
   // session - local runs slower than local by the simulated 137 ppm.
@@ -262,7 +262,7 @@ TEST(SessionJoin, ANodeThatMetThisServerBeforeStartsFromTheDriftItLearntThen) {
   // Second meeting (same server key, same simulated clock): it starts from it.
   auto second = start_node(dir, "second", addr, "offset=-1s,drift=137ppm", 4, {}, config);
   EXPECT_EQ(second.process->wait(40), 0) << second.log;
-  const std::string second_out = read(second.out);
+  const std::string second_out = read_text(second.out);
   const std::string said = "starting from this machine's clock drift against this server, ";
   const auto from = second_out.find(said);
   ASSERT_NE(from, std::string::npos) << second_out;
@@ -271,7 +271,7 @@ TEST(SessionJoin, ANodeThatMetThisServerBeforeStartsFromTheDriftItLearntThen) {
   // A node with another clock has nothing remembered.
   auto other = start_node(dir, "other", addr, "drift=-50ppm", 3, {}, config);
   EXPECT_EQ(other.process->wait(40), 0) << other.log;
-  EXPECT_EQ(read(other.out).find("remembered from an earlier run"), std::string::npos);
+  EXPECT_EQ(read_text(other.out).find("remembered from an earlier run"), std::string::npos);
 }
 
 TEST(SessionJoin, OnALongGopClipAJoinerAndAFarSeekLandOnTheSessionFrame) {
@@ -375,11 +375,7 @@ TEST(SessionRestart, ANodeThatFallsSilentLeavesTheTableAndRejoinsWhenItWakes) {
   b.process->signal(SIGCONT);
   const int64_t woken = monotonic_ns();
   for (NodeRun* n : {&a, &b}) EXPECT_EQ(n->process->wait(40), 0) << n->log;
-  auto read = [](const std::string& path) {
-    std::ifstream in(path);
-    return std::string((std::istreambuf_iterator<char>(in)), {});
-  };
-  const std::string server_out = read(dir + "/server.out"), b_out = read(b.out);
+  const std::string server_out = read_text(dir + "/server.out"), b_out = read_text(b.out);
   const auto dropped = server_out.find("sent nothing for 5 s: dropped from the session");
   ASSERT_NE(dropped, std::string::npos) << server_out;
   const auto line = server_out.rfind('\n', dropped) + 1;
